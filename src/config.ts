@@ -1,0 +1,160 @@
+// The run command's flags, the Config they make, and core detection.
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import si from 'systeminformation';
+import { parseFlags, type FlagSpec, type FlagValues } from './cli.js';
+import { UsageError } from './errors.js';
+import { OUTPUT_MODES, type OutputMode } from './query/query.js';
+import { BUILTIN_QUERIES } from './query/queries.js';
+import { DEFAULT_GENERATOR, type GeneratorSpec } from './source/lab-events.js';
+
+const G = 'Query and engine';
+const GEN = 'Generator source (--source generator, the default)';
+const FILE = 'File source (--source file)';
+const OUT = 'Output';
+
+/** The flags of `kindling run` (the default command). */
+export const RUN_FLAGS: readonly FlagSpec[] = [
+  { name: 'query', kind: 'string', group: G, default: 'crash-alerts', valueName: 'NAME|PATH', help: `built-in query (${Object.keys(BUILTIN_QUERIES).join(', ')}) or the path of an ES module exporting a Query (default export or \`query\`)` },
+  { name: 'output-mode', kind: 'enum', group: G, choices: OUTPUT_MODES, defaultText: "the query's own (crash-alerts: append; vulnerability-by-ip: complete)", help: 'append: final rows once a window completes; update: changed rows each batch; complete: the whole result each batch' },
+  { name: 'cores', kind: 'int', group: G, min: 1, max: 256, defaultText: 'physical cores detected (systeminformation, capped by the cgroup CPU quota)', help: 'worker threads' },
+  { name: 'partitions', kind: 'int', group: G, min: 1, max: 100_000, defaultText: 'same as --cores', help: "hash partitions of the key space (Spark's spark.sql.shuffle.partitions); 200 works and shows its overhead" },
+  { name: 'trigger', kind: 'int', group: G, min: 0, valueName: 'MS', defaultText: '0, or 1000 for the rate-limited generator so output stays readable', help: 'processing-time trigger: start a batch at most every MS ms; 0 starts the next batch as soon as the last one finished' },
+  { name: 'drain', kind: 'bool', group: G, help: 'when a finite input ends or on Ctrl-C, flush windows still open as rows tagged forced' },
+  { name: 'max-record-bytes', kind: 'int', group: G, min: 1, default: 1_048_576, help: 'records longer than this are rejected (counted and logged), never parsed' },
+  { name: 'source', kind: 'enum', group: G, choices: ['generator', 'file'], default: 'generator', help: 'where events come from' },
+  { name: 'events', kind: 'int', group: GEN, min: 0, defaultText: 'unlimited', help: 'stop after N events (then the run ends after a last no-data batch)' },
+  { name: 'rate', kind: 'int', group: GEN, min: 0, default: 10_000, help: "events per second of wall-clock time (the lab's TARGET_RPS); 0: as fast as possible" },
+  { name: 'seed', kind: 'int', group: GEN, min: 0, max: 0xffffffff, default: DEFAULT_GENERATOR.seed, help: 'random seed: the same seed and start time give the same events' },
+  { name: 'start-time', kind: 'string', group: GEN, valueName: 'ISO|MS', defaultText: 'now', help: 'event time of the first event' },
+  { name: 'event-rate', kind: 'int', group: GEN, min: 1, defaultText: '--rate, or 10000 when --rate is 0', help: 'events per second of event time (timestamps advance by 1000/N ms per event)' },
+  { name: 'users', kind: 'int', group: GEN, min: 1, default: DEFAULT_GENERATOR.users, help: 'distinct user_id values, user_1000 upwards, uniform' },
+  { name: 'source-ips', kind: 'int', group: GEN, min: 1, max: 254, default: DEFAULT_GENERATOR.sourceIps, help: 'distinct source_ip values 192.168.1.x' },
+  { name: 'crash-one-in', kind: 'int', group: GEN, min: 1, default: DEFAULT_GENERATOR.crashOneIn, help: "one event in N gets the term \"crash\" (the lab's ADDITIONAL_TERM_RATE)" },
+  { name: 'vulnerability-one-in', kind: 'int', group: GEN, min: 1, default: DEFAULT_GENERATOR.vulnerabilityOneIn, help: 'one event in N mentions a "vulnerability"' },
+  { name: 'late-fraction', kind: 'number', group: GEN, min: 0, max: 1, default: 0, help: 'fraction of events whose timestamp is pushed back (late or out of order)' },
+  { name: 'late-spread-ms', kind: 'int', group: GEN, min: 0, default: 0, help: 'how far back a late event goes, at most (uniform)' },
+  { name: 'path', kind: 'string', group: FILE, valueName: 'DIR|FILE', help: 'NDJSON files, read in name order (hidden files skipped)' },
+  { name: 'max-files-per-batch', kind: 'int', group: FILE, min: 1, help: "whole files per batch (Spark's maxFilesPerTrigger)" },
+  { name: 'max-events-per-batch', kind: 'int', group: FILE, min: 1, defaultText: 'file: unset; generator: 100000', help: 'records per batch (file and generator sources)' },
+  { name: 'max-bytes-per-batch', kind: 'int', group: FILE, min: 1024, default: 16 * 1_048_576, help: 'bytes per batch when neither limit above is given, cut at a record boundary' },
+  { name: 'sink', kind: 'list', group: OUT, default: ['console'], valueName: 'console|jsonl:DIR|none', help: 'where rows go; repeatable. jsonl:DIR writes DIR/batch-<id>.jsonl atomically in Spark\'s JSON shape' },
+  { name: 'quiet', kind: 'bool', group: OUT, help: 'no per-batch progress line (rows and the final summary still print)' },
+  { name: 'help', kind: 'bool', group: OUT, help: 'show this help' },
+];
+
+/** Everything a run needs, decided once at start. */
+export interface RunConfig {
+  readonly queryRef: string;
+  readonly outputMode: OutputMode | null;
+  readonly cores: number;
+  readonly partitions: number;
+  readonly triggerMs: number;
+  readonly drain: boolean;
+  readonly maxRecordBytes: number;
+  readonly source:
+    | { kind: 'generator'; spec: GeneratorSpec; rate: number; events: number | null; maxEventsPerBatch: number }
+    | { kind: 'file'; path: string; maxFilesPerBatch: number | null; maxEventsPerBatch: number | null; maxBytesPerBatch: number };
+  readonly sinks: ReadonlyArray<{ kind: 'console' } | { kind: 'jsonl'; dir: string }>;
+  readonly quiet: boolean;
+}
+
+/** Reads the cgroup v2 CPU quota (`/sys/fs/cgroup/cpu.max`) as whole cores, or null when unlimited. */
+async function cgroupCores(): Promise<number | null> {
+  try {
+    const [quota, period] = (await readFile('/sys/fs/cgroup/cpu.max', 'utf8')).trim().split(/\s+/);
+    if (quota === undefined || quota === 'max' || period === undefined) return null;
+    return Math.max(1, Math.ceil(Number(quota) / Number(period)));
+  } catch {
+    return null;
+  }
+}
+
+/** Physical cores (systeminformation), capped by a cgroup CPU quota; falls back to availableParallelism. */
+export async function detectCores(): Promise<number> {
+  let cores = availableParallelism();
+  try {
+    const cpu = await si.cpu();
+    if (cpu.physicalCores > 0) cores = cpu.physicalCores;
+  } catch {
+    // systeminformation could not read the CPU: keep the OS's count.
+  }
+  const quota = await cgroupCores();
+  return Math.max(1, quota === null ? cores : Math.min(cores, quota));
+}
+
+function parseStartTime(raw: string | undefined, nowMs: number): number {
+  if (raw === undefined) return nowMs;
+  if (/^-?\d+$/.test(raw)) return Number(raw);
+  const ms = Date.parse(raw);
+  if (Number.isNaN(ms)) throw new UsageError(`--start-time must be an ISO 8601 date or epoch milliseconds; got '${raw}'`);
+  return ms;
+}
+
+/** Turns parsed flags into a RunConfig, checking the rules between flags. */
+export async function runConfigFrom(values: FlagValues, given: Set<string>, nowMs = Date.now()): Promise<RunConfig> {
+  const cores = (values['cores'] as number | undefined) ?? (await detectCores());
+  const sourceKind = values['source'] as 'generator' | 'file';
+  const num = (name: string): number | undefined => values[name] as number | undefined;
+  const onlyFor = (flags: string[], kind: string): void => {
+    for (const f of flags) if (given.has(f)) throw new UsageError(`--${f} applies to --source ${kind}; this run uses --source ${sourceKind}`);
+  };
+  let source: RunConfig['source'];
+  if (sourceKind === 'file') {
+    onlyFor(['events', 'rate', 'seed', 'start-time', 'event-rate', 'users', 'source-ips', 'crash-one-in', 'vulnerability-one-in', 'late-fraction', 'late-spread-ms'], 'generator');
+    const path = values['path'] as string | undefined;
+    if (path === undefined) throw new UsageError('--source file needs --path DIR|FILE (NDJSON files)');
+    if (given.has('max-files-per-batch') && given.has('max-events-per-batch')) {
+      throw new UsageError('--max-files-per-batch and --max-events-per-batch cut batches in different ways; give one of them');
+    }
+    source = { kind: 'file', path, maxFilesPerBatch: num('max-files-per-batch') ?? null, maxEventsPerBatch: num('max-events-per-batch') ?? null, maxBytesPerBatch: num('max-bytes-per-batch')! };
+  } else {
+    onlyFor(['path', 'max-files-per-batch', 'max-bytes-per-batch'], 'file');
+    const rate = num('rate')!;
+    source = {
+      kind: 'generator',
+      rate,
+      events: num('events') ?? null,
+      maxEventsPerBatch: num('max-events-per-batch') ?? 100_000,
+      spec: {
+        ...DEFAULT_GENERATOR,
+        seed: num('seed')!,
+        startTimeMs: parseStartTime(values['start-time'] as string | undefined, nowMs),
+        eventsPerSecond: num('event-rate') ?? (rate > 0 ? rate : 10_000),
+        users: num('users')!,
+        sourceIps: num('source-ips')!,
+        crashOneIn: num('crash-one-in')!,
+        vulnerabilityOneIn: num('vulnerability-one-in')!,
+        lateFraction: num('late-fraction')!,
+        lateSpreadMs: num('late-spread-ms')!,
+      },
+    };
+  }
+  const sinks = (values['sink'] as string[]).map((raw) => {
+    if (raw === 'console') return { kind: 'console' as const };
+    if (raw.startsWith('jsonl:') && raw.length > 'jsonl:'.length) return { kind: 'jsonl' as const, dir: raw.slice('jsonl:'.length) };
+    if (raw === 'none') return null;
+    throw new UsageError(`--sink must be console, jsonl:DIR or none; got '${raw}'`);
+  });
+  const rateLimited = source.kind === 'generator' && source.rate > 0;
+  return {
+    queryRef: values['query'] as string,
+    outputMode: (values['output-mode'] as OutputMode | undefined) ?? null,
+    cores,
+    partitions: num('partitions') ?? cores,
+    triggerMs: num('trigger') ?? (rateLimited ? 1000 : 0),
+    drain: values['drain'] === true,
+    maxRecordBytes: num('max-record-bytes')!,
+    source,
+    sinks: sinks.filter((s): s is NonNullable<typeof s> => s !== null),
+    quiet: values['quiet'] === true,
+  };
+}
+
+/** Parses `kindling run` argv into a RunConfig (UsageError on bad flags). */
+export async function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ config: RunConfig | null; help: boolean }> {
+  const { values, positionals, given } = parseFlags(argv, RUN_FLAGS, env);
+  if (values['help'] === true) return { config: null, help: true };
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; flags start with -- (see --help)`);
+  return { config: await runConfigFrom(values, given), help: false };
+}

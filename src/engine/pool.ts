@@ -1,0 +1,116 @@
+// Where state lives: one single-thread piscina pool per worker, so a partition's state never leaves its thread.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import { KindlingError } from '../errors.js';
+import type { Task, TaskResult } from './protocol.js';
+
+/** The project root: the nearest folder above this file with Kindling's package.json. */
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'kindling') return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new KindlingError('NO_ROOT', 'cannot find Kindling\'s package.json above ' + import.meta.url);
+    dir = parent;
+  }
+}
+
+/** The built worker module; tests and the CLI both load it from dist/ (run `npm run build` first). */
+export function workerFile(): string {
+  const file = join(projectRoot(), 'dist', 'workers', 'task.js');
+  if (!existsSync(file)) {
+    throw new KindlingError('NOT_BUILT', `worker code not built: ${file} is missing; run \`npm run build\``, { domain: 'user' });
+  }
+  return pathToFileURL(file).href;
+}
+
+/** Busy time and task counts of one worker since the pool started. */
+export interface WorkerLoad {
+  readonly workerId: number;
+  busyMs: number;
+  tasks: number;
+  inFlight: number;
+  threadId: number | null;
+}
+
+/**
+ * W worker threads, each its own one-thread piscina pool. piscina has no worker affinity, and a
+ * partition's window state must stay on the thread that owns it for the engine's life, so
+ * stateful tasks go to `runOn(owner)`; stage-1 scans go to the least loaded worker.
+ * A worker whose thread changes (piscina replaced a dead one) has lost its state: that is
+ * reported as an error, never papered over.
+ */
+export class WorkerPool {
+  private readonly pools: Piscina[];
+  readonly loads: WorkerLoad[];
+  private nextScan = 0;
+
+  constructor(readonly size: number, options: { env?: NodeJS.ProcessEnv; execArgv?: string[] } = {}) {
+    if (!Number.isInteger(size) || size < 1) throw new KindlingError('BAD_POOL', `worker count must be an integer >= 1; got ${size}`);
+    const filename = workerFile();
+    this.pools = Array.from(
+      { length: size },
+      (_, workerId) =>
+        new Piscina({
+          filename,
+          minThreads: 1,
+          maxThreads: 1,
+          idleTimeout: Number.POSITIVE_INFINITY,
+          concurrentTasksPerWorker: 1,
+          workerData: { workerId },
+          ...(options.env ? { env: options.env } : {}),
+          ...(options.execArgv ? { execArgv: options.execArgv } : {}),
+        }),
+    );
+    this.loads = Array.from({ length: size }, (_, workerId) => ({ workerId, busyMs: 0, tasks: 0, inFlight: 0, threadId: null }));
+  }
+
+  /** Picks the worker for a stage-1 task: fewest tasks in flight, ties broken round-robin. */
+  pickScanWorker(): number {
+    let best = -1;
+    for (let k = 0; k < this.size; k++) {
+      const id = (this.nextScan + k) % this.size;
+      if (best === -1 || this.loads[id]!.inFlight < this.loads[best]!.inFlight) best = id;
+    }
+    this.nextScan = (best + 1) % this.size;
+    return best;
+  }
+
+  /** Runs a task on worker `workerId`; `transfer` lists buffers moved (not copied) to the thread. */
+  async runOn<R extends TaskResult>(workerId: number, task: Task, transfer: ArrayBuffer[] = []): Promise<R> {
+    const pool = this.pools[workerId];
+    const load = this.loads[workerId];
+    if (!pool || !load) throw new KindlingError('NO_WORKER', `no worker ${workerId} in a pool of ${this.size}`);
+    load.inFlight++;
+    let result: TaskResult;
+    try {
+      result = (await pool.run(task, transfer.length > 0 ? { transferList: transfer } : {})) as TaskResult;
+    } catch (err) {
+      throw new KindlingError('WORKER_DIED', `worker ${workerId} failed running a ${task.kind} task: ${(err as Error).message}`, { cause: err });
+    } finally {
+      load.inFlight--;
+    }
+    load.busyMs += result.durationMs;
+    load.tasks++;
+    if (load.threadId !== null && load.threadId !== result.threadId) {
+      throw new KindlingError(
+        'WORKER_REPLACED',
+        `worker ${workerId} was replaced (thread ${load.threadId} -> ${result.threadId}); the state of its partitions is lost`,
+      );
+    }
+    load.threadId = result.threadId;
+    if (result.kind === 'failure') {
+      const where = result.partitionId === undefined ? '' : `, partition ${result.partitionId}`;
+      throw new KindlingError(result.code, `worker ${workerId}${where}: ${result.message}`);
+    }
+    return result as R;
+  }
+
+  /** Stops every thread. */
+  async close(): Promise<void> {
+    await Promise.all(this.pools.map((p) => p.close({ force: true })));
+  }
+}

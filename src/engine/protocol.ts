@@ -1,0 +1,124 @@
+// Every message that crosses between the main thread and the workers: plain data only, tagged by `kind`.
+import type { PartialRows } from '../query/aggregate.js';
+import type { OutputMode, QueryRef } from '../query/query.js';
+import type { ScanOutput } from '../query/scan.js';
+import type { ResultRow, StateEntry } from '../query/window-state.js';
+import type { GeneratorSpec } from '../source/lab-events.js';
+
+/** The records of a stage-1 task: raw bytes (transferred, not copied) or a range of generated events. */
+export type SplitPayload =
+  | { readonly kind: 'bytes'; readonly bytes: Uint8Array; readonly recordEnds?: Uint32Array }
+  | { readonly kind: 'generated'; readonly spec: GeneratorSpec; readonly firstIndex: number; readonly count: number };
+
+/** Settings every task of a run shares. */
+export interface TaskContext {
+  readonly queryRef: QueryRef;
+  /** Hash partitions of the key space (Kindling's spark.sql.shuffle.partitions). */
+  readonly partitions: number;
+  /** Worker threads; partitionId p is owned by worker p % workers. */
+  readonly workers: number;
+}
+
+/** Stage 1: scan one split on any free worker. */
+export interface ScanTask extends TaskContext {
+  readonly kind: 'scan';
+  readonly batchId: number;
+  readonly splitIndex: number;
+  readonly maxRecordBytes: number;
+  readonly maxSamples: number;
+  readonly split: SplitPayload;
+}
+
+/** Stage 2: the stateful step of every partition a worker owns, in one message. */
+export interface StatefulTask extends TaskContext {
+  readonly kind: 'stateful';
+  readonly batchId: number;
+  readonly workerId: number;
+  readonly outputMode: OutputMode;
+  readonly lateWatermarkMs: number | null;
+  readonly evictionWatermarkMs: number | null;
+  /** Partial rows per partitionId (only partitions this worker owns), as stage 1 produced them. */
+  readonly inputs: ReadonlyArray<{ readonly partitionId: number; readonly parts: readonly PartialRows[] }>;
+}
+
+/** Flush every group of the worker's partitions as forced rows (--drain). */
+export interface DrainTask extends TaskContext {
+  readonly kind: 'drain';
+  readonly workerId: number;
+}
+
+/** Read the state of the worker's partitions, for a snapshot. */
+export interface SnapshotTask extends TaskContext {
+  readonly kind: 'snapshot';
+  readonly workerId: number;
+}
+
+/** Replace the worker's state with these entries (already routed to partitions this worker owns). */
+export interface RestoreTask extends TaskContext {
+  readonly kind: 'restore';
+  readonly workerId: number;
+  readonly partitionEntries: ReadonlyArray<{ readonly partitionId: number; readonly entries: readonly StateEntry[] }>;
+}
+
+export type Task = ScanTask | StatefulTask | DrainTask | SnapshotTask | RestoreTask;
+
+/** Where and when a task ran; times are epoch ms with sub-ms precision, comparable across threads. */
+export interface TaskTiming {
+  readonly workerId: number;
+  readonly threadId: number;
+  readonly startedAtMs: number;
+  readonly durationMs: number;
+}
+
+export interface ScanTaskResult extends ScanOutput, TaskTiming {
+  readonly kind: 'scan';
+  readonly splitIndex: number;
+}
+
+/** One partition's share of a stateful task: what Kindling reports as one stage-2 task. */
+export interface PartitionStepResult {
+  readonly partitionId: number;
+  readonly inputRows: number;
+  readonly rows: ResultRow[];
+  readonly lateRows: number;
+  readonly updatedGroups: number;
+  readonly evictedGroups: number;
+  readonly stateGroups: number;
+  readonly stateBytes: number;
+  readonly durationMs: number;
+}
+
+export interface StatefulTaskResult extends TaskTiming {
+  readonly kind: 'stateful';
+  readonly partitions: PartitionStepResult[];
+}
+
+export interface DrainTaskResult extends TaskTiming {
+  readonly kind: 'drain';
+  readonly rows: ResultRow[];
+}
+
+export interface SnapshotTaskResult extends TaskTiming {
+  readonly kind: 'snapshot';
+  readonly partitionEntries: Array<{ partitionId: number; entries: StateEntry[] }>;
+}
+
+export interface RestoreTaskResult extends TaskTiming {
+  readonly kind: 'restore';
+  readonly groups: number;
+}
+
+/** A failure inside a worker, sent back as data (error classes do not survive postMessage). */
+export interface TaskFailure extends TaskTiming {
+  readonly kind: 'failure';
+  readonly code: string;
+  readonly message: string;
+  readonly partitionId?: number;
+}
+
+export type TaskResult = ScanTaskResult | StatefulTaskResult | DrainTaskResult | SnapshotTaskResult | RestoreTaskResult | TaskFailure;
+
+/** The partitionId's owner: fixed for the engine's life, so state never moves between threads. */
+export function ownerOf(partitionId: number, workers: number): number {
+  return partitionId % workers;
+}

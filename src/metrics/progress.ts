@@ -1,0 +1,88 @@
+// The progress record of one batch, modelled on Spark's StreamingQueryProgress, plus what Spark hides.
+
+/** One task of a batch: a stage-1 split scan or a stage-2 partition step. */
+export interface TaskProgress {
+  readonly stage: 1 | 2;
+  /** Stage 1: index of the split in the batch; stage 2: null. */
+  readonly splitIndex: number | null;
+  /** Stage 2: the partition; stage 1: null. */
+  readonly partitionId: number | null;
+  readonly workerId: number;
+  /** Stage 1: records scanned; stage 2: partial rows merged. */
+  readonly rows: number;
+  readonly startedAtMs: number;
+  readonly durationMs: number;
+  /** Time between dispatch on the main thread and the start on the worker. */
+  readonly queueWaitMs: number;
+}
+
+/** Per-worker figures for one batch. */
+export interface WorkerProgress {
+  readonly workerId: number;
+  readonly tasks: number;
+  readonly busyMs: number;
+  /** busyMs / the batch's wall time. */
+  readonly utilisation: number;
+}
+
+/** Durations of a batch's phases, in ms; they add up to `total` (within rounding). */
+export interface PhaseDurations {
+  /** Polling the source and cutting splits. */
+  source: number;
+  /** Stage 1: scan tasks, from the first dispatch to the last result. */
+  scan: number;
+  /** Grouping the partial rows by owner worker (the shuffle, on the main thread). */
+  shuffle: number;
+  /** Stage 2: stateful tasks. */
+  stateful: number;
+  /** Combining, ordering, advancing the watermark. */
+  merge: number;
+  sink: number;
+  checkpoint: number;
+  total: number;
+}
+
+/** A batch's progress record; field names follow Spark's StreamingQueryProgress where it has them. */
+export interface ProgressRecord {
+  readonly id: string;
+  readonly runId: string;
+  readonly name: string;
+  readonly batchId: number;
+  /** When the batch started, ISO 8601. */
+  readonly timestamp: string;
+  readonly numInputRows: number;
+  readonly inputRowsPerSecond: number;
+  readonly processedRowsPerSecond: number;
+  readonly durationMs: PhaseDurations;
+  readonly eventTime: { readonly max?: string; readonly watermark?: string };
+  readonly stateOperators: ReadonlyArray<{
+    readonly numRowsTotal: number;
+    readonly numRowsUpdated: number;
+    readonly numRowsDroppedByWatermark: number;
+    readonly numRowsRemoved: number;
+    readonly memoryUsedBytes: number;
+    readonly numShufflePartitions: number;
+  }>;
+  readonly sources: ReadonlyArray<{
+    readonly description: string;
+    readonly startOffset: unknown;
+    readonly endOffset: unknown;
+    readonly numInputRows: number;
+  }>;
+  readonly sink: { readonly description: string; readonly numOutputRows: number };
+  /** What Spark does not show. */
+  readonly kindling: {
+    readonly noDataBatch: boolean;
+    readonly drained: boolean;
+    readonly rejected: number;
+    readonly filtered: number;
+    readonly matched: number;
+    readonly lateRows: number;
+    readonly watermarkMs: number | null;
+    readonly maxEventTimeMs: number | null;
+    readonly tasks: readonly TaskProgress[];
+    readonly workers: readonly WorkerProgress[];
+    /** Share of the batch's wall time the main thread's event loop was busy (0..1). */
+    readonly mainThreadUtilisation: number;
+  };
+}

@@ -1,0 +1,28 @@
+// Human-readable lines: the per-batch progress line and the final summary.
+import type { RunSummary } from '../engine/coordinator.js';
+import type { ProgressRecord } from './progress.js';
+
+const n = (x: number): string => Math.round(x).toLocaleString('en-US');
+const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
+
+/** One line per batch: rows in, rate, duration, watermark, state, late and rows out. */
+export function progressLine(p: ProgressRecord): string {
+  const k = p.kindling;
+  const state = p.stateOperators[0]?.numRowsTotal ?? 0;
+  const kind = k.noDataBatch ? ' (no-data)' : '';
+  const wm = k.watermarkMs === null ? '' : ` | watermark ${clock(k.watermarkMs)}`;
+  return (
+    `batch ${p.batchId}${kind}: ${n(p.numInputRows)} rows in ${p.durationMs.total.toFixed(1)} ms ` +
+    `(${n(p.processedRowsPerSecond)} rows/s)${wm} | state ${n(state)} | late ${n(k.lateRows)} | rejected ${n(k.rejected)} | out ${n(p.sink.numOutputRows)}`
+  );
+}
+
+/** The final summary of a run. */
+export function summaryLines(s: RunSummary): string[] {
+  const seconds = s.elapsedMs / 1000;
+  return [
+    `Kindling finished (${s.stoppedBy === 'signal' ? 'stopped' : 'end of input'}) after ${s.batches} batch(es) in ${seconds.toFixed(2)} s`,
+    `  events in ${n(s.records)} | rejected ${n(s.rejected)} | filtered ${n(s.filtered)} | matched ${n(s.matched)} | late ${n(s.lateRows)} | rows out ${n(s.rowsOut)}`,
+    `  ${n(seconds > 0 ? s.records / seconds : 0)} events/s${s.watermarkMs === null ? '' : ` | final watermark ${new Date(s.watermarkMs).toISOString()}`}`,
+  ];
+}

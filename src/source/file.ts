@@ -1,0 +1,212 @@
+// The file source: newline-delimited JSON files replayed in name order, with fixed batch boundaries.
+import { Buffer } from 'node:buffer';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KindlingError } from '../errors.js';
+import type { PollResult, Source, Split } from './source.js';
+
+/** How the file source cuts batches. At most one of the two limits is set; otherwise bytes decide. */
+export interface FileSourceOptions {
+  readonly path: string;
+  /** Whole files per batch (Spark's maxFilesPerTrigger). */
+  readonly maxFilesPerBatch: number | null;
+  /** Records per batch (counted on the main thread, the only per-record work it does). */
+  readonly maxEventsPerBatch: number | null;
+  /** Bytes per batch when neither limit is set, cut at a record boundary. */
+  readonly maxBytesPerBatch: number;
+  /** Bytes per stage-1 task. */
+  readonly splitBytes: number;
+}
+
+/** Where the file source stands: the next unread byte of file `fileIndex`. */
+export interface FilePosition {
+  readonly fileIndex: number;
+  readonly file: string | null;
+  readonly byteOffset: number;
+}
+
+const NEWLINE = 10;
+
+/** Counts records in buf[from, to) up to `limit`; returns how many and the byte where the last one counted ends. */
+function countRecords(buf: Buffer, from: number, to: number, limit: number, atEof: boolean): { records: number; end: number } {
+  let records = 0;
+  let s = from;
+  while (s < to && records < limit) {
+    const nl = buf.indexOf(NEWLINE, s);
+    if (nl === -1 || nl >= to) {
+      if (atEof) {
+        records++;
+        s = to;
+      }
+      break;
+    }
+    records++;
+    s = nl + 1;
+  }
+  return { records, end: s };
+}
+
+/**
+ * Reads NDJSON files in name order. Each split is a fresh buffer that the coordinator transfers to
+ * a worker; a split ends at the last newline it holds (the partial record after it is read again
+ * with the next split), so no record is ever cut. Batch boundaries depend only on the files and
+ * the options, so a replay cuts the same batches.
+ */
+export class FileSource implements Source {
+  readonly name = 'file';
+  private fileIndex = 0;
+  private byteOffset = 0;
+  private handle: FileHandle | null = null;
+  private handleSize = 0;
+
+  private constructor(
+    private readonly options: FileSourceOptions,
+    readonly files: readonly string[],
+  ) {}
+
+  /** Lists the input files; an unreadable or missing path is a user error. */
+  static async open(options: FileSourceOptions): Promise<FileSource> {
+    let files: string[];
+    try {
+      const info = await stat(options.path);
+      if (info.isDirectory()) {
+        const entries = await readdir(options.path, { withFileTypes: true });
+        files = entries
+          .filter((e) => e.isFile() && !e.name.startsWith('.'))
+          .map((e) => e.name)
+          .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+          .map((name) => join(options.path, name));
+      } else {
+        files = [options.path];
+      }
+    } catch (err) {
+      throw new KindlingError('BAD_PATH', `--path ${options.path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
+        domain: 'user',
+        cause: err,
+      });
+    }
+    return new FileSource(options, files);
+  }
+
+  describe(): string {
+    const { path, maxFilesPerBatch, maxEventsPerBatch, maxBytesPerBatch } = this.options;
+    const cut =
+      maxFilesPerBatch !== null
+        ? `${maxFilesPerBatch} file(s) per batch`
+        : maxEventsPerBatch !== null
+          ? `${maxEventsPerBatch.toLocaleString('en-US')} events per batch`
+          : `${(maxBytesPerBatch / 1048576).toFixed(1)} MiB per batch`;
+    return `file ${path} (${this.files.length} file(s), ${cut})`;
+  }
+
+  /** The current position (for offsets logs). */
+  get position(): FilePosition {
+    return { fileIndex: this.fileIndex, file: this.files[this.fileIndex] ?? null, byteOffset: this.byteOffset };
+  }
+
+  /** Moves to a position written by `position` (restores). */
+  async seek(position: FilePosition): Promise<void> {
+    await this.closeHandle();
+    this.fileIndex = position.fileIndex;
+    this.byteOffset = position.byteOffset;
+  }
+
+  async poll(): Promise<PollResult> {
+    const { maxFilesPerBatch, maxEventsPerBatch, maxBytesPerBatch, splitBytes } = this.options;
+    const startOffsets = this.position;
+    const splits: Split[] = [];
+    let filesDone = 0;
+    let records = 0;
+    let bytes = 0;
+    for (;;) {
+      if (this.fileIndex >= this.files.length) break;
+      if (maxFilesPerBatch !== null && filesDone >= maxFilesPerBatch) break;
+      if (maxEventsPerBatch !== null && records >= maxEventsPerBatch) break;
+      if (maxFilesPerBatch === null && maxEventsPerBatch === null && bytes >= maxBytesPerBatch) break;
+      const file = this.files[this.fileIndex]!;
+      const size = await this.openCurrent(file);
+      if (this.byteOffset >= size) {
+        await this.nextFile();
+        filesDone++;
+        continue;
+      }
+      let want = Math.min(splitBytes, size - this.byteOffset);
+      if (maxFilesPerBatch === null && maxEventsPerBatch === null) want = Math.min(want, Math.max(1, maxBytesPerBatch - bytes));
+      let buf = await this.readAt(this.byteOffset, want);
+      let atEof = this.byteOffset + buf.length >= size;
+      let cut = atEof ? buf.length : buf.lastIndexOf(NEWLINE) + 1;
+      while (cut === 0) {
+        // One record longer than the chunk: read on until its newline or the end of the file.
+        const more = await this.readAt(this.byteOffset + buf.length, Math.min(Math.max(buf.length, splitBytes), size - this.byteOffset - buf.length));
+        buf = Buffer.concat([buf, more]);
+        atEof = this.byteOffset + buf.length >= size;
+        cut = atEof ? buf.length : buf.lastIndexOf(NEWLINE) + 1;
+      }
+      if (maxEventsPerBatch !== null) {
+        const counted = countRecords(buf, 0, cut, maxEventsPerBatch - records, atEof && cut === buf.length);
+        records += counted.records;
+        if (counted.end < cut) {
+          cut = counted.end;
+          atEof = false;
+        }
+      }
+      // A fresh buffer per split, so it can be transferred to a worker on its own.
+      const own = cut === buf.length && buf.byteOffset === 0 && buf.buffer.byteLength === buf.length ? buf : Buffer.from(buf.subarray(0, cut));
+      splits.push({ payload: { kind: 'bytes', bytes: own }, origin: { label: file } });
+      this.byteOffset += cut;
+      bytes += cut;
+      if (atEof && this.byteOffset >= size) {
+        await this.nextFile();
+        filesDone++;
+      }
+    }
+    if (splits.length === 0) {
+      await this.closeHandle();
+      return { kind: 'end' };
+    }
+    return {
+      kind: 'batch',
+      batch: { splits, records: maxEventsPerBatch !== null ? records : null, startOffsets, endOffsets: this.position },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.closeHandle();
+  }
+
+  private async openCurrent(file: string): Promise<number> {
+    if (this.handle === null) {
+      try {
+        this.handle = await open(file, 'r');
+        this.handleSize = (await this.handle.stat()).size;
+      } catch (err) {
+        throw new KindlingError('BAD_PATH', `cannot read input file ${file}: ${(err as Error).message}`, { domain: 'user', cause: err });
+      }
+    }
+    return this.handleSize;
+  }
+
+  private async readAt(position: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafeSlow(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await this.handle!.read(buf, filled, length - filled, position + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === length ? buf : buf.subarray(0, filled);
+  }
+
+  private async nextFile(): Promise<void> {
+    await this.closeHandle();
+    this.fileIndex++;
+    this.byteOffset = 0;
+  }
+
+  private async closeHandle(): Promise<void> {
+    if (this.handle !== null) {
+      await this.handle.close();
+      this.handle = null;
+    }
+  }
+}

@@ -1,0 +1,72 @@
+// The built-in generator source: the lab's stream, rate-limited or as fast as possible; workers generate the events.
+import type { GeneratorSpec } from './lab-events.js';
+import type { PollResult, Source, Split } from './source.js';
+
+/** Generator source settings. */
+export interface GeneratorSourceOptions {
+  readonly spec: GeneratorSpec;
+  /** Events per second of wall-clock time; 0: as fast as the engine takes them. */
+  readonly rate: number;
+  /** Stop after this many events; null: run until stopped. */
+  readonly events: number | null;
+  readonly maxEventsPerBatch: number;
+  /** Events per stage-1 task. */
+  readonly splitEvents: number;
+  /** Wall clock, injectable for tests. */
+  readonly nowMs?: () => number;
+}
+
+/**
+ * The lab's load generator as a source. Events are a pure function of (spec, index), so a split
+ * is only an index range: the workers generate its text and scan it, and the main thread does no
+ * per-event work. With a rate, events become available as wall-clock time passes.
+ */
+export class GeneratorSource implements Source {
+  readonly name = 'generator';
+  private produced = 0;
+  private startedAtMs: number | null = null;
+  private readonly now: () => number;
+
+  constructor(private readonly options: GeneratorSourceOptions) {
+    this.now = options.nowMs ?? Date.now;
+  }
+
+  describe(): string {
+    const { rate, events, spec } = this.options;
+    return (
+      `generator (seed ${spec.seed}, ${rate === 0 ? 'as fast as possible' : `${rate.toLocaleString('en-US')} events/s`}` +
+      `${events === null ? ', until stopped' : `, ${events.toLocaleString('en-US')} events`}, ${spec.users} users, crash 1 in ${spec.crashOneIn})`
+    );
+  }
+
+  /** Events produced so far (the source's offset). */
+  get offset(): number {
+    return this.produced;
+  }
+
+  /** Moves the source to event `index` (restores). */
+  seek(index: number): void {
+    this.produced = index;
+  }
+
+  async poll(): Promise<PollResult> {
+    const { rate, events, maxEventsPerBatch, splitEvents, spec } = this.options;
+    if (events !== null && this.produced >= events) return { kind: 'end' };
+    const now = this.now();
+    if (this.startedAtMs === null) this.startedAtMs = now - (rate > 0 ? (this.produced * 1000) / rate : 0);
+    let available = rate === 0 ? Number.POSITIVE_INFINITY : Math.floor(((now - this.startedAtMs) * rate) / 1000) - this.produced;
+    if (events !== null) available = Math.min(available, events - this.produced);
+    const count = Math.min(available, maxEventsPerBatch);
+    if (count <= 0) return { kind: 'idle', retryInMs: Math.max(1, Math.ceil(1000 / rate)) };
+    const first = this.produced;
+    const splits: Split[] = [];
+    for (let at = first; at < first + count; at += splitEvents) {
+      const n = Math.min(splitEvents, first + count - at);
+      splits.push({ payload: { kind: 'generated', spec, firstIndex: at, count: n }, origin: { label: 'generator', firstIndex: at } });
+    }
+    this.produced += count;
+    return { kind: 'batch', batch: { splits, records: count, startOffsets: { index: first }, endOffsets: { index: this.produced } } };
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,42 @@
+// The Source interface: a source hands the coordinator record-aligned splits, batch by batch.
+import type { SplitPayload } from '../engine/protocol.js';
+
+/** Where a split's records came from, kept on the main thread to name a rejected record's position. */
+export interface SplitOrigin {
+  /** A file path, or `topic-partition` for Kafka, or `generator`. */
+  readonly label: string;
+  /** Record numbering: `line` (1-based line of a file, counted by the coordinator) or explicit offsets. */
+  readonly recordOffsets?: readonly number[];
+  /** For generated splits: the index of the first event. */
+  readonly firstIndex?: number;
+}
+
+/** One unit of stage-1 work: a payload for a worker and its origin for the log. */
+export interface Split {
+  readonly payload: SplitPayload;
+  readonly origin: SplitOrigin;
+}
+
+/** One micro-batch cut by a source. `offsets` is where the source stands after it (JSON data). */
+export interface SourceBatch {
+  readonly splits: Split[];
+  /** Records in the batch when the source knows it cheaply (generator, Kafka); otherwise null. */
+  readonly records: number | null;
+  readonly startOffsets: unknown;
+  readonly endOffsets: unknown;
+}
+
+/** What a poll finds: a batch, nothing yet (try again in a while), or the end of a finite input. */
+export type PollResult =
+  | { readonly kind: 'batch'; readonly batch: SourceBatch }
+  | { readonly kind: 'idle'; readonly retryInMs: number }
+  | { readonly kind: 'end' };
+
+/** A source of micro-batches. Polls are sequential: the coordinator never calls poll twice at once. */
+export interface Source {
+  readonly name: string;
+  /** One line for the banner: what is read, from where. */
+  describe(): string;
+  poll(): Promise<PollResult>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,142 @@
+// The worker thread: runs stage-1 scans and owns the window state of the partitions assigned to it.
+import { performance } from 'node:perf_hooks';
+import { threadId, workerData } from 'node:worker_threads';
+import { loadQuery } from '../src/query/queries.js';
+import { Scanner } from '../src/query/scan.js';
+import { WindowState } from '../src/query/window-state.js';
+import { labEventsNdjson } from '../src/source/lab-events.js';
+import {
+  ownerOf,
+  type DrainTask,
+  type PartitionStepResult,
+  type RestoreTask,
+  type ScanTask,
+  type SnapshotTask,
+  type StatefulTask,
+  type Task,
+  type TaskResult,
+  type TaskTiming,
+} from '../src/engine/protocol.js';
+
+const workerId: number = (workerData as { workerId: number }).workerId;
+const states = new Map<number, WindowState>();
+const scanners = new Map<string, Scanner>();
+
+const nowMs = (): number => performance.timeOrigin + performance.now();
+
+class Misroute extends Error {
+  constructor(readonly partitionId: number, owner: number) {
+    super(`partition ${partitionId} is owned by worker ${owner}, but reached worker ${workerId}`);
+  }
+}
+
+function checkOwner(partitionId: number, workers: number): void {
+  const owner = ownerOf(partitionId, workers);
+  if (owner !== workerId) throw new Misroute(partitionId, owner);
+}
+
+async function scan(task: ScanTask, timing: () => TaskTiming): Promise<TaskResult> {
+  const cacheKey = `${task.queryRef}|${task.partitions}|${task.maxRecordBytes}|${task.maxSamples}`;
+  let scanner = scanners.get(cacheKey);
+  if (!scanner) {
+    const query = await loadQuery(task.queryRef);
+    scanner = new Scanner(query, { partitions: task.partitions, maxRecordBytes: task.maxRecordBytes, maxSamples: task.maxSamples });
+    scanners.set(cacheKey, scanner);
+  }
+  const split = task.split;
+  const output =
+    split.kind === 'bytes'
+      ? scanner.scanBytes(split.bytes, split.recordEnds)
+      : scanner.scanText(labEventsNdjson(split.spec, split.firstIndex, split.count));
+  return { kind: 'scan', splitIndex: task.splitIndex, ...output, ...timing() };
+}
+
+async function stateful(task: StatefulTask, timing: () => TaskTiming): Promise<TaskResult> {
+  const query = await loadQuery(task.queryRef);
+  const inputs = new Map(task.inputs.map((i) => [i.partitionId, i.parts]));
+  for (const id of inputs.keys()) checkOwner(id, task.workers);
+  const ids = new Set([...states.keys(), ...inputs.keys()]);
+  const step = {
+    outputMode: task.outputMode,
+    windowSizeMs: query.window?.sizeMs ?? null,
+    lateWatermarkMs: task.lateWatermarkMs,
+    evictionWatermarkMs: task.evictionWatermarkMs,
+    having: query.having,
+  };
+  const partitions: PartitionStepResult[] = [];
+  for (const partitionId of [...ids].sort((a, b) => a - b)) {
+    const started = performance.now();
+    let state = states.get(partitionId);
+    if (!state) states.set(partitionId, (state = new WindowState()));
+    const parts = inputs.get(partitionId) ?? [];
+    const out = state.step(parts, step);
+    if (state.size === 0) states.delete(partitionId);
+    partitions.push({
+      partitionId,
+      inputRows: parts.reduce((n, p) => n + p.keys.length, 0),
+      rows: out.rows,
+      lateRows: out.lateRows,
+      updatedGroups: out.updatedGroups,
+      evictedGroups: out.evictedGroups,
+      stateGroups: state.size,
+      stateBytes: state.approxBytes(),
+      durationMs: performance.now() - started,
+    });
+  }
+  return { kind: 'stateful', partitions, ...timing() };
+}
+
+async function drain(task: DrainTask, timing: () => TaskTiming): Promise<TaskResult> {
+  const query = await loadQuery(task.queryRef);
+  const rows = [...states.values()].flatMap((s) => s.drain(query.having));
+  states.clear();
+  return { kind: 'drain', rows, ...timing() };
+}
+
+function snapshot(_task: SnapshotTask, timing: () => TaskTiming): TaskResult {
+  const partitionEntries = [...states].map(([partitionId, s]) => ({ partitionId, entries: s.entries() }));
+  return { kind: 'snapshot', partitionEntries, ...timing() };
+}
+
+function restore(task: RestoreTask, timing: () => TaskTiming): TaskResult {
+  states.clear();
+  let groups = 0;
+  for (const { partitionId, entries } of task.partitionEntries) {
+    checkOwner(partitionId, task.workers);
+    const state = new WindowState();
+    state.load(entries);
+    groups += state.size;
+    if (state.size > 0) states.set(partitionId, state);
+  }
+  return { kind: 'restore', groups, ...timing() };
+}
+
+/** piscina's entry point: one task in, one result out; failures come back as data. */
+export default async function handle(task: Task): Promise<TaskResult> {
+  const startedAtMs = nowMs();
+  const started = performance.now();
+  const timing = (): TaskTiming => ({ workerId, threadId, startedAtMs, durationMs: performance.now() - started });
+  try {
+    switch (task.kind) {
+      case 'scan':
+        return await scan(task, timing);
+      case 'stateful':
+        return await stateful(task, timing);
+      case 'drain':
+        return await drain(task, timing);
+      case 'snapshot':
+        return snapshot(task, timing);
+      case 'restore':
+        return restore(task, timing);
+    }
+  } catch (err) {
+    const e = err as Error;
+    return {
+      kind: 'failure',
+      code: e instanceof Misroute ? 'MISROUTE' : 'TASK_FAILED',
+      message: e.message,
+      ...(e instanceof Misroute ? { partitionId: e.partitionId } : {}),
+      ...timing(),
+    };
+  }
+}
