@@ -1,0 +1,57 @@
+// Test helpers: a Source that replays given batches of records as byte splits, and a Sink that keeps what it gets.
+import { Buffer } from 'node:buffer';
+import type { EmittedBatch, Sink } from '../../src/sink/sink.js';
+import type { PollResult, Source, Split } from '../../src/source/source.js';
+
+/** Replays `batches` (lists of raw records), cutting each into `splitsPerBatch` byte splits at record boundaries. */
+export class MemorySource implements Source {
+  readonly name = 'memory';
+  private next = 0;
+
+  constructor(
+    private readonly batches: readonly (readonly string[])[],
+    private readonly splitsPerBatch = 3,
+    private readonly useRecordEnds = false,
+  ) {}
+
+  describe(): string {
+    return `memory (${this.batches.length} batches)`;
+  }
+
+  async poll(): Promise<PollResult> {
+    const records = this.batches[this.next];
+    if (records === undefined) return { kind: 'end' };
+    const batchIndex = this.next++;
+    const per = Math.max(1, Math.ceil(records.length / this.splitsPerBatch));
+    const splits: Split[] = [];
+    for (let at = 0; at < records.length; at += per) {
+      const chunk = records.slice(at, at + per);
+      if (this.useRecordEnds) {
+        const parts = chunk.map((r) => Buffer.from(r));
+        const ends = new Uint32Array(parts.length);
+        let end = 0;
+        parts.forEach((p, i) => (ends[i] = end += p.length));
+        const bytes = Buffer.from(Buffer.concat(parts));
+        splits.push({ payload: { kind: 'bytes', bytes, recordEnds: ends }, origin: { label: `memory-${batchIndex}`, recordOffsets: chunk.map((_, i) => at + i) } });
+      } else {
+        const bytes = Buffer.from(chunk.join('\n') + '\n');
+        splits.push({ payload: { kind: 'bytes', bytes }, origin: { label: `memory-${batchIndex}` } });
+      }
+    }
+    return { kind: 'batch', batch: { splits, records: records.length, startOffsets: batchIndex, endOffsets: batchIndex + 1 } };
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Keeps every emitted batch. */
+export class CollectingSink implements Sink {
+  readonly name = 'collect';
+  readonly batches: EmittedBatch[] = [];
+
+  async emit(batch: EmittedBatch): Promise<void> {
+    this.batches.push({ ...batch, rows: [...batch.rows] });
+  }
+
+  async close(): Promise<void> {}
+}
