@@ -7,7 +7,7 @@ import { outputModeProblem, type OutputMode, type Query, type QueryRef } from '.
 import { isoMs } from '../query/time.js';
 import { WatermarkTracker } from '../query/watermark.js';
 import type { ResultRow } from '../query/window-state.js';
-import type { ProgressRecord, TaskProgress, WorkerProgress } from '../metrics/progress.js';
+import type { ProgressRecord, SystemProgress, TaskProgress, WorkerProgress } from '../metrics/progress.js';
 import type { Sink } from '../sink/sink.js';
 import type { Source, SourceBatch, Split } from '../source/source.js';
 import { KindlingError } from '../errors.js';
@@ -84,6 +84,8 @@ export class Coordinator {
   private loggedRejects = 0;
   private lastBatchStartMs: number | null = null;
   private readonly context: TaskContext;
+  /** Attaches CPU/memory to every progress record as `system` (set by src/metrics; it must return at once). */
+  systemProbe: (() => SystemProgress) | null = null;
 
   constructor(
     private readonly options: EngineOptions,
@@ -318,6 +320,7 @@ export class Coordinator {
           workers,
           mainThreadUtilisation: performance.eventLoopUtilization(elu).utilization,
         },
+        ...(this.systemProbe ? { system: this.systemProbe() } : {}),
       };
       for (const listener of this.listeners) listener(progress);
     } catch (err) {

@@ -42,6 +42,18 @@ export interface PhaseDurations {
   total: number;
 }
 
+/** CPU and memory at the time of a batch (systeminformation sampled in the background, plus the process's own figures). */
+export interface SystemProgress {
+  /** When the CPU/memory sample was taken (ISO 8601); null before the first sample arrived. */
+  readonly sampledAt: string | null;
+  /** Whole-machine CPU load 0..100 and per core, averaged over the last sampling interval; null before the first sample. */
+  readonly cpu: { readonly loadPercent: number; readonly coresLoadPercent: readonly number[] } | null;
+  /** Machine memory: used = total - available (what `free` calls used); null before the first sample. */
+  readonly memory: { readonly totalBytes: number; readonly usedBytes: number; readonly availableBytes: number } | null;
+  /** This process (process.memoryUsage()): the main thread's V8 heap; RSS covers every thread. */
+  readonly process: { readonly heapUsedBytes: number; readonly heapTotalBytes: number; readonly rssBytes: number; readonly externalBytes: number };
+}
+
 /** A batch's progress record; field names follow Spark's StreamingQueryProgress where it has them. */
 export interface ProgressRecord {
   readonly id: string;
@@ -85,4 +97,6 @@ export interface ProgressRecord {
     /** Share of the batch's wall time the main thread's event loop was busy (0..1). */
     readonly mainThreadUtilisation: number;
   };
+  /** CPU load per core and memory used vs total; present when an observer samples them (see src/metrics/system-sampler.ts). */
+  readonly system?: SystemProgress;
 }
