@@ -1,9 +1,9 @@
 // The file source: newline-delimited JSON files replayed in name order, with fixed batch boundaries.
 import { Buffer } from 'node:buffer';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { KindlingError } from '../errors.js';
-import type { PollResult, Source, Split } from './source.js';
+import type { PollResult, ResumableSource, Split } from './source.js';
 
 /** How the file source cuts batches. At most one of the two limits is set; otherwise bytes decide. */
 export interface FileSourceOptions {
@@ -52,7 +52,7 @@ function countRecords(buf: Buffer, from: number, to: number, limit: number, atEo
  * with the next split), so no record is ever cut. Batch boundaries depend only on the files and
  * the options, so a replay cuts the same batches.
  */
-export class FileSource implements Source {
+export class FileSource implements ResumableSource {
   readonly name = 'file';
   private fileIndex = 0;
   private byteOffset = 0;
@@ -104,14 +104,30 @@ export class FileSource implements Source {
     return { fileIndex: this.fileIndex, file: this.files[this.fileIndex] ?? null, byteOffset: this.byteOffset };
   }
 
-  /** Moves to a position written by `position` (restores). */
-  async seek(position: FilePosition): Promise<void> {
+  /** The input directory or file: offsets are positions in it. */
+  identity(): unknown {
+    return { path: resolve(this.options.path) };
+  }
+
+  /** Moves to a position written by `position` (restores); a user error if it does not fit these files. */
+  async seek(offsets: unknown): Promise<void> {
+    const position = this.checkPosition(offsets);
     await this.closeHandle();
     this.fileIndex = position.fileIndex;
     this.byteOffset = position.byteOffset;
   }
 
   async poll(): Promise<PollResult> {
+    return this.cut(null);
+  }
+
+  /** Cuts the next batch to end exactly at `endOffsets` (a replay), ignoring the batch limits. */
+  async pollUntil(endOffsets: unknown): Promise<PollResult> {
+    return this.cut(this.checkPosition(endOffsets));
+  }
+
+  /** Cuts one batch by the options, or exactly up to `until`. */
+  private async cut(until: FilePosition | null): Promise<PollResult> {
     const { maxFilesPerBatch, maxEventsPerBatch, maxBytesPerBatch, splitBytes } = this.options;
     const startOffsets = this.position;
     const splits: Split[] = [];
@@ -120,9 +136,13 @@ export class FileSource implements Source {
     let bytes = 0;
     for (;;) {
       if (this.fileIndex >= this.files.length) break;
-      if (maxFilesPerBatch !== null && filesDone >= maxFilesPerBatch) break;
-      if (maxEventsPerBatch !== null && records >= maxEventsPerBatch) break;
-      if (maxFilesPerBatch === null && maxEventsPerBatch === null && bytes >= maxBytesPerBatch) break;
+      if (until !== null) {
+        if (this.fileIndex > until.fileIndex || (this.fileIndex === until.fileIndex && this.byteOffset >= until.byteOffset)) break;
+      } else {
+        if (maxFilesPerBatch !== null && filesDone >= maxFilesPerBatch) break;
+        if (maxEventsPerBatch !== null && records >= maxEventsPerBatch) break;
+        if (maxFilesPerBatch === null && maxEventsPerBatch === null && bytes >= maxBytesPerBatch) break;
+      }
       const file = this.files[this.fileIndex]!;
       const size = await this.openCurrent(file);
       if (this.byteOffset >= size) {
@@ -131,7 +151,10 @@ export class FileSource implements Source {
         continue;
       }
       let want = Math.min(splitBytes, size - this.byteOffset);
-      if (maxFilesPerBatch === null && maxEventsPerBatch === null) want = Math.min(want, Math.max(1, maxBytesPerBatch - bytes));
+      if (until !== null) {
+        // A logged end is a record boundary, so a chunk that stops there ends with a whole record.
+        if (this.fileIndex === until.fileIndex) want = Math.min(want, until.byteOffset - this.byteOffset);
+      } else if (maxFilesPerBatch === null && maxEventsPerBatch === null) want = Math.min(want, Math.max(1, maxBytesPerBatch - bytes));
       let buf = await this.readAt(this.byteOffset, want);
       let atEof = this.byteOffset + buf.length >= size;
       let cut = atEof ? buf.length : buf.lastIndexOf(NEWLINE) + 1;
@@ -142,7 +165,7 @@ export class FileSource implements Source {
         atEof = this.byteOffset + buf.length >= size;
         cut = atEof ? buf.length : buf.lastIndexOf(NEWLINE) + 1;
       }
-      if (maxEventsPerBatch !== null) {
+      if (maxEventsPerBatch !== null && until === null) {
         const counted = countRecords(buf, 0, cut, maxEventsPerBatch - records, atEof && cut === buf.length);
         records += counted.records;
         if (counted.end < cut) {
@@ -166,12 +189,29 @@ export class FileSource implements Source {
     }
     return {
       kind: 'batch',
-      batch: { splits, records: maxEventsPerBatch !== null ? records : null, startOffsets, endOffsets: this.position },
+      batch: { splits, records: maxEventsPerBatch !== null && until === null ? records : null, startOffsets, endOffsets: this.position },
     };
   }
 
   async close(): Promise<void> {
     await this.closeHandle();
+  }
+
+  /** Checks offsets from a checkpoint against these files. */
+  private checkPosition(offsets: unknown): FilePosition {
+    const o = offsets as Partial<FilePosition> | null;
+    const bad = (why: string): never => {
+      throw new KindlingError('BAD_OFFSETS', `file source ${this.options.path}: cannot resume at ${JSON.stringify(offsets)}: ${why}`, { domain: 'user' });
+    };
+    if (typeof o !== 'object' || o === null || !Number.isSafeInteger(o.fileIndex) || !Number.isSafeInteger(o.byteOffset) || o.fileIndex! < 0 || o.byteOffset! < 0) {
+      return bad('not a file position {fileIndex, file, byteOffset}');
+    }
+    if (o.fileIndex! > this.files.length) bad(`the input has only ${this.files.length} file(s)`);
+    const here = this.files[o.fileIndex!];
+    if (typeof o.file === 'string' && (here === undefined || basename(here) !== basename(o.file))) {
+      bad(`the checkpoint expects file ${basename(o.file)} at index ${o.fileIndex}, but the input has ${here === undefined ? 'fewer files' : basename(here)} (were input files renamed or removed?)`);
+    }
+    return { fileIndex: o.fileIndex!, file: o.file ?? null, byteOffset: o.byteOffset! };
   }
 
   private async openCurrent(file: string): Promise<number> {

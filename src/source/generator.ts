@@ -1,6 +1,7 @@
 // The built-in generator source: the lab's stream, rate-limited or as fast as possible; workers generate the events.
 import type { GeneratorSpec } from './lab-events.js';
-import type { PollResult, Source, Split } from './source.js';
+import { KindlingError } from '../errors.js';
+import type { PollResult, ResumableSource, Split } from './source.js';
 
 /** Generator source settings. */
 export interface GeneratorSourceOptions {
@@ -21,7 +22,7 @@ export interface GeneratorSourceOptions {
  * is only an index range: the workers generate its text and scan it, and the main thread does no
  * per-event work. With a rate, events become available as wall-clock time passes.
  */
-export class GeneratorSource implements Source {
+export class GeneratorSource implements ResumableSource {
   readonly name = 'generator';
   private produced = 0;
   private startedAtMs: number | null = null;
@@ -44,13 +45,34 @@ export class GeneratorSource implements Source {
     return this.produced;
   }
 
-  /** Moves the source to event `index` (restores). */
-  seek(index: number): void {
-    this.produced = index;
+  /** The settings that make the stream: offsets are event indexes in it. */
+  identity(): unknown {
+    return { ...this.options.spec };
+  }
+
+  /** Moves the source to `{index}` (restores); the rate clock restarts from there. */
+  async seek(offsets: unknown): Promise<void> {
+    this.produced = this.checkOffsets(offsets);
+    this.startedAtMs = null;
+  }
+
+  /** Cuts events [offset, endOffsets.index) as one batch (a replay), ignoring the rate and batch limits. */
+  async pollUntil(endOffsets: unknown): Promise<PollResult> {
+    const end = this.checkOffsets(endOffsets);
+    if (end <= this.produced) return { kind: 'end' };
+    return this.cut(end - this.produced);
+  }
+
+  private checkOffsets(offsets: unknown): number {
+    const index = (offsets as { index?: unknown } | null)?.index;
+    if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) {
+      throw new KindlingError('BAD_OFFSETS', `generator: cannot resume at ${JSON.stringify(offsets)}: not a generator position {index}`, { domain: 'user' });
+    }
+    return index;
   }
 
   async poll(): Promise<PollResult> {
-    const { rate, events, maxEventsPerBatch, splitEvents, spec } = this.options;
+    const { rate, events, maxEventsPerBatch } = this.options;
     if (events !== null && this.produced >= events) return { kind: 'end' };
     const now = this.now();
     if (this.startedAtMs === null) this.startedAtMs = now - (rate > 0 ? (this.produced * 1000) / rate : 0);
@@ -58,6 +80,11 @@ export class GeneratorSource implements Source {
     if (events !== null) available = Math.min(available, events - this.produced);
     const count = Math.min(available, maxEventsPerBatch);
     if (count <= 0) return { kind: 'idle', retryInMs: Math.max(1, Math.ceil(1000 / rate)) };
+    return this.cut(count);
+  }
+
+  private cut(count: number): PollResult {
+    const { splitEvents, spec } = this.options;
     const first = this.produced;
     const splits: Split[] = [];
     for (let at = first; at < first + count; at += splitEvents) {

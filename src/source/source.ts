@@ -40,3 +40,24 @@ export interface Source {
   poll(): Promise<PollResult>;
   close(): Promise<void>;
 }
+
+/**
+ * What a source adds to resume from a checkpoint (DESIGN.md section 5). Offsets are the JSON data
+ * the source puts in SourceBatch.startOffsets/endOffsets (file: {fileIndex, file, byteOffset};
+ * generator: {index}; Kafka: per topicPartition). A replay does not re-apply the cut options: it
+ * cuts exactly to the logged end, so a batch re-runs with the boundaries it had.
+ */
+export interface ResumableSource extends Source {
+  /** What the offsets are positions in (a path, generator settings, a topic): a checkpoint refuses another input. */
+  identity(): unknown;
+  /** Moves to offsets a batch logged (a user error if they do not fit this input). */
+  seek(offsets: unknown): Promise<void>;
+  /** Cuts the next batch so that it ends exactly at `endOffsets`; 'end' if the input stops short of them. */
+  pollUntil(endOffsets: unknown): Promise<PollResult>;
+}
+
+/** True when a source can resume from a checkpoint. */
+export function isResumable(source: Source): source is ResumableSource {
+  const s = source as Partial<ResumableSource>;
+  return typeof s.identity === 'function' && typeof s.seek === 'function' && typeof s.pollUntil === 'function';
+}
