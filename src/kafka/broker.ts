@@ -207,12 +207,14 @@ export async function ensureKafkaJars(opts: EnsureJarsOptions = {}): Promise<Kaf
       );
     }
     await writeFile(join(partial, MARKER), `${JSON.stringify({ kafka: KAFKA_VERSION, pomSha256: pomHash, at: new Date().toISOString() })}\n`);
-    await rm(libsDir, { recursive: true, force: true });
-    try {
-      await rename(partial, libsDir);
-    } catch (err) {
-      // Another process finished the same fetch first: use its copy if it is complete.
-      if (!(await cacheMatches(libsDir, pomHash))) throw err;
+    // Another process may have finished the same fetch meanwhile: keep its copy (it may be in use).
+    if (!(await cacheMatches(libsDir, pomHash))) {
+      await rm(libsDir, { recursive: true, force: true });
+      try {
+        await rename(partial, libsDir);
+      } catch (err) {
+        if (!(await cacheMatches(libsDir, pomHash))) throw err;
+      }
     }
   } finally {
     await rm(partial, { recursive: true, force: true });
@@ -294,7 +296,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
 
   const port = opts.port === undefined ? 9092 : opts.port === 0 ? await freePort() : opts.port;
   await assertPortFree(port, 'client');
-  const controllerPort = opts.controllerPort ?? (await freePort());
+  let controllerPort = opts.controllerPort ?? (await freePort());
+  while (opts.controllerPort === undefined && controllerPort === port) controllerPort = await freePort();
   await assertPortFree(controllerPort, 'controller');
   if (controllerPort === port) throw new Error(`The controller port must differ from the client port (both ${port})`);
 
@@ -354,7 +357,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
     child.once('exit', (code, signal) => {
       died.abort(new Error(
         `The Kafka broker (java) exited with ${code === null ? `signal ${signal}` : `code ${code}`} before it was ready. ` +
-          `Last output:\n${recent.slice(-25).join('\n') || '(none)'}`,
+          `Last output:\n${lastLines(recent, 25) || '(none)'}`,
       ));
       res(code);
     });
@@ -413,7 +416,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
     await stop();
     if (died.signal.aborted) throw died.signal.reason;
     const why = err instanceof Error ? err.message : String(err);
-    throw new Error(`${why}\nLast broker output:\n${recent.slice(-25).join('\n') || '(none)'}`, { cause: err });
+    throw new Error(`${why}\nLast broker output:\n${lastLines(recent, 25) || '(none)'}`, { cause: err });
   }
   const startMs = Date.now() - tStart;
   const totalMs = Date.now() - t0;
@@ -539,6 +542,11 @@ function run(
       res({ code, output });
     });
   });
+}
+
+/** The last `n` lines the broker printed, without Java stack frames, for error messages. */
+function lastLines(lines: readonly string[], n: number): string {
+  return lines.filter((l) => !/^\s+(at |\.\.\. \d+ more)/.test(l)).slice(-n).join('\n');
 }
 
 function tail(text: string, lines: number): string {
