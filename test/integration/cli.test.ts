@@ -1,0 +1,157 @@
+// The kindling CLI as a user runs it: a child process on fixture files, its jsonl output, its exit codes.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RUN_FLAGS } from '../../src/config.js';
+import { crashAlerts } from '../../src/query/queries.js';
+import { runReference } from '../../src/query/reference.js';
+import { sparkJsonRow } from '../../src/sink/sink.js';
+
+const MAIN = resolve('dist/src/main.js');
+const FIXTURE = resolve('test/fixtures/lab-small');
+const GOLDEN = resolve('test/fixtures/lab-small.golden');
+const temps: string[] = [];
+
+afterEach(async () => {
+  await Promise.all(temps.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'kindling-cli-'));
+  temps.push(dir);
+  return dir;
+}
+
+/** Runs kindling to completion (bounded by a timeout) and returns its exit code and output. */
+function kindling(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Every jsonl file in a sink directory, by name. */
+async function readSinkDir(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of (await readdir(dir)).sort()) out[name] = await readFile(join(dir, name), 'utf8');
+  return out;
+}
+
+/** The fixture's records cut into batches of `size` across files, as the file source does. */
+async function fixtureBatches(size: number): Promise<string[][]> {
+  const records: string[] = [];
+  for (const name of (await readdir(FIXTURE)).sort()) {
+    const lines = (await readFile(join(FIXTURE, name), 'utf8')).split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    records.push(...lines);
+  }
+  const batches: string[][] = [];
+  for (let i = 0; i < records.length; i += size) batches.push(records.slice(i, i + size));
+  return batches;
+}
+
+const FIXTURE_ARGS = ['--source', 'file', '--path', FIXTURE, '--max-events-per-batch', '1000', '--max-record-bytes', '2000', '--quiet'];
+
+describe('kindling on fixture files', () => {
+  it('writes the golden jsonl output, which is the oracle\'s answer', async () => {
+    const out = await tempDir();
+    const r = await kindling([...FIXTURE_ARGS, '--cores', '2', '--sink', `jsonl:${out}`]);
+    expect(r.stderr).toContain('events in 4,512 | rejected 12');
+    expect(r.code).toBe(0);
+    const got = await readSinkDir(out);
+    expect(got).toEqual(await readSinkDir(GOLDEN));
+
+    const oracle = runReference(crashAlerts, await fixtureBatches(1000), { maxRecordBytes: 2000 });
+    const expected: Record<string, string> = {};
+    for (const b of oracle.batches) {
+      if (b.rows.length > 0) expected[`batch-${b.batchId}.jsonl`] = b.rows.map((row) => JSON.stringify(sparkJsonRow(crashAlerts, row))).join('\n') + '\n';
+    }
+    expect(got).toEqual(expected);
+    expect(r.stderr).toContain(`late ${oracle.lateRows}`);
+  });
+
+  it('gives the same files at --cores 1 --partitions 200 and at --cores 3 --partitions 7', async () => {
+    const golden = await readSinkDir(GOLDEN);
+    for (const [cores, partitions] of [['1', '200'], ['3', '7']] as const) {
+      const out = await tempDir();
+      const r = await kindling([...FIXTURE_ARGS, '--cores', cores, '--partitions', partitions, '--sink', `jsonl:${out}`]);
+      expect(r.code).toBe(0);
+      expect(await readSinkDir(out)).toEqual(golden);
+    }
+  });
+
+  it('logs rejected records with file and line, and prints Spark-style console tables', async () => {
+    const r = await kindling([...FIXTURE_ARGS, '--cores', '1']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/rejected record at .*part-000\.ndjson line 19: malformed JSON/);
+    expect(r.stderr).toMatch(/part-000\.ndjson line 420: record of 3126 bytes exceeds --max-record-bytes 2000/);
+    expect(r.stdout).toContain('Batch: 3');
+    expect(r.stdout).toMatch(/\|window\s+\|user_id\s*\|crash_count\|/);
+    expect(r.stdout).toContain('|{2024-11-25 10:40:00, 2024-11-25 10:40:10}|user_1000');
+  });
+
+  it('runs the generator to a fixed event count and exits 0 with a summary', async () => {
+    const r = await kindling(['--rate', '0', '--events', '50000', '--cores', '2', '--start-time', '2024-11-25T10:40:00Z', '--sink', 'none']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/events in 50,000 \| rejected 0 \| filtered [\d,]+ \| matched [\d,]+/);
+    expect(r.stderr).toMatch(/batch 0: 50,000 rows/);
+  });
+});
+
+describe('stopping', () => {
+  it('on SIGINT finishes the batch in flight, drains when asked, prints the summary and exits 0', async () => {
+    const child = spawn(process.execPath, [MAIN, '--rate', '20000', '--trigger', '100', '--cores', '2', '--drain', '--crash-one-in', '2', '--users', '3', '--sink', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((done) => child.on('close', done));
+    const deadline = Date.now() + 30_000;
+    while (!stderr.includes('batch 2:') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(stderr).toContain('batch 2:');
+    child.kill('SIGINT');
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 20_000))]);
+    if (code === 'timeout') child.kill('SIGKILL');
+    expect(code).toBe(0);
+    expect(stderr).toContain('stopping: finishing the batch in flight');
+    expect(stderr).toMatch(/drained: \d+ row\(s\) from open windows/);
+    expect(stderr).toMatch(/Kindling finished \(stopped\)/);
+  });
+});
+
+describe('kindling flags', () => {
+  it('--help lists every flag and exits 0', async () => {
+    const r = await kindling(['--help']);
+    expect(r.code).toBe(0);
+    for (const flag of RUN_FLAGS) expect(r.stdout).toContain(`--${flag.name}`);
+  });
+
+  it.each([
+    { args: ['--cores', 'two'], message: "--cores must be an integer >= 1 and <= 256; got 'two'" },
+    { args: ['--cores', '0'], message: "--cores must be an integer >= 1 and <= 256; got '0'" },
+    { args: ['--partitions', '1.5'], message: "--partitions must be an integer >= 1" },
+    { args: ['--bogus'], message: 'unknown flag --bogus' },
+    { args: ['--output-mode', 'sideways'], message: "--output-mode must be one of append, update, complete; got 'sideways'" },
+    { args: ['--sink', 'kafka'], message: "--sink must be console, jsonl:DIR or none; got 'kafka'" },
+    { args: ['--source', 'file'], message: '--source file needs --path' },
+    { args: ['--rate'], message: '--rate needs a value' },
+    { args: ['--late-fraction', '2'], message: "--late-fraction must be a number >= 0 and <= 1; got '2'" },
+    { args: ['--source', 'file', '--path', '/nonexistent/kindling'], message: '--path /nonexistent/kindling: cannot read it (ENOENT)' },
+    { args: ['--query', 'vulnerability-by-ip', '--output-mode', 'append', '--events', '1'], message: 'append output mode needs a windowed aggregation with a watermark' },
+    { args: ['--query', 'test/fixtures/bad-query/not-a-query.mjs', '--events', '1'], message: 'not a valid Query: "filter" must be a function' },
+    { args: ['--query', 'test/fixtures/nope.mjs', '--events', '1'], message: 'cannot load query module' },
+  ])('$args exits 2 with "$message"', async ({ args, message }) => {
+    const r = await kindling(args);
+    expect(r.stderr).toContain(message);
+    expect(r.code).toBe(2);
+  });
+});
