@@ -11,7 +11,9 @@ import { DEFAULT_GENERATOR, type GeneratorSpec } from './source/lab-events.js';
 const G = 'Query and engine';
 const GEN = 'Generator source (--source generator, the default)';
 const FILE = 'File source (--source file)';
+const CKPT = 'Checkpoints';
 const OUT = 'Output';
+const SEE = 'Seeing inside (progress, terminal view, web UI)';
 
 /** The flags of `kindling run` (the default command). */
 export const RUN_FLAGS: readonly FlagSpec[] = [
@@ -38,8 +40,14 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'max-files-per-batch', kind: 'int', group: FILE, min: 1, help: "whole files per batch (Spark's maxFilesPerTrigger)" },
   { name: 'max-events-per-batch', kind: 'int', group: FILE, min: 1, defaultText: 'file: unset; generator: 100000', help: 'records per batch (file and generator sources)' },
   { name: 'max-bytes-per-batch', kind: 'int', group: FILE, min: 1024, default: 16 * 1_048_576, help: 'bytes per batch when neither limit above is given, cut at a record boundary' },
+  { name: 'checkpoint-dir', kind: 'string', group: CKPT, valueName: 'DIR', defaultText: 'none: a restart starts over', help: 'offsets log, commit log and state snapshots; a restart with the same query resumes where the last run stopped (created if missing)' },
+  { name: 'checkpoint-every', kind: 'int', group: CKPT, min: 1, default: 10, valueName: 'N', help: 'write a state snapshot every N batches (the offsets and commit logs are written every batch)' },
   { name: 'sink', kind: 'list', group: OUT, default: ['console'], valueName: 'console|jsonl:DIR|none', help: 'where rows go; repeatable. jsonl:DIR writes DIR/batch-<id>.jsonl atomically in Spark\'s JSON shape' },
-  { name: 'quiet', kind: 'bool', group: OUT, help: 'no per-batch progress line (rows and the final summary still print)' },
+  { name: 'quiet', kind: 'bool', group: SEE, help: 'no per-batch progress in the terminal, neither the live view nor plain lines (rows and the final summary still print)' },
+  { name: 'progress-json', kind: 'string', group: SEE, valueName: 'FILE|-', help: "write each batch's progress record (Spark's StreamingQueryProgress fields plus tasks, workers, CPU and memory) as one JSON line to FILE, or to stdout with -" },
+  { name: 'ui-port', kind: 'int', group: SEE, min: 0, max: 65_535, defaultText: "4040; if busy, the next free of 4041-4056 as Spark's UI does", help: 'port of the web UI (0: any free port). A port given here must be free, or the run exits with code 2' },
+  { name: 'ui-host', kind: 'string', group: SEE, default: '127.0.0.1', valueName: 'HOST', help: 'address the web UI listens on (0.0.0.0 shows it to other machines)' },
+  { name: 'no-ui', kind: 'bool', group: SEE, help: 'no web UI' },
   { name: 'help', kind: 'bool', group: OUT, help: 'show this help' },
 ];
 
@@ -53,10 +61,16 @@ export interface RunConfig {
   readonly drain: boolean;
   readonly maxRecordBytes: number;
   readonly source:
-    | { kind: 'generator'; spec: GeneratorSpec; rate: number; events: number | null; maxEventsPerBatch: number }
+    | { kind: 'generator'; spec: GeneratorSpec; rate: number; events: number | null; maxEventsPerBatch: number; startTimeGiven?: boolean }
     | { kind: 'file'; path: string; maxFilesPerBatch: number | null; maxEventsPerBatch: number | null; maxBytesPerBatch: number };
   readonly sinks: ReadonlyArray<{ kind: 'console' } | { kind: 'jsonl'; dir: string }>;
+  /** --checkpoint-dir and --checkpoint-every; null: no checkpoint (a restart starts over). */
+  readonly checkpoint?: { readonly dir: string; readonly every: number } | null;
   readonly quiet: boolean;
+  /** --progress-json: a path, '-' for stdout, or null. */
+  readonly progressJson: string | null;
+  /** The web UI, or null with --no-ui. `explicitPort`: the user gave --ui-port, so a busy port is an error. */
+  readonly ui: { readonly host: string; readonly port: number; readonly explicitPort: boolean } | null;
 }
 
 /** Reads the cgroup v2 CPU quota (`/sys/fs/cgroup/cpu.max`) as whole cores, or null when unlimited. */
@@ -83,12 +97,31 @@ export async function detectCores(): Promise<number> {
   return Math.max(1, quota === null ? cores : Math.min(cores, quota));
 }
 
+function checkpointFrom(values: FlagValues, given: Set<string>): RunConfig['checkpoint'] {
+  const dir = values['checkpoint-dir'] as string | undefined;
+  if (dir === undefined) {
+    if (given.has('checkpoint-every')) throw new UsageError('--checkpoint-every needs --checkpoint-dir DIR (where the snapshots go)');
+    return null;
+  }
+  return { dir, every: values['checkpoint-every'] as number };
+}
+
 function parseStartTime(raw: string | undefined, nowMs: number): number {
   if (raw === undefined) return nowMs;
   if (/^-?\d+$/.test(raw)) return Number(raw);
   const ms = Date.parse(raw);
   if (Number.isNaN(ms)) throw new UsageError(`--start-time must be an ISO 8601 date or epoch milliseconds; got '${raw}'`);
   return ms;
+}
+
+/** The web UI's settings; --no-ui together with --ui-port or --ui-host is a contradiction, reported as such. */
+function uiConfig(values: FlagValues, given: Set<string>): RunConfig['ui'] {
+  if (values['no-ui'] === true) {
+    for (const f of ['ui-port', 'ui-host']) if (given.has(f)) throw new UsageError(`--${f} sets up the web UI, which --no-ui turns off; give one of them`);
+    return null;
+  }
+  const port = values['ui-port'] as number | undefined;
+  return { host: values['ui-host'] as string, port: port ?? 4040, explicitPort: given.has('ui-port') };
 }
 
 /** Turns parsed flags into a RunConfig, checking the rules between flags. */
@@ -116,6 +149,7 @@ export async function runConfigFrom(values: FlagValues, given: Set<string>, nowM
       rate,
       events: num('events') ?? null,
       maxEventsPerBatch: num('max-events-per-batch') ?? 100_000,
+      startTimeGiven: given.has('start-time'),
       spec: {
         ...DEFAULT_GENERATOR,
         seed: num('seed')!,
@@ -147,7 +181,10 @@ export async function runConfigFrom(values: FlagValues, given: Set<string>, nowM
     maxRecordBytes: num('max-record-bytes')!,
     source,
     sinks: sinks.filter((s): s is NonNullable<typeof s> => s !== null),
+    checkpoint: checkpointFrom(values, given),
     quiet: values['quiet'] === true,
+    progressJson: (values['progress-json'] as string | undefined) ?? null,
+    ui: uiConfig(values, given),
   };
 }
 

@@ -4,7 +4,10 @@ import { renderHelp } from './cli.js';
 import { parseRunArgs, RUN_FLAGS, type RunConfig } from './config.js';
 import { assembleRun } from './engine/build.js';
 import { KindlingError } from './errors.js';
-import { progressLine, summaryLines } from './metrics/summary.js';
+import { chooseTerminalMode, startObservability } from './metrics/observe.js';
+import { ResultsSink } from './metrics/results-sink.js';
+import { describeRun } from './metrics/run-info.js';
+import { summaryLines } from './metrics/summary.js';
 
 const log = (line: string): void => {
   process.stderr.write(line + '\n');
@@ -31,10 +34,27 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(renderHelp(USAGE, INTRO, RUN_FLAGS) + '\n');
     return 0;
   }
-  const assembled = await assembleRun(config, log);
+  // The Results page keeps the latest output rows through a small in-memory sink.
+  const results = config.ui ? new ResultsSink() : null;
+  const assembled = await assembleRun(config, log, undefined, results ? [results] : []);
   const { coordinator, source, query } = assembled;
-  log(banner(config, source.describe(), query.name, config.outputMode ?? query.outputMode));
-  if (!config.quiet) coordinator.onProgress((p) => log(progressLine(p)));
+  const outputMode = config.outputMode ?? query.outputMode;
+  let observers;
+  try {
+    observers = await startObservability(coordinator, {
+      terminal: chooseTerminalMode(config.quiet, process.stderr),
+      progressJson: config.progressJson,
+      ui: config.ui,
+      run: describeRun(config, query, outputMode, source.describe(), coordinator),
+      query,
+      results,
+      log,
+    });
+  } catch (err) {
+    await assembled.close();
+    throw err;
+  }
+  log(banner(config, source.describe(), query.name, outputMode) + (observers.uiUrl ? `\n  web UI: ${observers.uiUrl}` : ''));
 
   const stop = new AbortController();
   let signals = 0;
@@ -49,8 +69,10 @@ async function run(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     const summary = await coordinator.run(stop.signal);
+    await observers.close();
     for (const line of summaryLines(summary)) log(line);
   } finally {
+    await observers.close();
     await assembled.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

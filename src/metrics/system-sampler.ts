@@ -1,0 +1,117 @@
+// Samples per-core CPU load and machine memory in the background, so a batch reads the latest sample for free.
+import si from 'systeminformation';
+import type { SystemProgress } from './progress.js';
+
+/** The two systeminformation calls the sampler makes (injected in tests). */
+export interface SystemReader {
+  currentLoad(): Promise<{ currentLoad: number; cpus: ReadonlyArray<{ load: number }> }>;
+  mem(): Promise<{ total: number; available: number }>;
+}
+
+/** The process's own memory figures (injected in tests). */
+export type ProcessMemoryReader = () => { heapUsed: number; heapTotal: number; rss: number; external: number };
+
+/** How often to sample, and what to read from. */
+export interface SystemSamplerOptions {
+  /** Time between samples; currentLoad() reports the load averaged since the previous call. */
+  readonly intervalMs?: number;
+  readonly reader?: SystemReader;
+  readonly processMemory?: ProcessMemoryReader;
+  /** Called once if a sample fails (systeminformation cannot read the machine); sampling then stops. */
+  readonly onError?: (err: unknown) => void;
+}
+
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+/**
+ * Keeps the latest CPU/memory sample. `currentLoad()` is called on a timer, never per batch: its
+ * first call takes ~0.5 s and returns the average since boot, so the first sample is discarded
+ * as a baseline and later ones are averages over one interval. `snapshot()` never waits.
+ */
+export class SystemSampler {
+  private cpu: SystemProgress['cpu'] = null;
+  private memory: SystemProgress['memory'] = null;
+  private sampledAt: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight: Promise<void> | null = null;
+  private baselineTaken = false;
+  private stopped = false;
+  private readonly intervalMs: number;
+  private readonly reader: SystemReader;
+  private readonly processMemory: ProcessMemoryReader;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(private readonly options: SystemSamplerOptions = {}) {
+    this.intervalMs = options.intervalMs ?? 1000;
+    this.reader = options.reader ?? si;
+    this.processMemory = options.processMemory ?? (() => process.memoryUsage());
+  }
+
+  /** Starts sampling in the background (the timer does not keep the process alive). */
+  start(): this {
+    if (this.timer || this.stopped) return this;
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.timer.unref();
+    return this;
+  }
+
+  /** Resolves once a first real sample exists (or sampling stopped). */
+  ready(): Promise<void> {
+    if (this.cpu !== null || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The latest sample plus the process's memory now; cheap enough to call once per batch. */
+  snapshot(): SystemProgress {
+    const m = this.processMemory();
+    return {
+      sampledAt: this.sampledAt,
+      cpu: this.cpu,
+      memory: this.memory,
+      process: { heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, rssBytes: m.rss, externalBytes: m.external },
+    };
+  }
+
+  /** Stops the timer and waits for a sample in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.inFlight;
+    this.wake();
+  }
+
+  private tick(): void {
+    if (this.inFlight || this.stopped) return; // a slow sample is never stacked on another
+    this.inFlight = this.sample().finally(() => {
+      this.inFlight = null;
+    });
+  }
+
+  private async sample(): Promise<void> {
+    try {
+      const [load, mem] = await Promise.all([this.reader.currentLoad(), this.reader.mem()]);
+      if (this.stopped) return;
+      this.memory = { totalBytes: mem.total, availableBytes: mem.available, usedBytes: mem.total - mem.available };
+      this.sampledAt = new Date().toISOString();
+      if (!this.baselineTaken) {
+        // The first currentLoad() is the average since boot: a baseline, not a reading.
+        this.baselineTaken = true;
+        return;
+      }
+      this.cpu = { loadPercent: round1(load.currentLoad), coresLoadPercent: load.cpus.map((c) => round1(c.load)) };
+      this.wake();
+    } catch (err) {
+      this.stopped = true;
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+      this.options.onError?.(err);
+      this.wake();
+    }
+  }
+
+  private wake(): void {
+    for (const resolve of this.waiters.splice(0)) resolve();
+  }
+}
