@@ -2,8 +2,11 @@
 // Kindling's entry point: argv -> command -> run; maps errors to exit codes (2: usage, 1: failure).
 import { renderHelp } from './cli.js';
 import { parseRunArgs, RUN_FLAGS, type RunConfig } from './config.js';
+import { checkpointCommand } from './checkpoint/inspect.js';
+import { adoptCheckpointSettings, Checkpointer, describeResume, type ResumeInfo } from './checkpoint/recovery.js';
 import { assembleRun } from './engine/build.js';
 import { KindlingError } from './errors.js';
+import { normalizeQueryRef } from './query/queries.js';
 import { chooseTerminalMode, startObservability } from './metrics/observe.js';
 import { ResultsSink } from './metrics/results-sink.js';
 import { describeRun } from './metrics/run-info.js';
@@ -19,28 +22,43 @@ const INTRO =
   "Streaming's semantics (windows, watermark, late rows, output modes). With no flags: the crash-alerts query on\n" +
   'the built-in generator at 10,000 events/s until Ctrl-C (Ctrl-C finishes the batch in flight, flushes, exits).';
 
-function banner(config: RunConfig, describeSource: string, queryName: string, mode: string): string {
+function checkpointLine(config: RunConfig, resume: ResumeInfo | null): string {
+  if (!config.checkpoint || !resume) return 'checkpoint: none (a restart starts over)';
+  const where = `${config.checkpoint.dir}, snapshot every ${config.checkpoint.every} batch(es)`;
+  return resume.resumed ? `checkpoint: ${describeResume(resume)}\n    in ${where}` : `checkpoint: new in ${where}`;
+}
+
+function banner(config: RunConfig, describeSource: string, queryName: string, mode: string, checkpoint: string): string {
   return (
     `Kindling: query ${queryName} (${mode} mode) on ${describeSource}\n` +
     `  ${config.cores} worker thread(s), ${config.partitions} partition(s), trigger ${config.triggerMs === 0 ? 'as soon as possible' : `${config.triggerMs} ms`}` +
     `, sinks: ${config.sinks.map((s) => (s.kind === 'jsonl' ? `jsonl:${s.dir}` : s.kind)).join(', ') || 'none'}\n` +
-    '  checkpoint: none (a restart starts over)'
+    `  ${checkpoint}`
   );
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { config, help } = await parseRunArgs(argv);
-  if (help || !config) {
+  const { config: parsed, help } = await parseRunArgs(argv);
+  if (help || !parsed) {
     process.stdout.write(renderHelp(USAGE, INTRO, RUN_FLAGS) + '\n');
     return 0;
   }
   // The Results page keeps the latest output rows through a small in-memory sink.
-  const results = config.ui ? new ResultsSink() : null;
-  const assembled = await assembleRun(config, log, undefined, results ? [results] : []);
+  const results = parsed.ui ? new ResultsSink() : null;
+  // The checkpoint directory is checked before any thread starts: an unusable one stops the run here.
+  const checkpointer = parsed.checkpoint ? await Checkpointer.open({ ...parsed.checkpoint, log }) : null;
+  const config = checkpointer ? await adoptCheckpointSettings(parsed, checkpointer.store, log) : parsed;
+  const assembled = await assembleRun(config, log, checkpointer ?? undefined, results ? [results] : []);
   const { coordinator, source, query } = assembled;
   const outputMode = config.outputMode ?? query.outputMode;
   let observers;
+  let resume: ResumeInfo | null = null;
   try {
+    if (checkpointer) {
+      const { pool } = assembled;
+      await checkpointer.attach({ coordinator, pool, source, query, queryRef: normalizeQueryRef(config.queryRef), outputMode, partitions: config.partitions });
+      resume = await checkpointer.restore();
+    }
     observers = await startObservability(coordinator, {
       terminal: chooseTerminalMode(config.quiet, process.stderr),
       progressJson: config.progressJson,
@@ -54,7 +72,7 @@ async function run(argv: string[]): Promise<number> {
     await assembled.close();
     throw err;
   }
-  log(banner(config, source.describe(), query.name, outputMode) + (observers.uiUrl ? `\n  web UI: ${observers.uiUrl}` : ''));
+  log(banner(config, source.describe(), query.name, outputMode, checkpointLine(config, resume)) + (observers.uiUrl ? `\n  web UI: ${observers.uiUrl}` : ''));
 
   const stop = new AbortController();
   let signals = 0;
@@ -68,9 +86,12 @@ async function run(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const summary = await coordinator.run(stop.signal);
+    const summary = checkpointer ? await checkpointer.runToEnd(stop.signal) : await coordinator.run(stop.signal);
     await observers.close();
     for (const line of summaryLines(summary)) log(line);
+    if (checkpointer && checkpointer.recoveries > 0) {
+      log(`  worker recoveries: ${checkpointer.recoveries} (threads replaced: ${assembled.pool.replacements}); each rolled back to the last snapshot and replayed`);
+    }
   } finally {
     await observers.close();
     await assembled.close();
@@ -83,6 +104,7 @@ async function run(argv: string[]): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'run') return run(rest);
+  if (command === 'checkpoint') return checkpointCommand(rest, (text) => process.stdout.write(text));
   return run(argv);
 }
 

@@ -51,6 +51,8 @@ export interface BatchHooks {
   beforeBatch?(batchId: number, batch: SourceBatch | null): Promise<void>;
   /** After the sinks flushed a batch. Returns ms spent (reported as the checkpoint phase). */
   afterBatch?(batchId: number): Promise<void>;
+  /** When the loop ends (end of input or stop), before --drain empties the state: the last snapshot's chance. */
+  afterLastBatch?(): Promise<void>;
 }
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -83,6 +85,8 @@ export class Coordinator {
   private readonly recordsSeen = new Map<string, number>();
   private loggedRejects = 0;
   private lastBatchStartMs: number | null = null;
+  /** True while a replayed batch whose output was already committed runs: its rows are not emitted again. */
+  private muteSinks = false;
   private readonly context: TaskContext;
   /** Attaches CPU/memory to every progress record as `system` (set by src/metrics; it must return at once). */
   systemProbe: (() => SystemProgress) | null = null;
@@ -147,10 +151,25 @@ export class Coordinator {
       if (this.options.triggerMs === 0) await sleep(Math.min(polled.retryInMs, 100), signal);
     }
     if (signal.aborted) this.summary.stoppedBy = 'signal';
+    await this.hooks.afterLastBatch?.();
     if (this.options.drain && this.options.outputMode !== 'complete') await this.drainBatch();
     this.summary.elapsedMs = nowMs() - started;
     this.summary.watermarkMs = this.watermark?.watermarkMs ?? null;
     return { ...this.summary };
+  }
+
+  /**
+   * Re-runs a batch from the offsets log (recovery) as the next batch id, with the boundaries the
+   * source re-cut to the logged offsets. `emit: false` for a batch already committed: its rows
+   * reached the sinks before, and it runs again only to rebuild the state.
+   */
+  async replayBatch(batch: SourceBatch | null, options: { emit: boolean }): Promise<void> {
+    this.muteSinks = !options.emit;
+    try {
+      await this.runBatch(batch, 0);
+    } finally {
+      this.muteSinks = false;
+    }
   }
 
   /** Runs one batch: `batch` null is a no-data batch. */
@@ -256,7 +275,7 @@ export class Coordinator {
       this.watermark?.endBatch(maxEventTimeMs);
 
       const sinkStart = nowMs();
-      for (const sink of this.sinks) await sink.emit({ batchId, rows, drained: false });
+      if (!this.muteSinks) for (const sink of this.sinks) await sink.emit({ batchId, rows, drained: false });
       const checkpointStart = nowMs();
       await this.hooks.afterBatch?.(batchId);
       const end = nowMs();

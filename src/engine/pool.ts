@@ -47,6 +47,10 @@ export class WorkerPool {
   private readonly pools: Piscina[];
   readonly loads: WorkerLoad[];
   private nextScan = 0;
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly lost = new Set<number>();
+  /** Worker threads that died or were found replaced since the pool started (piscina starts a new one each time). */
+  replacements = 0;
 
   constructor(readonly size: number, options: { env?: NodeJS.ProcessEnv; execArgv?: string[] } = {}) {
     if (!Number.isInteger(size) || size < 1) throw new KindlingError('BAD_POOL', `worker count must be an integer >= 1; got ${size}`);
@@ -66,6 +70,28 @@ export class WorkerPool {
         }),
     );
     this.loads = Array.from({ length: size }, (_, workerId) => ({ workerId, busyMs: 0, tasks: 0, inFlight: 0, threadId: null }));
+    // A thread that fails while idle is replaced by piscina, which then emits 'error': without a
+    // listener that would end the process. The next task's threadId reports the loss (WORKER_REPLACED).
+    for (const pool of this.pools) pool.on('error', () => undefined);
+  }
+
+  /** Resolves once every task sent so far has settled (before a rollback restores state). */
+  async quiesce(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  /**
+   * Accepts the threads as they are now: after a rollback has restored every worker's state, a
+   * replaced thread is no longer an error. Returns how many workers had been seen at all.
+   */
+  acceptReplacedThreads(): number {
+    let seen = 0;
+    for (const load of this.loads) {
+      if (load.threadId !== null) seen++;
+      load.threadId = null;
+    }
+    this.lost.clear();
+    return seen;
   }
 
   /** Picks the worker for a stage-1 task: fewest tasks in flight, ties broken round-robin. */
@@ -86,19 +112,28 @@ export class WorkerPool {
     if (!pool || !load) throw new KindlingError('NO_WORKER', `no worker ${workerId} in a pool of ${this.size}`);
     load.inFlight++;
     let result: TaskResult;
+    let running: Promise<unknown> | undefined;
     try {
-      result = (await pool.run(task, transfer.length > 0 ? { transferList: transfer } : {})) as TaskResult;
+      running = pool.run(task, transfer.length > 0 ? { transferList: transfer } : {});
+      this.running.add(running);
+      result = (await running) as TaskResult;
     } catch (err) {
+      if (!this.lost.has(workerId)) this.replacements++;
+      this.lost.add(workerId);
       throw new KindlingError('WORKER_DIED', `worker ${workerId} failed running a ${task.kind} task: ${(err as Error).message}`, { cause: err });
     } finally {
+      if (running) this.running.delete(running);
       load.inFlight--;
     }
     load.busyMs += result.durationMs;
     load.tasks++;
     if (load.threadId !== null && load.threadId !== result.threadId) {
+      const before = load.threadId;
+      load.threadId = result.threadId;
+      if (!this.lost.delete(workerId)) this.replacements++;
       throw new KindlingError(
         'WORKER_REPLACED',
-        `worker ${workerId} was replaced (thread ${load.threadId} -> ${result.threadId}); the state of its partitions is lost`,
+        `worker ${workerId} was replaced (thread ${before} -> ${result.threadId}); the state of its partitions is lost`,
       );
     }
     load.threadId = result.threadId;

@@ -1,0 +1,273 @@
+// The checkpoint directory on disk: metadata, offsets log, commit log, snapshot files; every write atomic and durable.
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KindlingError } from '../errors.js';
+import type { QueryIdentity } from './format.js';
+
+/** metadata.json: written once when the directory is first used; names what the checkpoint belongs to. */
+export interface CheckpointMetadata {
+  readonly formatVersion: number;
+  readonly createdAt: string;
+  readonly query: QueryIdentity;
+  readonly source: { readonly name: string; readonly identity: unknown };
+}
+
+/** offsets/<batchId>.json: a batch's source range, written before the batch runs (write-ahead). */
+export interface OffsetsEntry {
+  readonly batchId: number;
+  /** Null for a no-data batch (it runs only to evict with an advanced watermark). */
+  readonly startOffsets: unknown;
+  readonly endOffsets: unknown;
+  readonly noData: boolean;
+  /** The eviction watermark the batch ran with (Spark's batchWatermarkMs); a replay must see the same. */
+  readonly watermarkMs: number | null;
+  readonly writtenAt: string;
+}
+
+/** commits/<batchId>.json: written after every sink flushed the batch. */
+export interface CommitEntry {
+  readonly batchId: number;
+  readonly committedAt: string;
+}
+
+/** A snapshot file as listed (not yet read). */
+export interface SnapshotFile {
+  readonly batchId: number;
+  readonly path: string;
+  readonly bytes: number;
+  readonly mtimeMs: number;
+}
+
+const SNAPSHOT_SUFFIX = '.snapshot';
+
+/** Describes a filesystem error for a person: what happened and the errno. */
+export function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const what: Record<string, string> = {
+    ENOSPC: 'disk full',
+    EDQUOT: 'disk quota exceeded',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    ENOENT: 'the directory is gone',
+    ENOTDIR: 'a part of the path is not a directory',
+    EIO: 'I/O error',
+  };
+  return code ? `${what[code] ?? (err as Error).message} (${code})` : (err as Error).message;
+}
+
+/**
+ * The directory layout, like Spark's checkpoint location:
+ *
+ *     DIR/metadata.json          the query and the input the checkpoint belongs to
+ *     DIR/offsets/<batchId>.json a batch's source range, durable before the batch runs
+ *     DIR/commits/<batchId>.json durable after the sinks flushed the batch
+ *     DIR/snapshots/<batchId>.snapshot  state after the batch (format.ts)
+ *
+ * Every file is written to a hidden temporary name, fsynced, renamed into place and the directory
+ * fsynced, so a file is either absent or complete; a kill leaves at most a temporary file, removed
+ * on the next open. A write that fails (disk full, permissions, the directory removed) is an
+ * error that stops the engine: it never runs on without the checkpoints it was asked for.
+ */
+export class CheckpointStore {
+  /** Test hook: pause this long inside every snapshot write (after the data, before fsync and rename). */
+  snapshotWriteDelayMs = 0;
+
+  private constructor(readonly dir: string) {}
+
+  /** Creates (if needed) and checks the directory; an unusable one is a user error naming the cause. */
+  static async open(dir: string): Promise<CheckpointStore> {
+    const store = new CheckpointStore(dir);
+    try {
+      for (const sub of ['offsets', 'commits', 'snapshots']) await mkdir(join(dir, sub), { recursive: true });
+      await store.removeTemporaries();
+      // Prove the directory takes a durable write now, not at the first batch.
+      await store.writeAtomic(join(dir, '.probe'), 'ok\n');
+      await unlink(join(dir, '.probe'));
+    } catch (err) {
+      if (err instanceof KindlingError) throw new KindlingError('CHECKPOINT_DIR', `--checkpoint-dir ${dir}: ${err.message}`, { domain: 'user', cause: err });
+      throw new KindlingError('CHECKPOINT_DIR', `--checkpoint-dir ${dir}: cannot use it as a checkpoint directory: ${describeFsError(err)}`, { domain: 'user', cause: err });
+    }
+    return store;
+  }
+
+  /** Opens an existing checkpoint for reading only (inspect); a missing directory is a user error. */
+  static async openExisting(dir: string): Promise<CheckpointStore> {
+    try {
+      const info = await stat(dir);
+      if (!info.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+      await stat(join(dir, 'metadata.json'));
+    } catch (err) {
+      throw new KindlingError('CHECKPOINT_DIR', `${dir} is not a Kindling checkpoint directory (${describeFsError(err)})`, { domain: 'user', cause: err });
+    }
+    return new CheckpointStore(dir);
+  }
+
+  async readMetadata(): Promise<CheckpointMetadata | null> {
+    const text = await readFile(join(this.dir, 'metadata.json'), 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
+    if (text === null) return null;
+    try {
+      return JSON.parse(text) as CheckpointMetadata;
+    } catch (err) {
+      throw new KindlingError('CHECKPOINT_CORRUPT', `${join(this.dir, 'metadata.json')} is not valid JSON (${(err as Error).message}); use a new --checkpoint-dir`, { domain: 'user', cause: err });
+    }
+  }
+
+  async writeMetadata(metadata: CheckpointMetadata): Promise<void> {
+    await this.write(join(this.dir, 'metadata.json'), JSON.stringify(metadata, null, 2) + '\n', 'the metadata');
+  }
+
+  /** Write-ahead: the batch's range is durable before the batch runs. */
+  async writeOffsets(entry: OffsetsEntry): Promise<void> {
+    await this.write(join(this.dir, 'offsets', `${entry.batchId}.json`), JSON.stringify(entry) + '\n', `the offsets of batch ${entry.batchId}`);
+  }
+
+  async writeCommit(entry: CommitEntry): Promise<void> {
+    await this.write(join(this.dir, 'commits', `${entry.batchId}.json`), JSON.stringify(entry) + '\n', `the commit of batch ${entry.batchId}`);
+  }
+
+  async writeSnapshot(batchId: number, bytes: Uint8Array): Promise<string> {
+    const path = join(this.dir, 'snapshots', `${batchId}${SNAPSHOT_SUFFIX}`);
+    await this.write(path, bytes, `the snapshot of batch ${batchId}`, this.snapshotWriteDelayMs);
+    return path;
+  }
+
+  /** Batch ids with an offsets entry, ascending. */
+  async loggedBatchIds(): Promise<number[]> {
+    return this.ids('offsets', '.json');
+  }
+
+  /** Batch ids with a commit entry, ascending. */
+  async committedBatchIds(): Promise<number[]> {
+    return this.ids('commits', '.json');
+  }
+
+  async readOffsets(batchId: number): Promise<OffsetsEntry> {
+    const path = join(this.dir, 'offsets', `${batchId}.json`);
+    try {
+      const entry = JSON.parse(await readFile(path, 'utf8')) as OffsetsEntry;
+      if (entry.batchId !== batchId) throw new Error(`it names batch ${String(entry.batchId)}`);
+      return entry;
+    } catch (err) {
+      throw new KindlingError('CHECKPOINT_CORRUPT', `offsets log entry ${path} is unreadable (${(err as Error).message}); batch ${batchId} cannot be replayed with its boundaries; use a new --checkpoint-dir`, {
+        domain: 'user',
+        cause: err,
+      });
+    }
+  }
+
+  /** Snapshot files, newest batch first. */
+  async snapshotFiles(): Promise<SnapshotFile[]> {
+    const ids = await this.ids('snapshots', SNAPSHOT_SUFFIX);
+    const files: SnapshotFile[] = [];
+    for (const batchId of ids.reverse()) {
+      const path = join(this.dir, 'snapshots', `${batchId}${SNAPSHOT_SUFFIX}`);
+      const info = await stat(path).catch(() => null);
+      if (info) files.push({ batchId, path, bytes: info.size, mtimeMs: info.mtimeMs });
+    }
+    return files;
+  }
+
+  /**
+   * Keeps the newest `keep` snapshots and the log entries a restore from the oldest kept one needs
+   * (batches after it); removes the rest. Deleting is not crash-critical: a leftover is harmless.
+   */
+  async prune(keep: number): Promise<{ snapshots: number; logEntries: number }> {
+    const snapshots = await this.snapshotFiles();
+    if (snapshots.length <= keep) return { snapshots: 0, logEntries: 0 };
+    const kept = snapshots.slice(0, keep);
+    const oldestKept = kept[kept.length - 1]!.batchId;
+    let removedSnapshots = 0;
+    let logEntries = 0;
+    for (const s of snapshots.slice(keep)) {
+      await this.remove(s.path);
+      removedSnapshots++;
+    }
+    for (const sub of ['offsets', 'commits']) {
+      for (const id of await this.ids(sub, '.json')) {
+        if (id > oldestKept) break;
+        await this.remove(join(this.dir, sub, `${id}.json`));
+        logEntries++;
+      }
+    }
+    return { snapshots: removedSnapshots, logEntries };
+  }
+
+  private async remove(path: string): Promise<void> {
+    try {
+      await unlink(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.writeError(`remove ${path}`, err);
+    }
+  }
+
+  private async ids(sub: string, suffix: string): Promise<number[]> {
+    const names = await readdir(join(this.dir, sub));
+    const ids: number[] = [];
+    for (const name of names) {
+      if (!name.endsWith(suffix) || name.startsWith('.')) continue;
+      const id = Number(name.slice(0, -suffix.length));
+      if (Number.isSafeInteger(id) && id >= 0 && String(id) === name.slice(0, -suffix.length)) ids.push(id);
+    }
+    return ids.sort((a, b) => a - b);
+  }
+
+  private async write(path: string, data: string | Uint8Array, what: string, delayMs = 0): Promise<void> {
+    try {
+      await this.writeAtomic(path, data, delayMs);
+    } catch (err) {
+      throw this.writeError(`write ${what}`, err);
+    }
+  }
+
+  private writeError(what: string, err: unknown): KindlingError {
+    return new KindlingError(
+      'CHECKPOINT_WRITE',
+      `checkpoint ${this.dir}: cannot ${what}: ${describeFsError(err)}; stopping rather than running without the checkpoints asked for (free space, fix the directory or point --checkpoint-dir elsewhere)`,
+      { domain: 'external', cause: err },
+    );
+  }
+
+  /** temp file, write, fsync, close, rename over the target, fsync the directory. */
+  private async writeAtomic(path: string, data: string | Uint8Array, delayMs = 0): Promise<void> {
+    const slash = path.lastIndexOf('/');
+    const dir = slash === -1 ? '.' : path.slice(0, slash);
+    const temp = join(dir, `.${path.slice(slash + 1)}.tmp-${process.pid}`);
+    const handle = await open(temp, 'w');
+    try {
+      await handle.writeFile(data);
+      if (delayMs > 0) await sleep(delayMs);
+      await handle.sync();
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+    await handle.close();
+    try {
+      await rename(temp, path);
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+    const dirHandle = await open(dir, 'r');
+    try {
+      await dirHandle.sync();
+    } finally {
+      await dirHandle.close();
+    }
+  }
+
+  /** Removes temporary files a killed writer left behind. */
+  private async removeTemporaries(): Promise<void> {
+    for (const sub of ['.', 'offsets', 'commits', 'snapshots']) {
+      for (const name of await readdir(join(this.dir, sub))) {
+        if (name.startsWith('.') && name.includes('.tmp-')) await unlink(join(this.dir, sub, name)).catch(() => undefined);
+      }
+    }
+  }
+}
