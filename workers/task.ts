@@ -1,4 +1,5 @@
 // The worker thread: runs stage-1 scans and owns the window state of the partitions assigned to it.
+import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { threadId, workerData } from 'node:worker_threads';
 import { loadQuery } from '../src/query/queries.js';
@@ -23,6 +24,26 @@ const states = new Map<number, WindowState>();
 const scanners = new Map<string, Scanner>();
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * Test hook for the recovery tests: KINDLING_TEST_WORKER_EXIT="<batchId>:<workerId>:<markerFile>"
+ * ends this thread in the middle of that batch's stateful task, after its first partition changed,
+ * once (the marker file, created exclusively, says it happened), as a crashing worker would.
+ */
+const exitHook = ((raw: string | undefined) => {
+  const m = raw ? /^(\d+):(\d+):(.+)$/.exec(raw) : null;
+  return m ? { batchId: Number(m[1]), workerId: Number(m[2]), marker: m[3]! } : null;
+})(process.env['KINDLING_TEST_WORKER_EXIT']);
+
+function maybeExitForTest(batchId: number): void {
+  if (!exitHook || exitHook.batchId !== batchId || exitHook.workerId !== workerId) return;
+  try {
+    writeFileSync(exitHook.marker, `${threadId}\n`, { flag: 'wx' });
+  } catch {
+    return;
+  }
+  process.exit(70);
+}
 
 class Misroute extends Error {
   constructor(readonly partitionId: number, owner: number) {
@@ -71,6 +92,7 @@ async function stateful(task: StatefulTask, timing: () => TaskTiming): Promise<T
     const parts = inputs.get(partitionId) ?? [];
     const out = state.step(parts, step);
     if (state.size === 0) states.delete(partitionId);
+    maybeExitForTest(task.batchId);
     partitions.push({
       partitionId,
       inputRows: parts.reduce((n, p) => n + p.keys.length, 0),
