@@ -37,7 +37,7 @@ export function flattenSettings(value: unknown, prefix = '', out: Record<string,
   } else if (Array.isArray(value)) {
     if (value.every((v) => typeof v !== 'object' || v === null)) out[prefix] = value.join(', ');
     else value.forEach((v, i) => flattenSettings(v, `${prefix}[${i}]`, out));
-    if (value.length === 0) out[prefix] = '';
+    if (value.length === 0) out[prefix] = 'none';
   } else if (typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) flattenSettings(v, prefix ? `${prefix}.${k}` : k, out);
   } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {

@@ -1,0 +1,130 @@
+// The web page's entry: loads the run's data, follows live updates over SSE and draws the chosen tab.
+import type { ProgressRecord } from '../../progress.js';
+import { int } from './format.js';
+import { renderConfig } from './page-config.js';
+import { renderResults } from './page-results.js';
+import { renderKpis, renderStreaming } from './page-streaming.js';
+import { TasksPage } from './page-tasks.js';
+import { renderWorkers } from './page-workers.js';
+import { addRecord, MAX_RECORDS, type AppState } from './state.js';
+
+const TABS = ['streaming', 'tasks', 'workers', 'results', 'config'] as const;
+type Tab = (typeof TABS)[number];
+
+const state: AppState = { records: [], config: null, results: null, link: 'connecting' };
+const $ = (sel: string): HTMLElement => document.querySelector(sel)!;
+let tasksPage: TasksPage | null = null;
+let renderQueued = false;
+let lastRenderMs = 0;
+/** Re-render at most this often: a fast run ends several batches a second. */
+const MIN_RENDER_MS = 250;
+
+function tab(): Tab {
+  const t = location.hash.slice(1) as Tab;
+  return TABS.includes(t) ? t : 'streaming';
+}
+
+function renderStatus(): void {
+  const el = $('#status');
+  const text = { connecting: 'connecting…', live: 'live', ended: 'run finished', disconnected: 'disconnected' }[state.link];
+  el.className = `status ${state.link}`;
+  el.dataset['link'] = state.link;
+  const name = state.config ? `${state.config.query.name} · ` : '';
+  el.textContent = `${name}${text} · ${int(state.records.length)} batches shown`;
+}
+
+function render(): void {
+  renderQueued = false;
+  lastRenderMs = performance.now();
+  const t = tab();
+  for (const name of TABS) {
+    $(`#tab-${name}`).hidden = name !== t;
+    document.querySelector(`nav a[href="#${name}"]`)?.classList.toggle('active', name === t);
+  }
+  renderStatus();
+  $('#kpis').innerHTML = renderKpis(state);
+  const el = $(`#tab-${t}`);
+  if (t === 'streaming') el.innerHTML = renderStreaming(state);
+  else if (t === 'workers') el.innerHTML = renderWorkers(state);
+  else if (t === 'results') el.innerHTML = renderResults(state);
+  else if (t === 'config') el.innerHTML = renderConfig(state);
+  else {
+    if (!tasksPage) {
+      tasksPage = new TasksPage(el);
+      tasksPage.onChange = () => render();
+    }
+    tasksPage.update(state);
+  }
+  document.body.dataset['rendered'] = String(state.records[state.records.length - 1]?.batchId ?? -1);
+}
+
+function scheduleRender(): void {
+  if (renderQueued) return;
+  renderQueued = true;
+  const wait = Math.max(0, lastRenderMs + MIN_RENDER_MS - performance.now());
+  setTimeout(() => requestAnimationFrame(render), wait);
+}
+
+async function getJson<T>(path: string): Promise<T> {
+  const res = await fetch(path, { cache: 'no-store' });
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return (await res.json()) as T;
+}
+
+let resultsInFlight = false;
+async function refreshResults(): Promise<void> {
+  if (resultsInFlight) return;
+  resultsInFlight = true;
+  try {
+    state.results = await getJson<AppState['results']>('/api/results');
+    scheduleRender();
+  } catch {
+    // The run may be over; the last results stay on the page.
+  } finally {
+    resultsInFlight = false;
+  }
+}
+
+function connect(): void {
+  // Subscribe before the first fetch, so no batch falls between them; duplicates are dropped.
+  const events = new EventSource('/api/events');
+  events.addEventListener('hello', () => {
+    state.link = 'live';
+    scheduleRender();
+  });
+  events.addEventListener('progress', (e) => {
+    const p = JSON.parse((e as MessageEvent<string>).data) as ProgressRecord;
+    if (addRecord(state, p)) {
+      if (p.sink.numOutputRows > 0) void refreshResults();
+      scheduleRender();
+    }
+  });
+  events.addEventListener('end', () => {
+    state.link = 'ended';
+    events.close();
+    scheduleRender();
+  });
+  events.addEventListener('error', () => {
+    if (state.link === 'ended') return;
+    state.link = events.readyState === EventSource.CLOSED ? 'disconnected' : 'connecting';
+    scheduleRender();
+  });
+}
+
+async function start(): Promise<void> {
+  window.addEventListener('hashchange', () => {
+    if (tab() === 'results') void refreshResults();
+    render();
+  });
+  connect();
+  render();
+  const [records, config] = await Promise.all([getJson<ProgressRecord[]>(`/api/progress?limit=${MAX_RECORDS}`), getJson<AppState['config']>('/api/config')]);
+  for (const r of records) addRecord(state, r);
+  state.config = config;
+  await refreshResults();
+  render();
+}
+
+start().catch((err: unknown) => {
+  $('#status').textContent = `cannot load the run's data: ${(err as Error).message}`;
+});
