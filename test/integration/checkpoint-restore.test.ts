@@ -1,0 +1,203 @@
+// Restores as a user meets them, on real processes and files: other --cores/--partitions, corrupt snapshots, a changed query, bad directories, a dead worker.
+import { readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  expectSuccess,
+  listDir,
+  outputRows,
+  readOutput,
+  removeDir,
+  runArgs,
+  runKindling,
+  tempDir,
+  writeInput,
+  type ChildResult,
+} from './checkpoint-harness.js';
+
+let root: string;
+let input: string;
+let reference: Map<string, string>;
+let n = 0;
+
+/** A fresh (checkpoint dir, output dir) pair under the suite's folder. */
+function dirs(): { ck: string; out: string } {
+  n++;
+  return { ck: join(root, `ck-${n}`), out: join(root, `out-${n}`) };
+}
+
+const maxId = (dir: string): number => Math.max(-1, ...listDir(dir).map((f) => Number.parseInt(f, 10)).filter(Number.isFinite));
+
+/**
+ * Runs with checkpoints and SIGKILLs the process once batch `atBatch` is logged; snapshot writes
+ * are slowed a little so the run cannot finish before the kill lands.
+ */
+async function killedMidway(ck: string, out: string, extra: string[], atBatch = 14): Promise<ChildResult> {
+  const result = await runKindling(runArgs(input, out, ['--checkpoint-dir', ck, ...extra]), {
+    env: { KINDLING_TEST_SNAPSHOT_WRITE_DELAY_MS: '40' },
+    killWhen: () => (maxId(join(ck, 'offsets')) >= atBatch ? `batch ${atBatch} logged` : null),
+  });
+  expect(result.signal, result.stderr).toBe('SIGKILL');
+  return result;
+}
+
+beforeAll(async () => {
+  root = tempDir('ckpt');
+  input = writeInput(join(root, 'input'), 3, 12_000);
+  const out = join(root, 'reference');
+  expectSuccess(await runKindling(runArgs(input, out, ['--cores', '2', '--partitions', '2'])));
+  reference = readOutput(out);
+  // The fixture must exercise windows emitting in many batches, or the comparisons prove little.
+  expect(reference.size).toBeGreaterThan(10);
+});
+
+afterAll(() => removeDir(root));
+
+describe('restoring a checkpoint', () => {
+  it('restarts at --cores 1 from a checkpoint written at --cores 2 with the uninterrupted output', async () => {
+    const { ck, out } = dirs();
+    await killedMidway(ck, out, ['--cores', '2', '--partitions', '2', '--checkpoint-every', '4']);
+    const resumed = expectSuccess(await runKindling(runArgs(input, out, ['--checkpoint-dir', ck, '--cores', '1', '--partitions', '2'])));
+    expect(resumed.stderr).toMatch(/resuming from batch \d+, watermark \d\d:\d\d:\d\d, [\d,]+ state rows, offsets \{"fileIndex"/);
+    expect(resumed.stderr).toMatch(/written with 2 partition\(s\) on 2 worker\(s\)/);
+    expect(readOutput(out)).toEqual(reference);
+  });
+
+  it('restarts at --partitions 7 from a checkpoint written at --partitions 2, re-hashing the state by key', async () => {
+    const { ck, out } = dirs();
+    await killedMidway(ck, out, ['--cores', '2', '--partitions', '2', '--checkpoint-every', '4']);
+    const resumed = expectSuccess(await runKindling(runArgs(input, out, ['--checkpoint-dir', ck, '--cores', '2', '--partitions', '7'])));
+    expect(resumed.stderr).toMatch(/written with 2 partition\(s\)/);
+    expect(readOutput(out)).toEqual(reference);
+  });
+
+  it('reports a truncated newest snapshot and restores the one before it', async () => {
+    const { ck, out } = dirs();
+    await killedMidway(ck, out, ['--cores', '2', '--checkpoint-every', '3']);
+    const snaps = listDir(join(ck, 'snapshots')).filter((f) => f.endsWith('.snapshot')).map((f) => Number.parseInt(f, 10)).sort((a, b) => b - a);
+    expect(snaps.length).toBeGreaterThanOrEqual(2);
+    const newest = join(ck, 'snapshots', `${snaps[0]}.snapshot`);
+    truncateSync(newest, Math.floor(readFileSync(newest).length / 2));
+    const resumed = expectSuccess(await runKindling(runArgs(input, out, ['--checkpoint-dir', ck])));
+    expect(resumed.stderr).toContain(`${snaps[0]}.snapshot is unusable (truncated`);
+    expect(resumed.stderr).toContain(`snapshot of batch ${snaps[1]}`);
+    expect(readOutput(out)).toEqual(reference);
+  });
+
+  it('reports a bit-flipped newest snapshot (checksum) and restores the one before it', async () => {
+    const { ck, out } = dirs();
+    await killedMidway(ck, out, ['--cores', '2', '--checkpoint-every', '3']);
+    const snaps = listDir(join(ck, 'snapshots')).filter((f) => f.endsWith('.snapshot')).map((f) => Number.parseInt(f, 10)).sort((a, b) => b - a);
+    const newest = join(ck, 'snapshots', `${snaps[0]}.snapshot`);
+    const bytes = readFileSync(newest);
+    bytes[bytes.length - 7]! ^= 0x10;
+    writeFileSync(newest, bytes);
+    const resumed = expectSuccess(await runKindling(runArgs(input, out, ['--checkpoint-dir', ck])));
+    expect(resumed.stderr).toContain('checksum mismatch');
+    expect(resumed.stderr).toContain(`snapshot of batch ${snaps[1]}`);
+    expect(readOutput(out)).toEqual(reference);
+  });
+
+  it('refuses a changed query, saying what changed and to use a new checkpoint directory', async () => {
+    const { ck, out } = dirs();
+    expectSuccess(await runKindling(runArgs(input, out, ['--checkpoint-dir', ck])));
+    // crash-alerts with a 20 s watermark instead of 30 s: same name, different state semantics.
+    const module = join(root, 'crash-alerts-20s.mjs');
+    writeFileSync(
+      module,
+      `import { crashAlerts } from ${JSON.stringify(join(process.cwd(), 'dist/src/query/queries.js'))};\n` +
+        'export default { ...crashAlerts, watermarkDelayMs: 20000 };\n',
+    );
+    const changed = await runKindling(runArgs(input, out, ['--checkpoint-dir', ck, '--query', module]));
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toContain('written by a different query (watermarkDelayMs: 30 s -> 20 s)');
+    expect(changed.stderr).toContain('use a new --checkpoint-dir');
+    const other = await runKindling(runArgs(input, out, ['--checkpoint-dir', ck, '--query', 'vulnerability-by-ip']));
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('query name: crash-alerts -> vulnerability-by-ip');
+  });
+
+  it('creates a missing checkpoint directory, parents included', async () => {
+    const { out } = dirs();
+    const ck = join(root, 'not', 'there', 'yet');
+    const result = expectSuccess(await runKindling(runArgs(input, out, ['--checkpoint-dir', ck])));
+    expect(result.stderr).toContain(`checkpoint: new in ${ck}`);
+    expect(listDir(join(ck, 'snapshots')).length).toBeGreaterThan(0);
+    expect(readOutput(out)).toEqual(reference);
+  });
+
+  it('stops with a usage error when the checkpoint directory cannot be created', async () => {
+    const { out } = dirs();
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'not a directory\n');
+    const result = await runKindling(runArgs(input, out, ['--checkpoint-dir', join(file, 'ck')]));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--checkpoint-dir .*a-file\/ck: cannot use it as a checkpoint directory: a part of the path is not a directory \(ENOTDIR\)/);
+  });
+
+  it('stops with a clear error when the checkpoint directory disappears during the run', async () => {
+    const { ck, out } = dirs();
+    let removed = false;
+    const result = await runKindling(runArgs(input, out, ['--checkpoint-dir', ck, '--checkpoint-every', '2']), {
+      env: { KINDLING_TEST_SNAPSHOT_WRITE_DELAY_MS: '40' },
+      killWhen: () => {
+        if (!removed && maxId(join(ck, 'offsets')) >= 3) {
+          // A rename is atomic: the engine's next write finds its directory gone.
+          renameSync(ck, `${ck}-gone`);
+          removed = true;
+        }
+        return null;
+      },
+    });
+    expect(removed).toBe(true);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/checkpoint .*: cannot write .*: the directory is gone \(ENOENT\); stopping rather than running without the checkpoints asked for/);
+  });
+
+  it('replaces a worker killed mid-batch, rolls back to the last snapshot and loses or repeats nothing', async () => {
+    const { ck, out } = dirs();
+    const marker = join(root, `worker-exit-${n}`);
+    const result = expectSuccess(
+      await runKindling(runArgs(input, out, ['--checkpoint-dir', ck, '--cores', '2', '--checkpoint-every', '5']), {
+        env: { KINDLING_TEST_WORKER_EXIT: `17:1:${marker}` },
+      }),
+    );
+    expect(readFileSync(marker, 'utf8')).not.toBe('');
+    expect(result.stderr).toContain('worker lost (batch 17: worker 1 failed running a stateful task: worker exited with code: 70)');
+    expect(result.stderr).toContain('recovery 1: resuming from batch 15');
+    expect(result.stderr).toContain('worker recoveries: 1 (threads replaced: 1)');
+    expect(readOutput(out)).toEqual(reference);
+    const rows = outputRows(out).map((r) => r.row);
+    expect(new Set(rows).size).toBe(rows.length);
+  });
+
+  it('without a checkpoint, a dead worker stops the run with the cause', async () => {
+    const { out } = dirs();
+    const marker = join(root, `worker-exit-${n}`);
+    const result = await runKindling(runArgs(input, out, ['--cores', '2']), { env: { KINDLING_TEST_WORKER_EXIT: `5:0:${marker}` } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('batch 5: worker 0 failed running a stateful task: worker exited with code: 70');
+  });
+
+  it('inspect shows the query, batches, snapshots, offsets and state of a checkpoint', async () => {
+    const { ck, out } = dirs();
+    expectSuccess(await runKindling(runArgs(input, out, ['--checkpoint-dir', ck, '--partitions', '3'])));
+    const text = expectSuccess(await runKindling(['checkpoint', 'inspect', ck]));
+    expect(text.stdout).toContain('query crash-alerts (append mode)');
+    expect(text.stdout).toMatch(/newest valid snapshot: batch \d+ .*3 partition\(s\)/);
+    expect(text.stdout).toMatch(/per partition: p0 [\d,]+ \| p1 [\d,]+ \| p2 [\d,]+/);
+    expect(text.stdout).toMatch(/largest keys \(by count\): user_\d+ \d+ in \d+ window\(s\)/);
+    const json = JSON.parse(expectSuccess(await runKindling(['checkpoint', 'inspect', ck, '--json', '--top', '3'])).stdout) as {
+      batches: { uncommitted: number[] };
+      newest: { largestKeys: unknown[]; sourceOffsets: { fileIndex: number } };
+      snapshots: Array<{ valid: boolean }>;
+    };
+    expect(json.batches.uncommitted).toEqual([]);
+    expect(json.newest.largestKeys).toHaveLength(3);
+    expect(json.newest.sourceOffsets.fileIndex).toBe(3);
+    expect(json.snapshots.every((s) => s.valid)).toBe(true);
+    const missing = await runKindling(['checkpoint', 'inspect', join(root, 'nope')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('is not a Kindling checkpoint directory');
+  });
+});
