@@ -27,6 +27,15 @@ export function workerFile(): string {
   return pathToFileURL(file).href;
 }
 
+/**
+ * piscina first tries `require()` on the worker file, then `import()`. Where Node can require ES
+ * modules (20.19+), a require that fails half-way leaves the module in a state the import then
+ * trips on ("Unexpected status of a module that is imported again after being required"), seen
+ * here while dist/ was being rebuilt. Turning require(esm) off in the workers makes the require fail
+ * cleanly and the import path, the one ES-module workers always used, load the file.
+ */
+const NO_REQUIRE_ESM = 'require_module' in process.features ? ['--no-experimental-require-module'] : [];
+
 /** Busy time and task counts of one worker since the pool started. */
 export interface WorkerLoad {
   readonly workerId: number;
@@ -66,7 +75,7 @@ export class WorkerPool {
           concurrentTasksPerWorker: 1,
           workerData: { workerId },
           ...(options.env ? { env: options.env } : {}),
-          ...(options.execArgv ? { execArgv: options.execArgv } : {}),
+          execArgv: [...(options.execArgv ?? process.execArgv), ...NO_REQUIRE_ESM],
         }),
     );
     this.loads = Array.from({ length: size }, (_, workerId) => ({ workerId, busyMs: 0, tasks: 0, inFlight: 0, threadId: null }));

@@ -40,7 +40,7 @@ export interface ReferenceOptions {
  * input, one no-data batch runs if the watermark moved; then, with `drain`, a batch flushing the
  * remaining groups as forced rows.
  */
-export function runReference(query: Query, batches: readonly (readonly string[])[], options: ReferenceOptions = {}): ReferenceResult {
+export function runReference(query: Query, batches: Iterable<readonly string[]>, options: ReferenceOptions = {}): ReferenceResult {
   const mode = options.outputMode ?? query.outputMode;
   const maxRecordBytes = options.maxRecordBytes ?? 1024 * 1024;
   const window = query.window;

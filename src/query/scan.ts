@@ -42,6 +42,9 @@ const EXCERPT_CHARS = 120;
 const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
 const CR = 13;
+const NEWLINE = 10;
+/** Bytes viewed as one latin1 string at a time (see scanBytes). */
+const SCAN_WINDOW_BYTES = 64 * 1024;
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -59,113 +62,173 @@ function escapeRegExp(s: string): string {
  * otherwise it is parsed to find out why not.
  */
 export class Scanner {
-  private readonly hitPattern: RegExp | null;
+  /** Finds the query's terms in any letter case; null when the query declares none (parse everything). */
+  private readonly termPattern: RegExp | null;
 
   constructor(
     private readonly query: Query,
     private readonly options: ScanOptions,
   ) {
     const terms = query.precheckTerms;
-    this.hitPattern = terms ? new RegExp([...terms.map(escapeRegExp), '\\\\'].join('|'), 'gi') : null;
+    // The backslash is searched apart with indexOf: in one alternation with the terms it makes the
+    // regex four times slower (measured: 274 vs 64 + 13 ns per event).
+    this.termPattern = terms ? new RegExp(terms.map(escapeRegExp).join('|'), 'gi') : null;
   }
 
-  /** Scans UTF-8 bytes: newline-delimited records, or records ending at `recordEnds` (exclusive offsets). */
+  /**
+   * Scans UTF-8 bytes: newline-delimited records, or records ending at `recordEnds` (exclusive
+   * offsets). Newline-delimited bytes are viewed in windows of about 64 KiB cut at newlines: a
+   * latin1 string that large stays in V8's young generation, where a 1 MiB one would go to the
+   * large-object space and hold RSS up until a full GC.
+   */
   scanBytes(bytes: Uint8Array, recordEnds?: Uint32Array): ScanOutput {
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const text = buf.toString('latin1');
-    return this.scanText(text, recordEnds, (s, e) => buf.toString('utf8', s, e));
+    const run = new ScanRun(this.query, this.options);
+    if (recordEnds !== undefined) {
+      return run.finish(this.scanWindow(run, latin1(buf, 0, buf.length), recordEnds, (s, e) => buf.toString('utf8', s, e), 0));
+    }
+    let records = 0;
+    for (let start = 0; start < buf.length; ) {
+      let end = Math.min(buf.length, start + SCAN_WINDOW_BYTES);
+      if (end < buf.length) {
+        const nl = buf.lastIndexOf(NEWLINE, end - 1);
+        if (nl >= start) end = nl + 1;
+        else {
+          const after = buf.indexOf(NEWLINE, end);
+          end = after === -1 ? buf.length : after + 1;
+        }
+      }
+      const base = start;
+      records += this.scanWindow(run, latin1(buf, start, end), undefined, (s, e) => buf.toString('utf8', base + s, base + e), records);
+      start = end;
+    }
+    return run.finish(records);
   }
 
   /**
    * Scans records held in a JS string. `decode(s, e)` returns the real text of a record (for bytes
    * viewed as latin1 it decodes UTF-8); by default the string itself is sliced.
    */
-  scanText(text: string, recordEnds?: Uint32Array, decode: (s: number, e: number) => string = (s, e) => text.slice(s, e)): ScanOutput {
-    const { query } = this;
-    const { maxRecordBytes, maxSamples } = this.options;
-    const out: ScanOutput = {
-      records: 0, rejected: 0, filtered: 0, matched: 0, parsed: 0, maxEventTimeMs: null, partials: [], samples: [],
-    };
-    const table = new CountTable();
-    const pattern = this.hitPattern;
-    let nextHit = -1;
-    let maxEventTimeMs = -Infinity;
-    const window = query.window;
+  scanText(text: string, recordEnds?: Uint32Array): ScanOutput {
+    const run = new ScanRun(this.query, this.options);
+    return run.finish(this.scanWindow(run, text, recordEnds, (s, e) => text.slice(s, e), 0));
+  }
 
-    const reject = (recordIndex: number, reason: string, s: number, e: number): void => {
-      out.rejected++;
-      if (out.samples.length < maxSamples) {
-        out.samples.push({ recordIndex, reason, excerpt: decode(s, Math.min(e, s + EXCERPT_CHARS * 4)).slice(0, EXCERPT_CHARS) });
-      }
-    };
-
-    const record = (recordIndex: number, s: number, e: number): void => {
-      if (e - s > maxRecordBytes) {
-        reject(recordIndex, `record of ${e - s} bytes exceeds --max-record-bytes ${maxRecordBytes}`, s, e);
-        return;
-      }
-      if (pattern !== null) {
-        if (nextHit < s) {
-          pattern.lastIndex = s;
-          const m = pattern.exec(text);
-          nextHit = m === null ? Infinity : m.index;
-        }
-        if (nextHit >= e) {
-          // No term and no escape: cannot match. Only its shape is checked unless it looks odd.
-          if (e > s && text.charCodeAt(s) === OPEN_BRACE && text.charCodeAt(e - 1) === CLOSE_BRACE) {
-            out.filtered++;
-            return;
-          }
-          out.parsed++;
-          const parsed = parseEvent(decode(s, e));
-          if (parsed.ok) out.filtered++;
-          else reject(recordIndex, parsed.reason, s, e);
-          return;
-        }
-      }
-      out.parsed++;
-      const parsed = parseEvent(decode(s, e));
-      if (!parsed.ok) {
-        reject(recordIndex, parsed.reason, s, e);
-        return;
-      }
-      const event = parsed.event;
-      if (!query.filter(event)) {
-        out.filtered++;
-        return;
-      }
-      out.matched++;
-      const t = event.timestamp;
-      if (t > maxEventTimeMs) maxEventTimeMs = t;
-      const key = query.key(event);
-      if (window === undefined) {
-        table.add(0, key, 1);
+  /** Scans the records of `text` into `run`; record indexes start at `firstIndex`. Returns the record count. */
+  private scanWindow(run: ScanRun, text: string, recordEnds: Uint32Array | undefined, decode: (s: number, e: number) => string, firstIndex: number): number {
+    const { maxRecordBytes } = this.options;
+    run.decode = decode;
+    const pattern = this.termPattern;
+    const n = text.length;
+    // Next position of a term and of a backslash at or after the current record (n + 1: none).
+    let nextTerm = -1;
+    let nextEscape = -1;
+    let recordIndex = firstIndex;
+    let s = 0;
+    const ends = recordEnds;
+    let endIndex = 0;
+    while (ends === undefined ? s < n : endIndex < ends.length) {
+      let next: number; // start of the following record
+      let e: number; // end of this record (exclusive)
+      if (ends === undefined) {
+        next = text.indexOf('\n', s);
+        if (next === -1) next = n;
+        e = next > s && text.charCodeAt(next - 1) === CR ? next - 1 : next;
+        next++;
       } else {
-        for (const start of windowStartsFor(t, window)) table.add(start, key, 1);
+        e = ends[endIndex++]!;
+        next = e;
       }
-    };
-
-    let recordIndex = 0;
-    if (recordEnds !== undefined) {
-      let s = 0;
-      for (const e of recordEnds) {
-        record(recordIndex++, s, e);
-        s = e;
+      if (e - s > maxRecordBytes) {
+        run.reject(recordIndex, `record of ${e - s} bytes exceeds --max-record-bytes ${maxRecordBytes}`, s, e);
+      } else if (pattern === null) {
+        run.full(recordIndex, s, e);
+      } else {
+        if (nextTerm < s) {
+          pattern.lastIndex = s;
+          nextTerm = pattern.exec(text)?.index ?? n + 1;
+        }
+        if (nextEscape < s) {
+          nextEscape = text.indexOf('\\', s);
+          if (nextEscape === -1) nextEscape = n + 1;
+        }
+        if (nextTerm < e || nextEscape < e) {
+          run.full(recordIndex, s, e);
+        } else if (e > s && text.charCodeAt(s) === OPEN_BRACE && text.charCodeAt(e - 1) === CLOSE_BRACE) {
+          // No term and no escape: it cannot match. Only its shape is checked.
+          run.out.filtered++;
+        } else {
+          run.shapeless(recordIndex, s, e);
+        }
       }
-    } else {
-      const n = text.length;
-      let s = 0;
-      while (s < n) {
-        let nl = text.indexOf('\n', s);
-        if (nl === -1) nl = n;
-        const e = nl > s && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
-        record(recordIndex++, s, e);
-        s = nl + 1;
-      }
+      recordIndex++;
+      s = next;
     }
-    out.records = recordIndex;
-    out.maxEventTimeMs = maxEventTimeMs === -Infinity ? null : maxEventTimeMs;
-    out.partials = table.toPartials(this.options.partitions);
-    return out;
+    return recordIndex - firstIndex;
+  }
+}
+
+/** Buffer's latin1 view of bytes: `latin1Slice` skips toString's argument handling (43 vs 103 ns per event). */
+function latin1(buf: Buffer, start: number, end: number): string {
+  const fast = (buf as Buffer & { latin1Slice?: (start: number, end: number) => string }).latin1Slice;
+  return fast ? fast.call(buf, start, end) : buf.toString('latin1', start, end);
+}
+
+/** The mutable state of one scan: counters, partial counts, samples. */
+class ScanRun {
+  readonly out: ScanOutput = { records: 0, rejected: 0, filtered: 0, matched: 0, parsed: 0, maxEventTimeMs: null, partials: [], samples: [] };
+  private readonly table = new CountTable();
+  private maxEventTimeMs = -Infinity;
+
+  /** Decodes a record of the current window to its real text. */
+  decode: (s: number, e: number) => string = () => '';
+
+  constructor(
+    private readonly query: Query,
+    private readonly options: ScanOptions,
+  ) {}
+
+  reject(recordIndex: number, reason: string, s: number, e: number): void {
+    this.out.rejected++;
+    if (this.out.samples.length < this.options.maxSamples) {
+      this.out.samples.push({ recordIndex, reason, excerpt: this.decode(s, Math.min(e, s + EXCERPT_CHARS * 4)).slice(0, EXCERPT_CHARS) });
+    }
+  }
+
+  /** A record the pre-check cannot rule out: parse, validate, filter, window, count. */
+  full(recordIndex: number, s: number, e: number): void {
+    this.out.parsed++;
+    const parsed = parseEvent(this.decode(s, e));
+    if (!parsed.ok) {
+      this.reject(recordIndex, parsed.reason, s, e);
+      return;
+    }
+    const event = parsed.event;
+    const query = this.query;
+    if (!query.filter(event)) {
+      this.out.filtered++;
+      return;
+    }
+    this.out.matched++;
+    const t = event.timestamp;
+    if (t > this.maxEventTimeMs) this.maxEventTimeMs = t;
+    const key = query.key(event);
+    if (query.window === undefined) this.table.add(0, key, 1);
+    else for (const start of windowStartsFor(t, query.window)) this.table.add(start, key, 1);
+  }
+
+  /** A record without terms that does not look like `{...}`: parsed only to say why it is bad. */
+  shapeless(recordIndex: number, s: number, e: number): void {
+    this.out.parsed++;
+    const parsed = parseEvent(this.decode(s, e));
+    if (parsed.ok) this.out.filtered++;
+    else this.reject(recordIndex, parsed.reason, s, e);
+  }
+
+  finish(records: number): ScanOutput {
+    this.out.records = records;
+    this.out.maxEventTimeMs = this.maxEventTimeMs === -Infinity ? null : this.maxEventTimeMs;
+    this.out.partials = this.table.toPartials(this.options.partitions);
+    return this.out;
   }
 }

@@ -35,6 +35,11 @@ export type PollResult =
 /** A source of micro-batches. Polls are sequential: the coordinator never calls poll twice at once. */
 export interface Source {
   readonly name: string;
+  /**
+   * True when poll() may be called for the next batch while the current one runs: the cut does
+   * not depend on when the poll happens (files), only its timing does.
+   */
+  readonly readAhead?: boolean;
   /** One line for the banner: what is read, from where. */
   describe(): string;
   poll(): Promise<PollResult>;

@@ -1,0 +1,116 @@
+// One engine benchmark run in its own process (so peak RSS is its own): prints a JSON result line.
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Coordinator } from '../src/engine/coordinator.js';
+import { runInline } from '../src/engine/inline.js';
+import { WorkerPool } from '../src/engine/pool.js';
+import { crashAlerts } from '../src/query/queries.js';
+import { sparkJsonRow, type EmittedBatch, type Sink } from '../src/sink/sink.js';
+import { FileSource } from '../src/source/file.js';
+import { SPLIT_BYTES } from '../src/engine/build.js';
+
+/** What the parent asks for: the inline baseline or the engine at a core and partition count. */
+export type EngineBenchCase = { kind: 'inline' } | { kind: 'engine'; cores: number; partitions: number };
+
+/** What a run reports. */
+export interface EngineBenchResult {
+  records: number;
+  elapsedMs: number;
+  eventsPerSecond: number;
+  /** Digest of every emitted row (sorted), to check against the oracle before the time counts. */
+  rowsDigest: string;
+  rows: number;
+  batchLatencyP50Ms: number;
+  batchLatencyP99Ms: number;
+  mainThreadShare: number;
+  peakRssMb: number;
+}
+
+/** Collects every row's JSON, for the digest. */
+class DigestSink implements Sink {
+  readonly name = 'digest';
+  readonly lines: string[] = [];
+  async emit(batch: EmittedBatch): Promise<void> {
+    for (const r of batch.rows) this.lines.push(JSON.stringify(sparkJsonRow(crashAlerts, { ...r, forced: undefined } as never)));
+  }
+  async close(): Promise<void> {}
+}
+
+/** Sorted rows' sha256: batch-independent, since the bench input has no late rows. */
+export function digestOf(lines: string[]): string {
+  return createHash('sha256').update([...lines].sort().join('\n')).digest('hex').slice(0, 16);
+}
+
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};
+
+async function main(): Promise<void> {
+  const [dir, caseJson] = process.argv.slice(2);
+  const benchCase = JSON.parse(caseJson!) as EngineBenchCase;
+  const source = await FileSource.open({ path: dir!, maxFilesPerBatch: null, maxEventsPerBatch: null, maxBytesPerBatch: Number(process.env['KINDLING_BENCH_BATCH_MB'] ?? 16) * 1_048_576, splitBytes: SPLIT_BYTES });
+  const sink = new DigestSink();
+  const latencies: number[] = [];
+  let records = 0;
+  let elapsedMs = 0;
+  let mainThreadShare = 1;
+  if (benchCase.kind === 'inline') {
+    const started = performance.now();
+    let last = started;
+    const summary = await runInline(crashAlerts, source, {
+      drain: true,
+      emit: (b) => {
+        void sink.emit(b);
+        const now = performance.now();
+        latencies.push(now - last);
+        last = now;
+      },
+    });
+    elapsedMs = performance.now() - started;
+    records = summary.records;
+  } else {
+    const pool = new WorkerPool(benchCase.cores);
+    // Start the threads before the clock runs: a real run pays this once, not per batch.
+    await Promise.all(pool.loads.map((l) => pool.runOn(l.workerId, { kind: 'restore', workerId: l.workerId, partitionEntries: [], queryRef: 'crash-alerts', partitions: benchCase.partitions, workers: benchCase.cores })));
+    const coordinator = new Coordinator(
+      { queryRef: 'crash-alerts', query: crashAlerts, outputMode: 'append', partitions: benchCase.partitions, triggerMs: 0, drain: true, maxRecordBytes: 1 << 20, maxLoggedRejects: 0, log: () => undefined },
+      source,
+      [sink],
+      pool,
+    );
+    let mainBusy = 0;
+    let workerBusy = 0;
+    coordinator.onProgress((p) => {
+      latencies.push(p.durationMs.total);
+      mainBusy += p.kindling.mainThreadUtilisation * p.durationMs.total;
+      workerBusy += p.kindling.workers.reduce((n, w) => n + w.busyMs, 0);
+    });
+    const started = performance.now();
+    const summary = await coordinator.run(new AbortController().signal);
+    elapsedMs = performance.now() - started;
+    records = summary.records;
+    mainThreadShare = mainBusy / (mainBusy + workerBusy);
+    await pool.close();
+  }
+  await source.close();
+  const result: EngineBenchResult = {
+    records,
+    elapsedMs,
+    eventsPerSecond: (records * 1000) / elapsedMs,
+    rowsDigest: digestOf(sink.lines),
+    rows: sink.lines.length,
+    batchLatencyP50Ms: quantile(latencies, 0.5),
+    batchLatencyP99Ms: quantile(latencies, 0.99),
+    mainThreadShare,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`engine bench run failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

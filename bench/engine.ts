@@ -1,0 +1,90 @@
+// Engine benchmark: the same NDJSON input through the inline baseline and the engine at several cores and partitions.
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { crashAlerts } from '../src/query/queries.js';
+import { runReference } from '../src/query/reference.js';
+import { sparkJsonRow } from '../src/sink/sink.js';
+import { digestOf, type EngineBenchCase, type EngineBenchResult } from './engine-child.js';
+import { labFiles } from './fixtures.js';
+
+const run = promisify(execFile);
+const CHILD = fileURLToPath(new URL('./engine-child.js', import.meta.url));
+
+/** One configuration's figures, with its ratio to the baseline. */
+export interface EngineBenchRow extends EngineBenchResult {
+  name: string;
+  ratioToBaseline: number;
+}
+
+/** The oracle's rows over the whole input, streamed file by file in batches of 100k records. */
+function oracleDigest(dir: string): { digest: string; rows: number; records: number } {
+  function* batches(): Generator<string[]> {
+    for (const name of readdirSync(dir).filter((n) => !n.startsWith('.')).sort()) {
+      const lines = readFileSync(join(dir, name), 'utf8').split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      for (let i = 0; i < lines.length; i += 100_000) yield lines.slice(i, i + 100_000);
+    }
+  }
+  const r = runReference(crashAlerts, batches(), { drain: true });
+  const lines = r.batches.flatMap((b) => b.rows.map((row) => JSON.stringify(sparkJsonRow(crashAlerts, { ...row, forced: undefined } as never))));
+  return { digest: digestOf(lines), rows: lines.length, records: r.records };
+}
+
+async function runCase(dir: string, c: EngineBenchCase): Promise<EngineBenchResult> {
+  const { stdout } = await run(process.execPath, [CHILD, dir, JSON.stringify(c)], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as EngineBenchResult;
+}
+
+/** Runs the engine section: returns rows and prints a table of ratios to the inline baseline. */
+export async function engineBench(options: { events: number; log: (s: string) => void }): Promise<EngineBenchRow[]> {
+  const { log } = options;
+  log(`engine bench: ${options.events.toLocaleString('en-US')} lab events as NDJSON files, crash-alerts, file source`);
+  const dir = await labFiles(options.events, 4, 1, log);
+  log('  computing the oracle\'s answer (single-threaded reference)...');
+  const oracle = oracleDigest(dir);
+  log(`  oracle: ${oracle.records.toLocaleString('en-US')} records, ${oracle.rows} alert rows (digest ${oracle.digest})`);
+  const cases: Array<[string, EngineBenchCase]> = [
+    ['inline, 1 thread (baseline)', { kind: 'inline' }],
+    ['engine --cores 1 --partitions 1', { kind: 'engine', cores: 1, partitions: 1 }],
+    ['engine --cores 2 --partitions 2', { kind: 'engine', cores: 2, partitions: 2 }],
+    ['engine --cores 2 --partitions 8', { kind: 'engine', cores: 2, partitions: 8 }],
+    ['engine --cores 2 --partitions 200', { kind: 'engine', cores: 2, partitions: 200 }],
+  ];
+  const rows: EngineBenchRow[] = [];
+  for (const [name, c] of cases) {
+    log(`  running ${name}...`);
+    const r = await runCase(dir, c);
+    if (r.rowsDigest !== oracle.digest || r.records !== oracle.records) {
+      throw new Error(`${name}: output differs from the oracle (${r.rows} rows, digest ${r.rowsDigest}; oracle ${oracle.rows} rows, ${oracle.digest}); its time does not count`);
+    }
+    rows.push({ name, ...r, ratioToBaseline: 0 });
+  }
+  const base = rows[0]!.eventsPerSecond;
+  for (const r of rows) r.ratioToBaseline = r.eventsPerSecond / base;
+  return rows;
+}
+
+/** The markdown table of an engine bench. */
+export function engineTable(rows: readonly EngineBenchRow[]): string {
+  const f = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const lines = [
+    '| configuration | events/s | x baseline | batch p50 ms | batch p99 ms | main-thread share | peak RSS MB |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.name} | ${f(r.eventsPerSecond)} | ${f(r.ratioToBaseline, 2)} | ${f(r.batchLatencyP50Ms, 1)} | ${f(r.batchLatencyP99Ms, 1)} | ${r.name.startsWith('inline') ? '1 thread' : f(r.mainThreadShare * 100, 0) + ' %'} | ${f(r.peakRssMb)} |`),
+  ];
+  const get = (n: string): EngineBenchRow | undefined => rows.find((r) => r.name.startsWith(n));
+  const c1 = get('engine --cores 1');
+  const c2 = get('engine --cores 2 --partitions 2');
+  const p200 = get('engine --cores 2 --partitions 200');
+  if (c1 && c2 && p200) {
+    lines.push(
+      '',
+      `Targets: --cores 2 vs baseline ${f(c2.ratioToBaseline, 2)}x (>= 1.5); --cores 2 vs --cores 1 ${f(c2.eventsPerSecond / c1.eventsPerSecond, 2)}x (>= 1.6); ` +
+        `--partitions 200 costs ${f((1 - p200.eventsPerSecond / c2.eventsPerSecond) * 100, 1)} % vs 2 (<= 20 %); peak RSS at 2 cores ${f(c2.peakRssMb)} MB (<= 150).`,
+    );
+  }
+  return lines.join('\n');
+}

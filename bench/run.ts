@@ -1,0 +1,52 @@
+// `npm run bench`: runs the benchmark sections in one go and writes bench/results/<section>.json and .md.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../src/engine/pool.js';
+import { engineBench, engineTable } from './engine.js';
+
+const log = (s: string): void => {
+  process.stderr.write(s + '\n');
+};
+
+/** The machine, for the record next to the figures. */
+function machine(): string {
+  const c = cpus();
+  return `${c.length} logical CPU(s), ${c[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+}
+
+async function save(section: string, data: unknown, markdown: string): Promise<void> {
+  const dir = join(projectRoot(), 'bench', 'results');
+  await mkdir(dir, { recursive: true });
+  const header = `# ${section} benchmark\n\n${new Date().toISOString()} on ${machine()}\n\n`;
+  await writeFile(join(dir, `${section}.json`), JSON.stringify({ machine: machine(), at: new Date().toISOString(), data }, null, 2) + '\n');
+  await writeFile(join(dir, `${section}.md`), header + markdown + '\n');
+  process.stdout.write(`\n${header}${markdown}\n`);
+}
+
+/** Sections by name; `npm run bench -- engine` runs one. */
+const SECTIONS: Record<string, () => Promise<void>> = {
+  async engine() {
+    const events = Number(process.env['KINDLING_BENCH_EVENTS'] ?? 3_000_000);
+    const rows = await engineBench({ events, log });
+    await save('engine', rows, engineTable(rows));
+  },
+};
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((w) => !(w in SECTIONS));
+  if (unknown.length > 0) {
+    log(`unknown bench section(s): ${unknown.join(', ')}; sections: ${Object.keys(SECTIONS).join(', ')}`);
+    process.exit(2);
+  }
+  for (const name of wanted.length > 0 ? wanted : Object.keys(SECTIONS)) {
+    log(`== bench: ${name}`);
+    await SECTIONS[name]!();
+  }
+}
+
+main().catch((err: unknown) => {
+  log(`bench failed: ${(err as Error).message}`);
+  process.exit(1);
+});
