@@ -197,6 +197,8 @@ export class Checkpointer implements BatchHooks {
     });
     const entries = await Promise.all(replayIds.map((id) => this.store.readOffsets(id)));
 
+    // Nothing may still be reading: a batch polled ahead or a task of the failed batch.
+    await run.coordinator.dropReadAhead();
     // State: every worker gets a restore task, an empty one included (it clears what a rollback found).
     await run.pool.quiesce();
     run.pool.acceptReplacedThreads();
