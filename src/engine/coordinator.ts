@@ -216,24 +216,19 @@ export class Coordinator {
       await this.hooks.beforeBatch?.(batchId, batch);
       const splits = batch?.splits ?? [];
 
-      // Stage 1: one task per split, raw bytes transferred, on the least loaded worker.
+      // Stage 1: one task per split, raw bytes transferred, on whichever worker frees up first.
       const scanStart = nowMs();
       const tasks: TaskProgress[] = [];
       const scans = await Promise.all(
-        splits.map((split, splitIndex) => {
-          const workerId = this.pool.pickScanWorker();
-          const dispatchedAt = nowMs();
+        splits.map(async (split, splitIndex) => {
           const transfer = split.payload.kind === 'bytes' ? [split.payload.bytes.buffer as ArrayBuffer] : [];
-          return this.pool
-            .runOn<ScanTaskResult>(
-              workerId,
-              { kind: 'scan', batchId, splitIndex, maxRecordBytes: this.options.maxRecordBytes, maxSamples: 5, split: split.payload, ...this.context },
-              transfer,
-            )
-            .then((r) => {
-              tasks.push({ stage: 1, splitIndex, partitionId: null, workerId, rows: r.records, startedAtMs: r.startedAtMs, durationMs: r.durationMs, queueWaitMs: Math.max(0, r.startedAtMs - dispatchedAt) });
-              return r;
-            });
+          const queuedAtMs = nowMs();
+          const { workerId, result: r } = await this.pool.runScan<ScanTaskResult>(
+            { kind: 'scan', batchId, splitIndex, maxRecordBytes: this.options.maxRecordBytes, maxSamples: 5, split: split.payload, ...this.context },
+            transfer,
+          );
+          tasks.push({ stage: 1, splitIndex, partitionId: null, workerId, rows: r.records, startedAtMs: r.startedAtMs, durationMs: r.durationMs, queueWaitMs: Math.max(0, r.startedAtMs - queuedAtMs) });
+          return r;
         }),
       );
       const shuffleStart = nowMs();
