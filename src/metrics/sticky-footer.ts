@@ -31,7 +31,9 @@ const endsWithNewline = (chunk: unknown): boolean => {
 export class StickyFooter {
   private lines: string[] = [];
   private drawnLines = 0;
-  private lastDrawMs = 0;
+  private lastDrawMs = Number.NEGATIVE_INFINITY;
+  /** Lines changed since they were last drawn. */
+  private dirty = false;
   private timer: NodeJS.Timeout | null = null;
   /** A foreign write left the cursor mid-line: drawing now would break that line. */
   private midLine = false;
@@ -59,6 +61,7 @@ export class StickyFooter {
   /** Replaces the footer's lines; drawn now, or after the throttle interval. */
   update(lines: readonly string[]): void {
     this.lines = [...lines];
+    this.dirty = true;
     const wait = this.lastDrawMs + this.minIntervalMs - this.now();
     if (wait <= 0) this.draw();
     else if (!this.timer) {
@@ -74,7 +77,7 @@ export class StickyFooter {
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.draw();
+    if (this.dirty) this.draw();
     this.terminal.off?.('resize', this.onResize);
     for (const restore of this.restores.splice(0).reverse()) restore();
     this.drawnLines = 0;
@@ -111,5 +114,6 @@ export class StickyFooter {
     this.rawWrite(erase + lines.join('\n') + '\n');
     this.drawnLines = lines.length;
     this.lastDrawMs = this.now();
+    this.dirty = false;
   }
 }

@@ -86,7 +86,7 @@ export function fit(s: string, width: number): string {
     i += ch.length;
     seen++;
   }
-  return out + '…\x1b[0m';
+  return out + (s.includes('\x1b[') ? '…\x1b[0m' : '…');
 }
 
 /** Renders the view for the latest record: one string per terminal line, each fitted to the width. */
@@ -123,7 +123,7 @@ export function renderTerminalView(p: ProgressRecord, h: ViewHistory, o: ViewOpt
   lines.push(`${label('rows')}late ${late} (total ${n(h.lateRows)}) · rejected ${n(k.rejected)} · filtered ${n(k.filtered)} · out ${n(p.sink.numOutputRows)}`);
 
   for (const w of k.workers) {
-    lines.push(`${label(`worker ${w.workerId}`)}${green(bar(w.utilisation, 20))} ${String(Math.round(w.utilisation * 100)).padStart(3)}% busy · ${n(w.tasks)} tasks`);
+    lines.push(`${label(`worker ${w.workerId}`)}${green(bar(w.utilisation, 20))} ${String(Math.round(w.utilisation * 100)).padStart(3)}% busy · ${n(w.tasks)} task${w.tasks === 1 ? '' : 's'}`);
   }
   const sys = p.system;
   const cores = sys?.cpu?.coresLoadPercent ?? [];
