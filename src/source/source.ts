@@ -24,6 +24,11 @@ export interface SourceBatch {
   readonly records: number | null;
   readonly startOffsets: unknown;
   readonly endOffsets: unknown;
+  /**
+   * What Spark's SourceProgress adds for this batch, when the source knows it: `latestOffset` (where
+   * the input stood) and `metrics` (Kafka: offsets behind latest, i.e. consumer lag), string values.
+   */
+  readonly progress?: { readonly latestOffset?: unknown; readonly metrics?: Readonly<Record<string, string>> };
 }
 
 /** What a poll finds: a batch, nothing yet (try again in a while), or the end of a finite input. */

@@ -1,0 +1,197 @@
+// One TCP connection to a Kafka broker: request framing, correlation ids, timeouts; every failure is a retriable KindlingError.
+import { Buffer } from 'node:buffer';
+import { connect, type Socket } from 'node:net';
+import { KindlingError } from '../errors.js';
+import { decodeApiVersions, encodeRequest, Reader, unsupportedApis, type ApiName } from './kafka-protocol.js';
+
+/** A broker's address as `host:port`. */
+export type BrokerAddressText = string;
+
+/** Splits `host:port` (IPv6 as `[::1]:9092`); a user error when it is not one. */
+export function parseBrokerAddress(text: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port > 0 && port < 65_536)) {
+    throw new KindlingError('BAD_BROKERS', `--brokers must be host:port[,host:port...]; got '${text}'`, { domain: 'user' });
+  }
+  return { host: m[1]!, port };
+}
+
+interface Pending {
+  readonly correlationId: number;
+  readonly api: ApiName;
+  readonly resolve: (body: Reader) => void;
+  readonly reject: (err: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** Options of a connection. */
+export interface ConnectionOptions {
+  readonly clientId: string;
+  readonly connectTimeoutMs: number;
+  /** Aborting gives up connecting at once. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A connection to one broker. Kafka answers requests on a connection in order, so pending requests
+ * form a queue. A timeout, a malformed frame or a closed socket fails every pending request and the
+ * connection; the owner opens a new one.
+ */
+export class BrokerConnection {
+  private readonly pending: Pending[] = [];
+  private nextCorrelationId = 1;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private failure: KindlingError | null = null;
+  /** Told once when the connection fails (used while connecting). */
+  private onFailure: ((err: KindlingError) => void) | null = null;
+
+  private constructor(
+    readonly address: BrokerAddressText,
+    private readonly socket: Socket,
+    private readonly clientId: string,
+  ) {
+    socket.on('data', (data: Buffer) => this.onData(data));
+    socket.on('error', (err) => this.fail(describeSocketError(address, err)));
+    socket.on('close', () => this.fail(new KindlingError('KAFKA_DISCONNECTED', `broker ${address} closed the connection`, { domain: 'external', retriable: true })));
+  }
+
+  /**
+   * Connects and checks, with ApiVersions, that the broker speaks the versions Kindling sends.
+   * @throws KindlingError retriable for network failures; not retriable for an unsupported broker.
+   */
+  static async open(address: BrokerAddressText, needed: readonly ApiName[], o: ConnectionOptions): Promise<BrokerConnection> {
+    const { host, port } = parseBrokerAddress(address);
+    const conn = new BrokerConnection(address, connect({ host, port, noDelay: true }), o.clientId);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        conn.fail(new KindlingError('KAFKA_CONNECT_TIMEOUT', `broker ${address} did not accept a connection within ${o.connectTimeoutMs} ms`, { domain: 'external', retriable: true }));
+      }, o.connectTimeoutMs);
+      const onAbort = (): void => conn.close();
+      conn.onFailure = (err) => {
+        clearTimeout(timer);
+        o.signal?.removeEventListener('abort', onAbort);
+        reject(err);
+      };
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+      if (o.signal?.aborted) conn.close();
+      conn.socket.once('connect', () => {
+        clearTimeout(timer);
+        o.signal?.removeEventListener('abort', onAbort);
+        conn.onFailure = null;
+        resolve();
+      });
+    });
+    try {
+      const missing = unsupportedApis(decodeApiVersions(await conn.send('ApiVersions', Buffer.alloc(0), o.connectTimeoutMs)), needed);
+      if (missing.length > 0) {
+        throw new KindlingError('KAFKA_UNSUPPORTED', `broker ${address} does not support what Kindling sends: ${missing.join(', ')}`, { domain: 'external' });
+      }
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+    return conn;
+  }
+
+  /** True once the connection failed or was closed. */
+  get closed(): boolean {
+    return this.failure !== null;
+  }
+
+  /** Sends a request and resolves with a reader over the response body. */
+  send(api: ApiName, body: Buffer, timeoutMs: number): Promise<Reader> {
+    if (this.failure) return Promise.reject(this.failure);
+    const correlationId = this.nextCorrelationId++;
+    return new Promise<Reader>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new KindlingError('KAFKA_TIMEOUT', `broker ${this.address} did not answer ${api} within ${timeoutMs} ms`, { domain: 'external', retriable: true }));
+      }, timeoutMs);
+      this.pending.push({ correlationId, api, resolve, reject, timer });
+      this.socket.write(encodeRequest(api, correlationId, this.clientId, body));
+    });
+  }
+
+  /** Closes the socket; pending requests fail. */
+  close(): void {
+    this.fail(new KindlingError('KAFKA_CLOSED', `connection to ${this.address} closed`, { domain: 'external', retriable: true }));
+  }
+
+  private fail(err: KindlingError): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.socket.destroy();
+    this.onFailure?.(err);
+    this.onFailure = null;
+    for (const p of this.pending.splice(0)) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.chunks = [];
+  }
+
+  private onData(data: Buffer): void {
+    this.chunks.push(data);
+    this.buffered += data.length;
+    while (this.buffered >= 4 && !this.failure) {
+      const size = this.peekSize();
+      if (this.buffered < 4 + size) return;
+      this.take(4);
+      this.deliver(this.take(size));
+    }
+  }
+
+  private peekSize(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= 4) return first.readInt32BE(0);
+    return Buffer.concat(this.chunks, 4).readInt32BE(0);
+  }
+
+  /** Removes n bytes from the front: a view when they sit in one chunk, else one copy. */
+  private take(n: number): Buffer {
+    this.buffered -= n;
+    const first = this.chunks[0]!;
+    if (first.length >= n) {
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length, n - filled);
+      c.copy(out, filled, 0, k);
+      filled += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    return out;
+  }
+
+  private deliver(frame: Buffer): void {
+    const p = this.pending.shift();
+    const correlationId = frame.length >= 4 ? frame.readInt32BE(0) : -1;
+    if (!p || p.correlationId !== correlationId) {
+      if (p) this.pending.unshift(p);
+      this.fail(new KindlingError('KAFKA_PROTOCOL', `broker ${this.address} sent a response for request ${correlationId}, expected ${p?.correlationId ?? 'none'}`, { domain: 'external', retriable: true }));
+      return;
+    }
+    clearTimeout(p.timer);
+    p.resolve(new Reader(frame, 4));
+  }
+}
+
+function describeSocketError(address: string, err: Error): KindlingError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const what =
+    code === 'ECONNREFUSED'
+      ? 'connection refused (is the broker running?)'
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? 'host name not found'
+        : code === 'ECONNRESET' || code === 'EPIPE'
+          ? 'connection reset'
+          : err.message;
+  return new KindlingError('KAFKA_UNREACHABLE', `broker ${address}: ${what}${code && !what.includes(code) ? ` (${code})` : ''}`, { domain: 'external', retriable: true, cause: err });
+}

@@ -1,0 +1,245 @@
+// Kafka record batches to stage-1 splits: message values packed end to end with their end offsets, no per-record objects.
+//
+// kafkajs decodes every record into an object with string offsets and timestamps (about 540 ns per
+// record on the main thread here, docs/kafka.md); the engine needs only each value's bytes and
+// offset, so this walks the record batch format (https://kafka.apache.org/documentation/#recordbatch)
+// directly and copies each value once, into a buffer that is later transferred to a worker whole.
+import { Buffer } from 'node:buffer';
+import { gunzipSync } from 'node:zlib';
+import { KindlingError } from '../errors.js';
+
+/** Decoded records of one topic partition: values end to end, `recordEnds` exclusive, offsets per record. */
+export interface RecordChunk {
+  /** The values; `bytes.buffer` belongs to this chunk alone, so it can be transferred. */
+  readonly bytes: Buffer;
+  readonly recordEnds: Uint32Array;
+  readonly offsets: number[];
+  /** The offset range the chunk covers, [startOffset, endOffset): control records and gaps included. */
+  readonly startOffset: number;
+  readonly endOffset: number;
+}
+
+/** A chunk this small after a cut is copied out, so its big allocation can be reused. */
+const SMALL_FRACTION = 4;
+
+/**
+ * The records of one topic partition fetched but not yet handed to a batch, covering offsets
+ * [startOffset, endOffset). Values go into an open chunk of `chunkBytes` capacity; full chunks are
+ * sealed. `take(end)` removes the records below `end`, cutting a chunk exactly there if needed.
+ */
+export class PartitionBuffer {
+  private sealed: RecordChunk[] = [];
+  private buf: Buffer | null = null;
+  private used = 0;
+  private ends = new Uint32Array(1024);
+  private count = 0;
+  private offsets: number[] = [];
+  private openStart: number;
+  /** Bytes of values buffered (sealed and open). */
+  bytes = 0;
+  /** Records buffered. */
+  records = 0;
+
+  constructor(
+    public startOffset: number,
+    private readonly chunkBytes: number,
+    /** Next offset to fetch: everything below it and from startOffset is buffered. */
+    public endOffset = startOffset,
+  ) {
+    this.openStart = startOffset;
+  }
+
+  /** Drops everything and starts over at `offset` (a seek). */
+  reset(offset: number): void {
+    this.sealed = [];
+    this.used = 0;
+    this.count = 0;
+    this.offsets = [];
+    this.bytes = 0;
+    this.records = 0;
+    this.startOffset = this.endOffset = this.openStart = offset;
+  }
+
+  /** Appends the value src[s, e) of the record at `offset` (offsets only increase). */
+  append(src: Buffer, s: number, e: number, offset: number): void {
+    const len = e - s;
+    if (this.buf === null || this.used + len > this.buf.length) {
+      if (this.count > 0) this.sealOpen(offset);
+      if (this.buf === null || len > this.buf.length) this.buf = Buffer.allocUnsafeSlow(Math.max(this.chunkBytes, len));
+    }
+    if (this.count === this.ends.length) {
+      const grown = new Uint32Array(this.ends.length * 2);
+      grown.set(this.ends);
+      this.ends = grown;
+    }
+    if (len > 0) src.copy(this.buf, this.used, s, e);
+    this.used += len;
+    this.ends[this.count++] = this.used;
+    this.offsets.push(offset);
+    this.bytes += len;
+    this.records++;
+  }
+
+  /** Seals the open chunk as covering [openStart, end). */
+  private sealOpen(end: number): void {
+    const buf = this.buf!;
+    let bytes: Buffer;
+    if (this.used * SMALL_FRACTION < buf.length) {
+      // Mostly empty: copy the little there is and keep the big buffer for the next records.
+      bytes = Buffer.allocUnsafeSlow(this.used);
+      buf.copy(bytes, 0, 0, this.used);
+    } else {
+      bytes = buf.subarray(0, this.used);
+      this.buf = null;
+    }
+    this.sealed.push({ bytes, recordEnds: this.ends.slice(0, this.count), offsets: this.offsets, startOffset: this.openStart, endOffset: end });
+    this.used = 0;
+    this.count = 0;
+    this.offsets = [];
+    this.openStart = end;
+  }
+
+  /** Marks offsets below `nextOffset` as fetched (records at them were appended or were control records). */
+  advance(nextOffset: number): void {
+    if (nextOffset > this.endOffset) this.endOffset = nextOffset;
+  }
+
+  /**
+   * Removes and returns the records in [startOffset, end) (end <= endOffset), as chunks that each
+   * own their buffer; startOffset becomes `end`.
+   */
+  take(end: number): RecordChunk[] {
+    if (end > this.endOffset || end < this.startOffset) throw new RangeError(`take(${end}) outside [${this.startOffset}, ${this.endOffset}]`);
+    if (end > this.openStart) {
+      if (this.count > 0) this.sealOpen(this.endOffset);
+      else this.openStart = this.endOffset;
+    }
+    const out: RecordChunk[] = [];
+    while (this.sealed.length > 0 && this.sealed[0]!.startOffset < end) {
+      const chunk = this.sealed[0]!;
+      if (chunk.endOffset <= end) {
+        this.sealed.shift();
+        out.push(chunk);
+        this.bytes -= chunk.bytes.length;
+        this.records -= chunk.offsets.length;
+        continue;
+      }
+      // Cut inside the chunk: records below `end` leave as a copy, the rest stays (rebased).
+      let k = 0;
+      while (k < chunk.offsets.length && chunk.offsets[k]! < end) k++;
+      const cutByte = k === 0 ? 0 : chunk.recordEnds[k - 1]!;
+      const head = Buffer.allocUnsafeSlow(cutByte);
+      chunk.bytes.copy(head, 0, 0, cutByte);
+      out.push({ bytes: head, recordEnds: chunk.recordEnds.slice(0, k), offsets: chunk.offsets.slice(0, k), startOffset: chunk.startOffset, endOffset: end });
+      const restEnds = chunk.recordEnds.slice(k);
+      for (let i = 0; i < restEnds.length; i++) restEnds[i] = restEnds[i]! - cutByte;
+      this.sealed[0] = { bytes: chunk.bytes.subarray(cutByte), recordEnds: restEnds, offsets: chunk.offsets.slice(k), startOffset: end, endOffset: chunk.endOffset };
+      this.bytes -= cutByte;
+      this.records -= k;
+      break;
+    }
+    this.startOffset = end;
+    return out.filter((c) => c.offsets.length > 0);
+  }
+}
+
+/** What one record set added to a partition buffer. */
+export interface DecodeResult {
+  /** Complete record batches read (0 with bytes present: the set held only a partial batch). */
+  readonly batches: number;
+  readonly records: number;
+}
+
+const MAGIC_V2 = 2;
+const BATCH_HEADER_BYTES = 61;
+const COMPRESSION = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
+/**
+ * Appends the values of the record batches in buf[start, end) — one topic partition's record set
+ * from a Fetch response — with offset >= `into.endOffset` to `into`, and advances it past every
+ * complete batch. A partial batch at the end (the broker cuts at the fetch size) is left for the
+ * next fetch. Control batches (transaction markers) are skipped; a null value becomes an empty
+ * record, which the scan rejects like any other non-JSON value.
+ */
+export function decodeRecordSet(buf: Buffer, start: number, end: number, into: PartitionBuffer, where: string): DecodeResult {
+  let at = start;
+  let batches = 0;
+  let records = 0;
+  while (at + BATCH_HEADER_BYTES <= end) {
+    const baseOffset = buf.readInt32BE(at) * 0x100000000 + buf.readUInt32BE(at + 4);
+    const batchEnd = at + 12 + buf.readInt32BE(at + 8);
+    if (batchEnd > end) break;
+    const magic = buf[at + 16]!;
+    if (magic !== MAGIC_V2) {
+      throw new KindlingError('KAFKA_OLD_FORMAT', `${where} offset ${baseOffset}: record format v${magic} (written by Kafka before 0.11); Kindling reads format v2 only`, { domain: 'external' });
+    }
+    const attributes = buf.readInt16BE(at + 21);
+    const nextOffset = baseOffset + buf.readInt32BE(at + 23) + 1;
+    batches++;
+    if ((attributes & 0x20) === 0 && nextOffset > into.endOffset) {
+      const count = buf.readInt32BE(at + 57);
+      const codec = attributes & 0x07;
+      if (codec === 0) records += decodeRecords(buf, at + BATCH_HEADER_BYTES, batchEnd, count, baseOffset, into);
+      else if (codec === 1) {
+        const plain = gunzipSync(buf.subarray(at + BATCH_HEADER_BYTES, batchEnd));
+        records += decodeRecords(plain, 0, plain.length, count, baseOffset, into);
+      } else {
+        throw new KindlingError(
+          'KAFKA_COMPRESSION',
+          `${where} offset ${baseOffset}: record batch compressed with ${COMPRESSION[codec] ?? `codec ${codec}`}; Kindling reads uncompressed and gzip batches (set the producer's compression.type to none or gzip)`,
+          { domain: 'external' },
+        );
+      }
+    }
+    into.advance(nextOffset);
+    at = batchEnd;
+  }
+  return { batches, records };
+}
+
+/** Reads `count` records from buf[at, end); returns how many were appended. */
+function decodeRecords(buf: Buffer, at: number, end: number, count: number, baseOffset: number, into: PartitionBuffer): number {
+  const from = into.endOffset;
+  let appended = 0;
+  for (let i = 0; i < count && at < end; i++) {
+    // length (varint, zigzag)
+    let b = buf[at++]!;
+    let v = b & 0x7f;
+    for (let shift = 7; b & 0x80; shift += 7) {
+      b = buf[at++]!;
+      v |= (b & 0x7f) << shift;
+    }
+    const recordEnd = at + ((v >>> 1) ^ -(v & 1));
+    at++; // attributes
+    while (buf[at++]! & 0x80); // timestampDelta (varlong): skipped
+    b = buf[at++]!;
+    v = b & 0x7f;
+    for (let shift = 7; b & 0x80; shift += 7) {
+      b = buf[at++]!;
+      v |= (b & 0x7f) << shift;
+    }
+    const offset = baseOffset + ((v >>> 1) ^ -(v & 1));
+    // key: length then bytes (unused)
+    b = buf[at++]!;
+    v = b & 0x7f;
+    for (let shift = 7; b & 0x80; shift += 7) {
+      b = buf[at++]!;
+      v |= (b & 0x7f) << shift;
+    }
+    const keyLen = (v >>> 1) ^ -(v & 1);
+    if (keyLen > 0) at += keyLen;
+    b = buf[at++]!;
+    v = b & 0x7f;
+    for (let shift = 7; b & 0x80; shift += 7) {
+      b = buf[at++]!;
+      v |= (b & 0x7f) << shift;
+    }
+    const valueLen = (v >>> 1) ^ -(v & 1);
+    if (offset >= from) {
+      into.append(buf, at, valueLen > 0 ? at + valueLen : at, offset);
+      appended++;
+    }
+    at = recordEnd;
+  }
+  return appended;
+}
