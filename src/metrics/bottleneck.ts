@@ -30,6 +30,8 @@ export interface StageStats {
   readonly wallMs: number;
   /** taskMs / (wallMs x workers): how much of the stage the workers spent running tasks (0..1). */
   readonly busyShare: number;
+  /** taskMs / (wallMs x min(workers, tasks)): the same over the workers that had a task; low means overhead. */
+  readonly usedShare: number;
   /** The busiest worker's task time / the mean over workers (1 = balanced). */
   readonly workerImbalance: number;
   /** The worker with the most task time in this stage, or null without tasks. */
@@ -37,7 +39,7 @@ export interface StageStats {
 }
 
 /** What kind of problem the batch shows. */
-export type Verdict = 'idle' | 'overhead' | 'skew' | 'work' | 'main-thread' | 'source' | 'sink' | 'checkpoint';
+export type Verdict = 'idle' | 'overhead' | 'skew' | 'few-tasks' | 'work' | 'main-thread' | 'source' | 'sink' | 'checkpoint';
 
 /** The answer to "which phase is the bottleneck, and why". */
 export interface Diagnosis {
@@ -100,6 +102,7 @@ export function stageStats(p: ProgressRecord, stage: 1 | 2): StageStats {
     maxRows,
     wallMs,
     busyShare: wallMs > 0 ? Math.min(1, taskMs / (wallMs * workers)) : 0,
+    usedShare: wallMs > 0 && tasks.length > 0 ? Math.min(1, taskMs / (wallMs * Math.min(workers, tasks.length))) : 0,
     workerImbalance: meanWorkerMs > 0 ? busiest / meanWorkerMs : 1,
     busiestWorkerId,
   };
@@ -112,7 +115,7 @@ export const SKEW_ABOVE = 1.5;
 
 /** A stage's verdict, with the sentence about it (`sentence` names the stage; `detail` does not). */
 export interface StageVerdict {
-  readonly verdict: 'overhead' | 'skew' | 'work' | 'idle';
+  readonly verdict: 'overhead' | 'skew' | 'few-tasks' | 'work' | 'idle';
   readonly detail: string;
   readonly sentence: string;
 }
@@ -124,8 +127,11 @@ export function describeStage(s: StageStats, workers: number): StageVerdict {
     return s.wallMs > 0 ? say('overhead', `no task had work; its ${formatMs(s.wallMs)} are messages to the workers — overhead`) : say('idle', 'nothing to do');
   }
   const tasks = `${count(s.tasks, 'task')} of ${formatMs(s.meanTaskMs)}`;
-  if (s.busyShare < OVERHEAD_BELOW) {
+  if (s.usedShare < OVERHEAD_BELOW) {
     return say('overhead', `${tasks} — overhead dominates (workers ran tasks ${pct(s.busyShare)} of the stage's ${formatMs(s.wallMs)})`);
+  }
+  if (s.tasks < workers) {
+    return say('few-tasks', `${tasks} for ${count(workers, 'worker')} — ${count(workers - s.tasks, 'worker')} had nothing to do (more, smaller ${s.stage === 1 ? 'splits' : 'partitions'} would use them)`);
   }
   if (workers > 1 && s.workerImbalance >= SKEW_ABOVE && s.busiestWorkerId !== null) {
     // Stage 1 splits are cut by size, so unevenness there is the split sizes; in stage 2 it is the keys.

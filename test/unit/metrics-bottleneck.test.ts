@@ -90,3 +90,11 @@ describe('formatMs', () => {
     expect(formatMs(ms)).toBe(text);
   });
 });
+
+describe('describeStage with fewer tasks than workers', () => {
+  it('says workers sat idle rather than calling one long task overhead', () => {
+    const s = stageStats(record({ durationMs: { scan: 100 }, tasks: [task(1, 0, 1, 90)] }), 1);
+    expect(s.busyShare).toBeCloseTo(0.45);
+    expect(describeStage(s, 2)).toMatchObject({ verdict: 'few-tasks', detail: '1 task of 90.0 ms for 2 workers — 1 worker had nothing to do (more, smaller splits would use them)' });
+  });
+});

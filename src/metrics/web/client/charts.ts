@@ -56,8 +56,12 @@ function frame(o: ChartOptions, top: number, n: number): { h: number; x: (i: num
     svg.push(`<text class="tick" x="${PAD.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">${esc(o.yFormat(v))}</text>`);
   }
   const labelEvery = Math.max(1, Math.ceil(n / 6));
+  let previous = '';
   for (let i = 0; i < n; i += labelEvery) {
-    svg.push(`<text class="tick" x="${x(i).toFixed(1)}" y="${h - 8}" text-anchor="middle">${esc((o.xTicks ?? o.xLabels)[i] ?? '')}</text>`);
+    const tick = (o.xTicks ?? o.xLabels)[i] ?? '';
+    if (tick === previous) continue; // several batches in one second: label the second once
+    previous = tick;
+    svg.push(`<text class="tick" x="${x(i).toFixed(1)}" y="${h - 8}" text-anchor="middle">${esc(tick)}</text>`);
   }
   return { h, x, y, svg, slot };
 }

@@ -40,7 +40,7 @@ export function renderKpis(s: AppState): string {
     ${kpi('input-rate', 'Input rate', `${compact(p.inputRowsPerSecond)}<small>/s</small>`, p.inputRowsPerSecond, 'rows arriving')}
     ${kpi('process-rate', 'Process rate', `${compact(p.processedRowsPerSecond)}<small>/s</small>`, p.processedRowsPerSecond, keepsUp ? '<span class="good">keeps up with input</span>' : '<span class="warn">slower than input</span>')}
     ${kpi('duration', 'Batch duration', ms(p.durationMs.total), p.durationMs.total, `${int(p.kindling.tasks.length)} tasks`)}
-    ${kpi('watermark', 'Watermark', wm === null ? '–' : eventClock(wm).slice(0, 8), wm, wm !== null && max !== null ? `event time (UTC) · ${seconds(max - wm)} behind the max` : 'query has no watermark')}
+    ${kpi('watermark', 'Watermark', wm === null ? '–' : eventClock(wm).slice(0, 8), wm, wm !== null && max !== null ? `UTC · ${seconds(max - wm)} behind max` : 'query has no watermark')}
     ${kpi('state-rows', 'State rows', int(last.stateOperators[0]?.numRowsTotal ?? 0), last.stateOperators[0]?.numRowsTotal ?? 0, 'open groups')}
     ${kpi('late-rows', 'Late rows', int(late), late, `in the last ${int(rs.length)} batches`)}
   </div>`;

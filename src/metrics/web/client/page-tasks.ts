@@ -85,7 +85,7 @@ function rowsPerPartition(p: ProgressRecord): string {
 function rowsPerSplit(p: ProgressRecord): string {
   const s1 = p.kindling.tasks.filter((t) => t.stage === 1).sort((a, b) => (a.splitIndex ?? 0) - (b.splitIndex ?? 0));
   const chart = barChart({ id: 'split-rows', xLabels: s1.map((t) => `split ${t.splitIndex} · worker ${t.workerId}`), xTicks: s1.map((t) => `s${t.splitIndex}`), integer: true, yFormat: (v) => int(v), series: [{ name: 'records', color: STAGE_COLORS[1], values: s1.map((t) => t.rows) }], height: 170 });
-  return card('Records per split (stage 1)', `${int(s1.length)} splits`, 'Each split is one scan task: raw records parsed, filtered and pre-aggregated on any free worker.', chart);
+  return card('Records per split (stage 1)', `${int(s1.length)} split${s1.length === 1 ? '' : 's'}`, 'Each split is one scan task: raw records parsed, filtered and pre-aggregated on any free worker.', chart);
 }
 
 /** The Tasks tab; it keeps its batch picker between updates so a choice survives new batches. */

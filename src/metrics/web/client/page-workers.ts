@@ -47,7 +47,7 @@ export function renderWorkers(s: AppState): string {
     { name: 'heap used (main)', color: PALETTE[0]!, values: rs.map((r) => mb(r.system?.process.heapUsedBytes)) },
   ];
   const sys = last.system;
-  const workerMeters = p.kindling.workers.map((w, i) => `<div class="meter-row"><span>worker ${w.workerId}</span>${meter(w.utilisation, `${percent(w.utilisation)} busy · ${int(w.tasks)} tasks · ${ms(w.busyMs)}`, PALETTE[i % PALETTE.length])}</div>`);
+  const workerMeters = p.kindling.workers.map((w, i) => `<div class="meter-row"><span>worker ${w.workerId}</span>${meter(w.utilisation, `${percent(w.utilisation)} busy · ${int(w.tasks)} task${w.tasks === 1 ? '' : 's'} · ${ms(w.busyMs)}`, PALETTE[i % PALETTE.length])}</div>`);
   workerMeters.push(`<div class="meter-row"><span>main thread</span>${meter(p.kindling.mainThreadUtilisation, `${percent(p.kindling.mainThreadUtilisation)} busy`, '#777')}</div>`);
   const coreMeters = (sys?.cpu?.coresLoadPercent ?? []).map((load, i) => `<div class="meter-row"><span>core ${i}</span>${meter(load / 100, `${Math.round(load)}%`, PALETTE[(i + 4) % PALETTE.length])}</div>`);
   const memMeters: string[] = [];

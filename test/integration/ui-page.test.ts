@@ -1,0 +1,171 @@
+// The web UI in a real headless Chromium (Debian's package, driven by playwright-core) against a running engine.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ProgressRecord } from '../../src/metrics/progress.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const MAIN = resolve('dist/src/main.js');
+const OUT = resolve('test-output');
+// Event time runs 10x faster than wall time, so windows close (and rows come out) within seconds.
+const ENGINE_ARGS = ['--rate', '20000', '--event-rate', '2000', '--trigger', '250', '--cores', '2', '--crash-one-in', '5', '--users', '20', '--late-fraction', '0.02', '--late-spread-ms', '40000', '--sink', 'none', '--ui-port', '0', '--quiet'];
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+/** Polls `check` until it returns a value (not undefined/false) or the time is up. */
+async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Starts the engine as a user would and returns the UI's address from its banner. */
+async function startEngine(): Promise<{ base: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [MAIN, ...ENGINE_ARGS], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  cleanups.push(async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  });
+  const base = await waitFor('the web UI address in the banner', () => {
+    if (child.exitCode !== null) throw new Error(`engine exited early: ${stderr}`);
+    return /web UI: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr)?.[1];
+  });
+  return { base, child };
+}
+
+/** A fresh headless Chromium profile and page; every request it makes is recorded. */
+async function openBrowser(): Promise<{ page: Page; requests: string[]; errors: string[] }> {
+  const profile = await mkdtemp(join(tmpdir(), 'kindling-chromium-'));
+  const context: BrowserContext = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1400, height: 1000 },
+  });
+  cleanups.push(async () => {
+    await context.close();
+    await rm(profile, { recursive: true, force: true });
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const requests: string[] = [];
+  const errors: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  return { page, requests, errors };
+}
+
+async function progress(base: string): Promise<ProgressRecord[]> {
+  return (await (await fetch(`${base}api/progress`)).json()) as ProgressRecord[];
+}
+
+/** The chart's number of points, once it has at least `min`. */
+async function chartPoints(page: Page, id: string, min: number): Promise<number> {
+  await page.waitForFunction(([chart, n]) => Number(document.querySelector(`svg[data-chart="${chart}"]`)?.getAttribute('data-points') ?? 0) >= Number(n), [id, min] as const, { timeout: 20_000 });
+  return Number(await page.getAttribute(`svg[data-chart="${id}"]`, 'data-points'));
+}
+
+const needsBrowser = !existsSync(CHROMIUM) && !process.env['CI'];
+if (needsBrowser) console.warn(`[kindling] ${CHROMIUM} missing: the web UI browser tests are skipped (apt-get install -y chromium; CI installs it)`);
+
+describe.skipIf(needsBrowser)('the web UI in headless Chromium', () => {
+  it('loads, draws charts from the running engine, and shows the same numbers as /api/progress', async () => {
+    const { base } = await startEngine();
+    const { page, requests, errors } = await openBrowser();
+    await page.goto(base);
+    expect(await chartPoints(page, 'rates', 3)).toBeGreaterThanOrEqual(3);
+
+    // Charts have real shapes: two rate lines with several points, and phase bars.
+    const lines = await page.$$eval('svg[data-chart="rates"] path.line', (ps) => ps.map((p) => (p.getAttribute('d') ?? '').split('L').length));
+    expect(lines).toHaveLength(2);
+    for (const points of lines) expect(points).toBeGreaterThanOrEqual(3);
+    expect(await page.locator('svg[data-chart="durations"] rect.bar').count()).toBeGreaterThan(0);
+    for (const id of ['input-rows', 'watermark-gap', 'state-rows', 'late-rows']) expect(await chartPoints(page, id, 3)).toBeGreaterThanOrEqual(3);
+
+    // The headline numbers are those of one batch in /api/progress, exactly.
+    const shown = await page.evaluate(() => {
+      const strip = document.querySelector('[data-testid="kpi-strip"]')!;
+      const read = (id: string) => {
+        const el = document.querySelector(`[data-testid="kpi-${id}"]`)!;
+        return { value: Number(el.getAttribute('data-value')), text: el.textContent ?? '' };
+      };
+      return { batch: Number(strip.getAttribute('data-batch')), rows: read('input-rows'), processed: read('process-rate'), input: read('input-rate'), duration: read('duration'), watermark: read('watermark') };
+    });
+    const p = (await progress(base)).find((r) => r.batchId === shown.batch);
+    expect(p, `batch ${shown.batch} in /api/progress`).toBeDefined();
+    expect(shown.rows).toEqual({ value: p!.numInputRows, text: p!.numInputRows.toLocaleString('en-US') });
+    expect(shown.processed.value).toBe(p!.processedRowsPerSecond);
+    expect(shown.input.value).toBe(p!.inputRowsPerSecond);
+    expect(shown.duration.value).toBe(p!.durationMs.total);
+    expect(shown.watermark.text).toBe(p!.eventTime.watermark!.slice(11, 19));
+
+    await mkdir(OUT, { recursive: true });
+    await page.screenshot({ path: join(OUT, 'ui-streaming.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    expect(requests.filter((u) => !u.startsWith(base) && !u.startsWith('data:'))).toEqual([]);
+  });
+
+  it('updates live: new batches arrive over SSE without reloading', async () => {
+    const { base } = await startEngine();
+    const { page, errors } = await openBrowser();
+    await page.goto(base);
+    await page.waitForFunction(() => Number(document.body.dataset['rendered'] ?? -1) >= 1, undefined, { timeout: 20_000 });
+    const first = Number(await page.evaluate(() => document.body.dataset['rendered']));
+    await page.waitForFunction((n) => Number(document.body.dataset['rendered']) >= n + 3, first, { timeout: 20_000 });
+    expect(await page.getAttribute('#status', 'data-link')).toBe('live');
+    // The page's newest batch is one the engine has reported.
+    const rendered = Number(await page.evaluate(() => document.body.dataset['rendered']));
+    expect((await progress(base)).some((r) => r.batchId === rendered)).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the Tasks, Workers, Results and Config tabs with the run\'s data', async () => {
+    const { base } = await startEngine();
+    const { page, errors } = await openBrowser();
+    await mkdir(OUT, { recursive: true });
+    await page.goto(`${base}#tasks`);
+    expect(await chartPoints(page, 'timeline', 2)).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => page.textContent('[data-testid="bottleneck"]')).toMatch(/takes \d+% of this .* batch/);
+    const chosen = Number(await page.getAttribute('[data-testid="bottleneck"]', 'data-batch'));
+    const p = (await progress(base)).find((r) => r.batchId === chosen)!;
+    expect(Number(await page.textContent('[data-testid="stage1-tasks"]'))).toBe(p.kindling.tasks.filter((t) => t.stage === 1).length);
+    expect(await chartPoints(page, 'partition-rows', 2)).toBe(2);
+    await page.screenshot({ path: join(OUT, 'ui-tasks.png'), fullPage: true });
+
+    await page.click('nav a[href="#workers"]');
+    expect(await chartPoints(page, 'worker-utilisation', 2)).toBeGreaterThanOrEqual(2);
+    await page.waitForFunction(() => document.querySelectorAll('svg[data-chart="cpu-cores"] path.line').length >= 2, undefined, { timeout: 20_000 });
+    expect(await page.locator('[data-testid="worker-meters"] .meter-row').count()).toBe(3);
+    await page.screenshot({ path: join(OUT, 'ui-workers.png'), fullPage: true });
+
+    await page.click('nav a[href="#results"]');
+    await page.waitForSelector('[data-testid="result-batch"] tbody tr', { timeout: 30_000 });
+    expect(await page.textContent('[data-testid="result-batch"] thead')).toMatch(/window.*user_id.*crash_count/);
+    await page.screenshot({ path: join(OUT, 'ui-results.png'), fullPage: true });
+
+    await page.click('nav a[href="#config"]');
+    await expect.poll(() => page.textContent('[data-testid="config-query"]')).toContain('crash-alerts');
+    expect(await page.textContent('[data-testid="config-settings"]')).toMatch(/cores\s*2/);
+    await page.screenshot({ path: join(OUT, 'ui-config.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+});
