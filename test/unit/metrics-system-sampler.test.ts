@@ -1,6 +1,6 @@
 // The background CPU/memory sampler: the first (since-boot) load is a baseline, snapshots never wait, failures stop it.
 import { describe, expect, it } from 'vitest';
-import { SystemSampler, type SystemReader } from '../../src/metrics/system-sampler.js';
+import { cpuTimesLoad, SystemSampler, type SystemReader } from '../../src/metrics/system-sampler.js';
 
 function reader(loads: number[][]): SystemReader & { calls: number } {
   const r = {
@@ -50,5 +50,29 @@ describe('SystemSampler', () => {
     expect(errors).toHaveLength(1);
     expect(s.snapshot().cpu).toBeNull();
     await s.stop();
+  });
+});
+
+describe('cpuTimesLoad', () => {
+  const times = (user: number, idle: number) => ({ times: { user, nice: 0, sys: 0, idle, irq: 0 } });
+
+  it('reports each core busy share of the time since the previous call, first since boot', async () => {
+    const readings = [
+      [times(100, 300), times(50, 350)],
+      [times(175, 325), times(50, 450)],
+    ];
+    let call = 0;
+    const load = cpuTimesLoad(() => readings[call++]!);
+    expect(await load()).toEqual({ currentLoad: 18.75, cpus: [{ load: 25 }, { load: 12.5 }] });
+    expect(await load()).toEqual({ currentLoad: 37.5, cpus: [{ load: 75 }, { load: 0 }] });
+  });
+
+  it('reads this machine: one load per core, each 0..100', async () => {
+    const load = cpuTimesLoad();
+    await load();
+    const { cpus } = await load();
+    expect(cpus.length).toBeGreaterThanOrEqual(1);
+    for (const c of cpus) expect(c.load).toBeGreaterThanOrEqual(0);
+    for (const c of cpus) expect(c.load).toBeLessThanOrEqual(100);
   });
 });
