@@ -11,6 +11,7 @@ import { DEFAULT_GENERATOR, type GeneratorSpec } from './source/lab-events.js';
 const G = 'Query and engine';
 const GEN = 'Generator source (--source generator, the default)';
 const FILE = 'File source (--source file)';
+const KAFKA = 'Kafka source (--source kafka, or just give --brokers)';
 const CKPT = 'Checkpoints';
 const OUT = 'Output';
 const SEE = 'Seeing inside (progress, terminal view, web UI)';
@@ -24,7 +25,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'trigger', kind: 'int', group: G, min: 0, valueName: 'MS', defaultText: '0, or 1000 for the rate-limited generator so output stays readable', help: 'processing-time trigger: start a batch at most every MS ms; 0 starts the next batch as soon as the last one finished' },
   { name: 'drain', kind: 'bool', group: G, help: 'when a finite input ends or on Ctrl-C, flush windows still open as rows tagged forced' },
   { name: 'max-record-bytes', kind: 'int', group: G, min: 1, default: 1_048_576, help: 'records longer than this are rejected (counted and logged), never parsed' },
-  { name: 'source', kind: 'enum', group: G, choices: ['generator', 'file'], default: 'generator', help: 'where events come from' },
+  { name: 'source', kind: 'enum', group: G, choices: ['generator', 'file', 'kafka'], default: 'generator', defaultText: 'generator, or kafka when --brokers is given', help: 'where events come from' },
   { name: 'events', kind: 'int', group: GEN, min: 0, defaultText: 'unlimited', help: 'stop after N events (then the run ends after a last no-data batch)' },
   { name: 'rate', kind: 'int', group: GEN, min: 0, default: 10_000, help: "events per second of wall-clock time (the lab's TARGET_RPS); 0: as fast as possible" },
   { name: 'seed', kind: 'int', group: GEN, min: 0, max: 0xffffffff, default: DEFAULT_GENERATOR.seed, help: 'random seed: the same seed and start time give the same events' },
@@ -40,6 +41,12 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'max-files-per-batch', kind: 'int', group: FILE, min: 1, help: "whole files per batch (Spark's maxFilesPerTrigger)" },
   { name: 'max-events-per-batch', kind: 'int', group: FILE, min: 1, defaultText: 'file: unset; generator: 100000', help: 'records per batch (file and generator sources)' },
   { name: 'max-bytes-per-batch', kind: 'int', group: FILE, min: 1024, default: 16 * 1_048_576, help: 'bytes per batch when neither limit above is given, cut at a record boundary' },
+  { name: 'brokers', kind: 'string', group: KAFKA, env: 'KAFKA_BROKERS', valueName: 'HOST:PORT[,...]', help: 'Kafka bootstrap brokers (npm run kafka starts one on 127.0.0.1:9092); giving --brokers selects --source kafka, KAFKA_BROKERS alone does not' },
+  { name: 'topic', kind: 'string', group: KAFKA, default: 'logs', help: 'topic to read, every partition of it' },
+  { name: 'group', kind: 'string', group: KAFKA, defaultText: 'kindling-<query name>', help: 'consumer group Kindling commits its offsets to, as advice for Kafka tools only (they then show the lag); a run resumes from --checkpoint-dir, never from these' },
+  { name: 'starting-offsets', kind: 'enum', group: KAFKA, choices: ['earliest', 'latest'], default: 'latest', help: "where a run without a checkpoint starts: latest reads only events produced from now on (Spark's default for streaming queries, and Kindling's); earliest reads everything the topic holds" },
+  { name: 'max-offsets-per-trigger', kind: 'int', group: KAFKA, min: 1, defaultText: 'no limit: all fetched', help: "at most N offsets per batch, split across topic partitions in proportion to their backlog (Spark's maxOffsetsPerTrigger)" },
+  { name: 'available-now', kind: 'bool', group: KAFKA, help: "read what the topic holds at start (in batches), then stop, like Spark's Trigger.AvailableNow" },
   { name: 'checkpoint-dir', kind: 'string', group: CKPT, valueName: 'DIR', defaultText: 'none: a restart starts over', help: 'offsets log, commit log and state snapshots; a restart with the same query resumes where the last run stopped (created if missing)' },
   { name: 'checkpoint-every', kind: 'int', group: CKPT, min: 1, default: 10, valueName: 'N', help: 'write a state snapshot every N batches (the offsets and commit logs are written every batch)' },
   { name: 'sink', kind: 'list', group: OUT, default: ['console'], valueName: 'console|jsonl:DIR|none', help: 'where rows go; repeatable. jsonl:DIR writes DIR/batch-<id>.jsonl atomically in Spark\'s JSON shape' },
@@ -62,7 +69,16 @@ export interface RunConfig {
   readonly maxRecordBytes: number;
   readonly source:
     | { kind: 'generator'; spec: GeneratorSpec; rate: number; events: number | null; maxEventsPerBatch: number; startTimeGiven?: boolean }
-    | { kind: 'file'; path: string; maxFilesPerBatch: number | null; maxEventsPerBatch: number | null; maxBytesPerBatch: number };
+    | { kind: 'file'; path: string; maxFilesPerBatch: number | null; maxEventsPerBatch: number | null; maxBytesPerBatch: number }
+    | {
+        kind: 'kafka';
+        brokers: string[];
+        topic: string;
+        groupId: string;
+        startingOffsets: 'earliest' | 'latest';
+        maxOffsetsPerTrigger: number | null;
+        availableNow: boolean;
+      };
   readonly sinks: ReadonlyArray<{ kind: 'console' } | { kind: 'jsonl'; dir: string }>;
   /** --checkpoint-dir and --checkpoint-every; null: no checkpoint (a restart starts over). */
   readonly checkpoint?: { readonly dir: string; readonly every: number } | null;
@@ -124,16 +140,66 @@ function uiConfig(values: FlagValues, given: Set<string>): RunConfig['ui'] {
   return { host: values['ui-host'] as string, port: port ?? 4040, explicitPort: given.has('ui-port') };
 }
 
+/** The generator's flags (`kindling produce` takes the same ones). */
+export const GENERATOR_FLAGS: readonly FlagSpec[] = RUN_FLAGS.filter((f) => f.group === GEN);
+const GENERATOR_FLAG_NAMES = GENERATOR_FLAGS.map((f) => f.name);
+const KAFKA_FLAG_NAMES = RUN_FLAGS.filter((f) => f.group === KAFKA).map((f) => f.name);
+
+/** The generator's stream settings from its flags (`rate` picks the event-time rate when --event-rate is absent). */
+export function generatorSpecFrom(values: FlagValues, nowMs: number): GeneratorSpec {
+  const num = (name: string): number => values[name] as number;
+  const rate = num('rate');
+  return {
+    ...DEFAULT_GENERATOR,
+    seed: num('seed'),
+    startTimeMs: parseStartTime(values['start-time'] as string | undefined, nowMs),
+    eventsPerSecond: (values['event-rate'] as number | undefined) ?? (rate > 0 ? rate : 10_000),
+    users: num('users'),
+    sourceIps: num('source-ips'),
+    crashOneIn: num('crash-one-in'),
+    vulnerabilityOneIn: num('vulnerability-one-in'),
+    lateFraction: num('late-fraction'),
+    lateSpreadMs: num('late-spread-ms'),
+  };
+}
+
+/** --brokers as a list; a UsageError naming the bad entry. */
+export function parseBrokers(raw: string | undefined, why: string): string[] {
+  if (raw === undefined || raw.trim() === '') throw new UsageError(`${why} needs --brokers HOST:PORT[,HOST:PORT...] (or KAFKA_BROKERS in the environment)`);
+  const list = raw.split(',').map((b) => b.trim()).filter(Boolean);
+  for (const b of list) {
+    const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(b);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65_535) throw new UsageError(`--brokers must be HOST:PORT[,HOST:PORT...]; got '${b}' in '${raw}'`);
+  }
+  return list;
+}
+
 /** Turns parsed flags into a RunConfig, checking the rules between flags. */
 export async function runConfigFrom(values: FlagValues, given: Set<string>, nowMs = Date.now()): Promise<RunConfig> {
   const cores = (values['cores'] as number | undefined) ?? (await detectCores());
-  const sourceKind = values['source'] as 'generator' | 'file';
+  // Giving --brokers on the command line picks Kafka; a KAFKA_BROKERS in the environment does not (parseRunArgs keeps it out of `given`).
+  const sourceKind = (given.has('source') ? values['source'] : given.has('brokers') ? 'kafka' : values['source']) as 'generator' | 'file' | 'kafka';
   const num = (name: string): number | undefined => values[name] as number | undefined;
   const onlyFor = (flags: string[], kind: string): void => {
     for (const f of flags) if (given.has(f)) throw new UsageError(`--${f} applies to --source ${kind}; this run uses --source ${sourceKind}`);
   };
   let source: RunConfig['source'];
-  if (sourceKind === 'file') {
+  if (sourceKind !== 'kafka') onlyFor(KAFKA_FLAG_NAMES, 'kafka');
+  if (sourceKind === 'kafka') {
+    onlyFor(GENERATOR_FLAG_NAMES, 'generator');
+    onlyFor(['path', 'max-files-per-batch', 'max-bytes-per-batch'], 'file');
+    if (given.has('max-events-per-batch')) throw new UsageError('--max-events-per-batch applies to the file and generator sources; cut Kafka batches with --max-offsets-per-trigger');
+    const queryName = (values['query'] as string).replace(/^.*[\\/]/, '').replace(/\.[cm]?[jt]s$/, '');
+    source = {
+      kind: 'kafka',
+      brokers: parseBrokers(values['brokers'] as string | undefined, '--source kafka'),
+      topic: values['topic'] as string,
+      groupId: (values['group'] as string | undefined) ?? `kindling-${queryName}`,
+      startingOffsets: values['starting-offsets'] as 'earliest' | 'latest',
+      maxOffsetsPerTrigger: num('max-offsets-per-trigger') ?? null,
+      availableNow: values['available-now'] === true,
+    };
+  } else if (sourceKind === 'file') {
     onlyFor(['events', 'rate', 'seed', 'start-time', 'event-rate', 'users', 'source-ips', 'crash-one-in', 'vulnerability-one-in', 'late-fraction', 'late-spread-ms'], 'generator');
     const path = values['path'] as string | undefined;
     if (path === undefined) throw new UsageError('--source file needs --path DIR|FILE (NDJSON files)');
@@ -150,18 +216,7 @@ export async function runConfigFrom(values: FlagValues, given: Set<string>, nowM
       events: num('events') ?? null,
       maxEventsPerBatch: num('max-events-per-batch') ?? 100_000,
       startTimeGiven: given.has('start-time'),
-      spec: {
-        ...DEFAULT_GENERATOR,
-        seed: num('seed')!,
-        startTimeMs: parseStartTime(values['start-time'] as string | undefined, nowMs),
-        eventsPerSecond: num('event-rate') ?? (rate > 0 ? rate : 10_000),
-        users: num('users')!,
-        sourceIps: num('source-ips')!,
-        crashOneIn: num('crash-one-in')!,
-        vulnerabilityOneIn: num('vulnerability-one-in')!,
-        lateFraction: num('late-fraction')!,
-        lateSpreadMs: num('late-spread-ms')!,
-      },
+      spec: generatorSpecFrom(values, nowMs),
     };
   }
   const sinks = (values['sink'] as string[]).map((raw) => {
@@ -191,6 +246,7 @@ export async function runConfigFrom(values: FlagValues, given: Set<string>, nowM
 /** Parses `kindling run` argv into a RunConfig (UsageError on bad flags). */
 export async function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ config: RunConfig | null; help: boolean }> {
   const { values, positionals, given } = parseFlags(argv, RUN_FLAGS, env);
+  if (!argv.some((a) => a === '--brokers' || a.startsWith('--brokers='))) given.delete('brokers');
   if (values['help'] === true) return { config: null, help: true };
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; flags start with -- (see --help)`);
   return { config: await runConfigFrom(values, given), help: false };

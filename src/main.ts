@@ -16,7 +16,7 @@ const log = (line: string): void => {
   process.stderr.write(line + '\n');
 };
 
-const USAGE = 'Usage: kindling [run] [flags]';
+const USAGE = 'Usage: kindling [run] [flags]\n       kindling produce --brokers HOST:PORT [flags]   (writes the lab\'s events to Kafka; see kindling produce --help)';
 const INTRO =
   'Runs a streaming query over the lab\'s log events in micro-batches on worker threads, with Spark Structured\n' +
   "Streaming's semantics (windows, watermark, late rows, output modes). With no flags: the crash-alerts query on\n" +
@@ -105,6 +105,8 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'run') return run(rest);
   if (command === 'checkpoint') return checkpointCommand(rest, (text) => process.stdout.write(text));
+  // Loaded only for this command: `kindling run` never loads kafkajs.
+  if (command === 'produce') return (await import('./produce.js')).produceCommand(rest, log);
   return run(argv);
 }
 

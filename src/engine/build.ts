@@ -4,6 +4,7 @@ import { JsonlSink } from '../sink/jsonl.js';
 import type { Sink } from '../sink/sink.js';
 import { FileSource } from '../source/file.js';
 import { GeneratorSource } from '../source/generator.js';
+import { KafkaSource } from '../source/kafka.js';
 import type { Source } from '../source/source.js';
 import { loadQuery, normalizeQueryRef } from '../query/queries.js';
 import type { Query } from '../query/query.js';
@@ -39,6 +40,9 @@ export async function assembleRun(config: RunConfig, log: (line: string) => void
   let source: Source;
   if (config.source.kind === 'file') {
     source = await FileSource.open({ ...config.source, splitBytes: SPLIT_BYTES });
+  } else if (config.source.kind === 'kafka') {
+    // Connects in the background on the first poll: building the run never waits for a broker.
+    source = new KafkaSource({ ...config.source, splitBytes: SPLIT_BYTES, log });
   } else {
     source = new GeneratorSource({ ...config.source, splitEvents: SPLIT_EVENTS });
   }

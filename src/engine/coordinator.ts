@@ -385,7 +385,7 @@ export class Coordinator {
         stateOperators: [
           { numRowsTotal: stateGroups, numRowsUpdated: updated, numRowsDroppedByWatermark: lateRows, numRowsRemoved: removed, memoryUsedBytes: stateBytes, numShufflePartitions: this.options.partitions },
         ],
-        sources: [{ description: this.source.describe(), startOffset: batch?.startOffsets ?? null, endOffset: batch?.endOffsets ?? null, numInputRows: records }],
+        sources: [{ description: this.source.describe(), startOffset: batch?.startOffsets ?? null, endOffset: batch?.endOffsets ?? null, ...batch?.progress, numInputRows: records }],
         sink: { description: this.sinks.map((s) => s.name).join(', ') || 'none', numOutputRows: rows.length },
         kindling: {
           noDataBatch: batch === null,

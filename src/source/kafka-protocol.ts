@@ -1,17 +1,18 @@
 // Kafka's wire format for the few requests the Kafka source sends: pure encoders and decoders, no I/O.
 //
 // Versions are the oldest ones every broker from Kafka 0.11 to 4.x accepts (Kafka 4.0 raised the
-// minima, KIP-896: Fetch 4, ListOffsets 1, OffsetCommit 2), all non-flexible, so no tagged fields.
+// minima, KIP-896: Produce 3, Fetch 4, ListOffsets 1, OffsetCommit 2), all non-flexible, so no
+// tagged fields.
 // Field layouts: https://kafka.apache.org/protocol#protocol_messages
 import { Buffer } from 'node:buffer';
 import { KindlingError } from '../errors.js';
 
 /** API keys of the requests Kindling sends. */
-export const ApiKey = { Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, FindCoordinator: 10, ApiVersions: 18 } as const;
+export const ApiKey = { Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, FindCoordinator: 10, ApiVersions: 18 } as const;
 export type ApiName = keyof typeof ApiKey;
 
 /** The version Kindling speaks of each API. */
-export const API_VERSION: Readonly<Record<ApiName, number>> = { Fetch: 4, ListOffsets: 1, Metadata: 4, OffsetCommit: 2, FindCoordinator: 1, ApiVersions: 0 };
+export const API_VERSION: Readonly<Record<ApiName, number>> = { Produce: 3, Fetch: 4, ListOffsets: 1, Metadata: 4, OffsetCommit: 2, FindCoordinator: 1, ApiVersions: 0 };
 
 /** ListOffsets timestamps that mean "earliest" and "latest". */
 export const EARLIEST = -2;
@@ -403,6 +404,47 @@ export function decodeOffsetCommit(r: Reader): Array<{ partition: number; errorC
   r.array((x) => {
     x.string();
     x.array((y) => out.push({ partition: y.int32(), errorCode: y.int16() }));
+  });
+  return out;
+}
+
+// ---- Produce v3 (kindling produce)
+
+/** One topic partition's record batch to produce. */
+export interface ProducePartition {
+  readonly partition: number;
+  readonly records: Buffer;
+}
+
+/** A Produce request, no transaction; `acks` -1 waits for every in-sync replica. */
+export function encodeProduce(topic: string, partitions: readonly ProducePartition[], o: { acks: number; timeoutMs: number }): Buffer {
+  const w = new Writer().string(null).int16(o.acks).int32(o.timeoutMs);
+  const head = w.array([topic], (x, t) => x.string(t).int32(partitions.length)).bytes();
+  // The record batches are large: write them after the header without copying through the Writer.
+  let size = head.length;
+  for (const p of partitions) size += 8 + p.records.length;
+  const out = Buffer.allocUnsafe(size);
+  head.copy(out, 0);
+  let at = head.length;
+  for (const p of partitions) {
+    at = out.writeInt32BE(p.partition, at);
+    at = out.writeInt32BE(p.records.length, at);
+    at += p.records.copy(out, at);
+  }
+  return out;
+}
+
+export function decodeProduce(r: Reader): Array<{ partition: number; errorCode: number; baseOffset: number }> {
+  const out: Array<{ partition: number; errorCode: number; baseOffset: number }> = [];
+  r.array((x) => {
+    x.string();
+    x.array((y) => {
+      const partition = y.int32();
+      const errorCode = y.int16();
+      const baseOffset = y.int64();
+      y.int64(); // log_append_time
+      out.push({ partition, errorCode, baseOffset });
+    });
   });
   return out;
 }

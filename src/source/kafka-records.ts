@@ -243,3 +243,92 @@ function decodeRecords(buf: Buffer, at: number, end: number, count: number, base
   }
   return appended;
 }
+
+/** CRC-32C (Castagnoli), the record batch checksum; table-driven, four bytes per step. */
+const CRC32C = ((): Uint32Array[] => {
+  const tables = Array.from({ length: 4 }, () => new Uint32Array(256));
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    tables[0]![i] = c >>> 0;
+  }
+  for (let i = 0; i < 256; i++) {
+    for (let t = 1; t < 4; t++) tables[t]![i] = (tables[t - 1]![i]! >>> 8) ^ tables[0]![tables[t - 1]![i]! & 0xff]!;
+  }
+  return tables;
+})();
+
+/** CRC-32C of buf[start, end). */
+export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
+  const [t0, t1, t2, t3] = CRC32C as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+  let crc = 0xffffffff;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    crc ^= buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
+    crc = t3[crc & 0xff]! ^ t2[(crc >>> 8) & 0xff]! ^ t1[(crc >>> 16) & 0xff]! ^ t0[crc >>> 24]!;
+  }
+  for (; i < end; i++) crc = t0[(crc ^ buf[i]!) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function varintSize(zigzagged: number): number {
+  let n = 1;
+  while (zigzagged >= 0x80) {
+    zigzagged >>>= 7;
+    n++;
+  }
+  return n;
+}
+
+function writeVarint(buf: Buffer, at: number, value: number): number {
+  let v = ((value << 1) ^ (value >> 31)) >>> 0;
+  while (v >= 0x80) {
+    buf[at++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[at++] = v;
+  return at;
+}
+
+/**
+ * One uncompressed record batch (format v2, no key, no headers, no producer id) holding `values`,
+ * all stamped `timestampMs`: what the lab's producer sends, built without per-record objects.
+ */
+export function encodeRecordBatch(values: readonly string[], timestampMs: number): Buffer {
+  let size = BATCH_HEADER_BYTES;
+  const lengths = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const len = Buffer.byteLength(values[i]!);
+    lengths[i] = len;
+    const body = 3 + varintSize(i * 2) + varintSize(len * 2) + len + 1;
+    size += varintSize(body * 2) + body;
+  }
+  const buf = Buffer.allocUnsafe(size);
+  buf.writeBigInt64BE(0n, 0); // base offset: the broker assigns offsets
+  buf.writeInt32BE(size - 12, 8);
+  buf.writeInt32BE(-1, 12); // partition leader epoch
+  buf[16] = MAGIC_V2;
+  buf.writeInt16BE(0, 21); // attributes: no compression, create time
+  buf.writeInt32BE(values.length - 1, 23);
+  const ts = BigInt(timestampMs);
+  buf.writeBigInt64BE(ts, 27);
+  buf.writeBigInt64BE(ts, 35);
+  buf.writeBigInt64BE(-1n, 43); // producer id
+  buf.writeInt16BE(-1, 51); // producer epoch
+  buf.writeInt32BE(-1, 53); // base sequence
+  buf.writeInt32BE(values.length, 57);
+  let at = BATCH_HEADER_BYTES;
+  for (let i = 0; i < values.length; i++) {
+    const len = lengths[i]!;
+    at = writeVarint(buf, at, 3 + varintSize(i * 2) + varintSize(len * 2) + len + 1);
+    buf[at++] = 0; // attributes
+    buf[at++] = 0; // timestamp delta
+    at = writeVarint(buf, at, i); // offset delta
+    buf[at++] = 1; // key length -1 (null), zigzagged
+    at = writeVarint(buf, at, len);
+    at += buf.write(values[i]!, at, len, 'utf8');
+    buf[at++] = 0; // no headers
+  }
+  buf.writeUInt32BE(crc32c(buf, 21, size), 17);
+  return buf;
+}

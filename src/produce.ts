@@ -1,0 +1,364 @@
+// `kindling produce`: writes the generator's seeded event stream to a Kafka topic (the lab's load generator, without Docker).
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { parseFlags, renderHelp, type FlagSpec } from './cli.js';
+import { GENERATOR_FLAGS, generatorSpecFrom, parseBrokers, RUN_FLAGS } from './config.js';
+import { KindlingError, UsageError } from './errors.js';
+import { BrokerConnection } from './source/kafka-connection.js';
+import { decodeMetadata, decodeProduce, encodeMetadata, encodeProduce, isRetriableKafkaError, kafkaError, kafkaErrorName, type ProducePartition } from './source/kafka-protocol.js';
+import { encodeRecordBatch } from './source/kafka-records.js';
+import { labEventJson, type GeneratorSpec } from './source/lab-events.js';
+
+const KAFKA = 'Kafka';
+const GEN = 'Events (the same knobs as the generator source)';
+const OUT = 'Output';
+
+function runFlag(name: string, overrides: Partial<FlagSpec>): FlagSpec {
+  const spec = RUN_FLAGS.find((f) => f.name === name);
+  if (!spec) throw new Error(`no run flag --${name}`);
+  return { ...spec, ...overrides };
+}
+
+/** The flags of `kindling produce`: Kafka's, then the generator's own specs (shared with `kindling run`). */
+export const PRODUCE_FLAGS: readonly FlagSpec[] = [
+  runFlag('brokers', { group: KAFKA, help: 'Kafka bootstrap brokers (npm run kafka starts one on 127.0.0.1:9092)' }),
+  runFlag('topic', { group: KAFKA, help: 'topic to write; created with --partitions partitions if missing' }),
+  { name: 'partitions', kind: 'int', group: KAFKA, min: 1, max: 10_000, default: 2, help: "partitions of the topic when it has to be created (the lab's topic has 2); an existing topic keeps its own" },
+  ...GENERATOR_FLAGS.map((f) => ({
+    ...f,
+    group: GEN,
+    ...(f.name === 'events' ? { help: 'stop after N events' } : {}),
+    ...(f.name === 'seed' ? { help: 'random seed: the same seed and start time give the same events (give each of several producers its own seed, or they write the same events)' } : {}),
+  })),
+  { name: 'quiet', kind: 'bool', group: OUT, help: 'no live line; only the final summary' },
+  { name: 'help', kind: 'bool', group: OUT, help: 'show this help' },
+];
+
+const USAGE = 'Usage: kindling produce --brokers HOST:PORT [--topic logs] [--rate R] [--events N] [flags]';
+const INTRO =
+  "Writes the lab's log events to a Kafka topic, as the lab's load-generator container does: seeded and deterministic\n" +
+  "(the generator source's stream, event i to topic partition i mod partitions), at --rate events/s, in batched sends,\n" +
+  'with a live line of the achieved rate. Several can run at once, like the lab\'s replicas (give each its own --seed).\n' +
+  'Ctrl-C stops after the send in flight.';
+
+/** Everything a produce run needs. */
+export interface ProduceConfig {
+  readonly brokers: string[];
+  readonly topic: string;
+  readonly partitions: number;
+  readonly spec: GeneratorSpec;
+  /** Events per second; 0: as fast as the broker takes them. */
+  readonly rate: number;
+  readonly events: number | null;
+  readonly quiet: boolean;
+}
+
+/** Parses `kindling produce` argv (UsageError on bad flags); null for --help. */
+export function parseProduceArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, nowMs = Date.now()): ProduceConfig | null {
+  const { values, positionals } = parseFlags(argv, PRODUCE_FLAGS, env);
+  if (values['help'] === true) return null;
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; flags start with -- (see kindling produce --help)`);
+  return {
+    brokers: parseBrokers(values['brokers'] as string | undefined, 'kindling produce'),
+    topic: values['topic'] as string,
+    partitions: values['partitions'] as number,
+    spec: generatorSpecFrom(values, nowMs),
+    rate: values['rate'] as number,
+    events: (values['events'] as number | undefined) ?? null,
+    quiet: values['quiet'] === true,
+  };
+}
+
+/** What a produce run did. */
+export interface ProduceSummary {
+  readonly events: number;
+  /** From the first send (time spent waiting for the broker to appear is not counted). */
+  readonly elapsedMs: number;
+  readonly topicPartitions: number;
+  readonly stoppedBy: 'events' | 'signal';
+}
+
+/** Events per send: large enough that a send's overhead is noise, small enough to keep a low rate smooth. */
+const MAX_SEND_EVENTS = 10_000;
+/** Sends in flight at once; on one connection the broker handles them in order, so order per partition holds. */
+const MAX_IN_FLIGHT = 4;
+/** A rate-limited producer sends at most this often, so sends stay batched (like a producer's linger.ms). */
+const LINGER_MS = 5;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Writes record batches to a topic's partition leaders with Produce requests. kafkajs's producer
+ * topped out near 19-37k events/s here (it builds objects per record and groups a send's messages
+ * by partition with an array copy per message, quadratic in the send's size); the lab's
+ * TARGET_RPS goes to 100,000, so batches are encoded directly (kafka-records.ts).
+ */
+class TopicWriter {
+  private leaders = new Map<number, string>();
+  private readonly connections = new Map<string, BrokerConnection>();
+  private stale = true;
+
+  constructor(
+    private readonly brokers: readonly string[],
+    private readonly topic: string,
+  ) {}
+
+  /** Topic partitions, as the last metadata said. */
+  get partitions(): number {
+    return this.leaders.size;
+  }
+
+  private async connection(address: string): Promise<BrokerConnection> {
+    const c = this.connections.get(address);
+    if (c && !c.closed) return c;
+    const fresh = await BrokerConnection.open(address, ['Metadata', 'Produce'], { clientId: `kindling-produce-${process.pid}`, connectTimeoutMs: 3000 });
+    this.connections.set(address, fresh);
+    return fresh;
+  }
+
+  /** Finds each topic partition's leader (the first reachable bootstrap broker answers). */
+  async refresh(): Promise<void> {
+    let lastError: unknown = null;
+    for (const address of this.brokers) {
+      try {
+        const conn = await this.connection(address);
+        const md = decodeMetadata(await conn.send('Metadata', encodeMetadata([this.topic]), REQUEST_TIMEOUT_MS));
+        const byId = new Map(md.brokers.map((b) => [b.nodeId, `${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port}`]));
+        const t = md.topics.find((x) => x.name === this.topic);
+        if (!t || t.errorCode !== 0 || t.partitions.length === 0) throw kafkaError(t?.errorCode ?? 3, `metadata of topic ${this.topic}`);
+        const leaders = new Map<number, string>();
+        for (const p of t.partitions) {
+          const leader = byId.get(p.leader);
+          if (leader === undefined) throw new KindlingError('KAFKA_NO_LEADER', `${this.topic}-${p.partition} has no leader yet`, { domain: 'external', retriable: true });
+          leaders.set(p.partition, leader);
+        }
+        this.leaders = leaders;
+        this.stale = false;
+        return;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw lastError;
+  }
+
+  /** Writes events [first, first + count) of the stream, event i to topic partition i mod partitions. */
+  async send(spec: GeneratorSpec, first: number, count: number, partitions: number): Promise<void> {
+    if (this.stale) await this.refresh();
+    const values = Array.from({ length: partitions }, () => [] as string[]);
+    for (let i = first; i < first + count; i++) values[i % partitions]!.push(labEventJson(spec, i));
+    const now = Date.now();
+    const byLeader = new Map<string, ProducePartition[]>();
+    values.forEach((vs, partition) => {
+      if (vs.length === 0) return;
+      const leader = this.leaders.get(partition)!;
+      const list = byLeader.get(leader) ?? [];
+      list.push({ partition, records: encodeRecordBatch(vs, now) });
+      byLeader.set(leader, list);
+    });
+    await Promise.all(
+      [...byLeader].map(async ([address, parts]) => {
+        try {
+          const conn = await this.connection(address);
+          const answer = decodeProduce(await conn.send('Produce', encodeProduce(this.topic, parts, { acks: -1, timeoutMs: REQUEST_TIMEOUT_MS }), REQUEST_TIMEOUT_MS + 5000));
+          for (const r of answer) {
+            if (r.errorCode === 0) continue;
+            if (isRetriableKafkaError(r.errorCode)) throw kafkaError(r.errorCode, `produce to ${this.topic}-${r.partition}`);
+            throw new KindlingError('KAFKA_PRODUCE', `produce to ${this.topic}-${r.partition}: broker answered ${kafkaErrorName(r.errorCode)}`, { domain: 'external' });
+          }
+        } catch (err) {
+          this.stale = true;
+          throw err;
+        }
+      }),
+    );
+  }
+
+  close(): void {
+    for (const c of this.connections.values()) c.close();
+    this.connections.clear();
+  }
+}
+const RETRY_INITIAL_MS = 250;
+const RETRY_MAX_MS = 5000;
+
+const n = (x: number): string => Math.round(x).toLocaleString('en-US');
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * Produces until --events are written or `signal` aborts. Broker trouble (unreachable, gone
+ * mid-run) is retried with backoff and a visible "waiting for broker" line; a failed send is sent
+ * again, so a broker that dies mid-send can leave duplicates (at-least-once, like the lab's producer).
+ */
+export async function produce(config: ProduceConfig, signal: AbortSignal, log: (line: string) => void, live: ((line: string) => void) | null): Promise<ProduceSummary> {
+  const kafka = new Kafka({
+    clientId: `kindling-produce-${process.pid}`,
+    brokers: config.brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3000,
+    requestTimeout: 30_000,
+    retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
+  });
+  const admin = kafka.admin();
+  const writer = new TopicWriter(config.brokers, config.topic);
+  let failures = 0;
+  let waitingSince: number | null = null;
+  /** Runs `step` until it succeeds or the signal aborts, logging while the broker is away. */
+  const retrying = async <T>(what: string, step: () => Promise<T>): Promise<T | null> => {
+    for (;;) {
+      if (signal.aborted) return null;
+      try {
+        const out = await step();
+        if (waitingSince !== null) log(`produce: broker back after ${((Date.now() - waitingSince) / 1000).toFixed(1)} s`);
+        waitingSince = null;
+        failures = 0;
+        return out;
+      } catch (err) {
+        if (err instanceof KindlingError && !err.retriable) throw err;
+        failures++;
+        const delay = Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** Math.min(failures - 1, 10));
+        if (waitingSince === null || failures % 10 === 0) {
+          log(`produce: waiting for broker ${config.brokers.join(',')} (${what}: ${(err as Error).message}); retrying in ${(delay / 1000).toFixed(1)} s, Ctrl-C stops`);
+        }
+        waitingSince ??= Date.now();
+        await sleep(delay, signal);
+      }
+    }
+  };
+
+  let started = Date.now();
+  let sent = 0;
+  let topicPartitions = 0;
+  try {
+    const ready = await retrying('connecting', async () => {
+      await admin.connect();
+      const topic = await ensureTopic(admin, config);
+      await writer.refresh();
+      return topic;
+    });
+    await admin.disconnect().catch(() => undefined);
+    if (ready === null) return { events: 0, elapsedMs: Date.now() - started, topicPartitions: 0, stoppedBy: 'signal' };
+    topicPartitions = ready.partitions;
+    log(
+      `produce: ${config.events === null ? 'events' : `${n(config.events)} events`} to ${config.topic} (${topicPartitions} partition(s)${ready.created ? ', created' : ''}) on ${config.brokers.join(',')}, ` +
+        `${config.rate === 0 ? 'as fast as possible' : `${n(config.rate)} events/s`}, seed ${config.spec.seed}`,
+    );
+    const clockStart = Date.now();
+    started = clockStart; // the rate counts from the first send, not from waiting for the broker
+    let lastLiveMs = 0;
+    let lastLiveSent = 0;
+    let lastLiveAt = clockStart;
+    const showLive = (final: boolean): void => {
+      if (!live) return;
+      const now = Date.now();
+      if (!final && now - lastLiveMs < 1000) return;
+      const recent = now > lastLiveAt ? ((sent - lastLiveSent) * 1000) / (now - lastLiveAt) : 0;
+      const overall = now > clockStart ? (sent * 1000) / (now - clockStart) : 0;
+      live(`produce: ${n(sent)} events to ${config.topic} | ${n(recent)} events/s now, ${n(overall)} overall${config.rate > 0 ? ` (target ${n(config.rate)})` : ''}`);
+      lastLiveMs = now;
+      lastLiveSent = sent;
+      lastLiveAt = now;
+    };
+    let dispatched = 0;
+    const inFlight = new Set<Promise<void>>();
+    while (!signal.aborted && (config.events === null || dispatched < config.events)) {
+      let due = config.rate === 0 ? MAX_SEND_EVENTS : Math.floor(((Date.now() - clockStart) * config.rate) / 1000) - dispatched;
+      if (config.events !== null) due = Math.min(due, config.events - dispatched);
+      due = Math.min(due, MAX_SEND_EVENTS);
+      if (due <= 0) {
+        // Wait for the next event's time, but not for less than a few ms: sends stay batched.
+        const nextMs = clockStart + ((dispatched + 1) * 1000) / config.rate;
+        await sleep(Math.max(LINGER_MS, nextMs - Date.now()), signal);
+        showLive(false);
+        continue;
+      }
+      while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+      if (signal.aborted) break;
+      const first = dispatched;
+      dispatched += due;
+      const send: Promise<void> = retrying('sending', () => writer.send(config.spec, first, due, topicPartitions))
+        .then((ok) => {
+          if (ok !== null) sent += due;
+          showLive(false);
+        })
+        .finally(() => inFlight.delete(send));
+      inFlight.add(send);
+    }
+    await Promise.all(inFlight);
+    showLive(true);
+  } finally {
+    writer.close();
+    await admin.disconnect().catch(() => undefined);
+  }
+  return { events: sent, elapsedMs: Date.now() - started, topicPartitions, stoppedBy: signal.aborted ? 'signal' : 'events' };
+}
+
+/** Creates the topic when missing (several producers may race: one creates, the others find it). */
+async function ensureTopic(admin: Admin, config: ProduceConfig): Promise<{ partitions: number; created: boolean }> {
+  const existing = await admin.listTopics();
+  let created = false;
+  if (!existing.includes(config.topic)) {
+    const cluster = await admin.describeCluster();
+    created = await admin.createTopics({
+      topics: [{ topic: config.topic, numPartitions: config.partitions, replicationFactor: Math.min(3, cluster.brokers.length) }],
+      waitForLeaders: true,
+    });
+  }
+  const meta = await admin.fetchTopicMetadata({ topics: [config.topic] });
+  const partitions = meta.topics[0]?.partitions.length ?? 0;
+  if (partitions === 0) throw new Error(`topic ${config.topic} has no partitions yet`);
+  return { partitions, created };
+}
+
+/** The `kindling produce` command: parses flags, runs until done or Ctrl-C, prints the summary. */
+export async function produceCommand(argv: readonly string[], log: (line: string) => void): Promise<number> {
+  const config = parseProduceArgs(argv);
+  if (config === null) {
+    process.stdout.write(renderHelp(USAGE, INTRO, PRODUCE_FLAGS) + '\n');
+    return 0;
+  }
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = (): void => {
+    if (++signals === 1) stop.abort();
+    else process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const tty = process.stderr.isTTY === true;
+  let liveShown = false;
+  const live = config.quiet
+    ? null
+    : tty
+      ? (line: string): void => {
+          process.stderr.write(`\r\u001b[2K${line}`);
+          liveShown = true;
+        }
+      : log;
+  const out = (line: string): void => {
+    if (liveShown) process.stderr.write('\n');
+    liveShown = false;
+    log(line);
+  };
+  try {
+    const summary = await produce(config, stop.signal, out, live);
+    const seconds = summary.elapsedMs / 1000;
+    out(
+      `produce: ${summary.stoppedBy === 'signal' ? 'stopped' : 'done'}: ${n(summary.events)} events to ${config.topic} in ${seconds.toFixed(2)} s ` +
+        `(${n(seconds > 0 ? summary.events / seconds : 0)} events/s)`,
+    );
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return 0;
+}
