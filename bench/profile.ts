@@ -138,12 +138,12 @@ const valueOf = (args: readonly string[], flag: string): string | undefined => {
  * without a source flag reads the bench's NDJSON files, not the generator, because workers that
  * generate their own events would spend most of the profile in the generator.
  */
-export async function boundedEngineArgs(options: ProfileOptions): Promise<string[]> {
+export function boundedEngineArgs(options: ProfileOptions, defaultInput: string): string[] {
   const args = [...options.engineArgs];
   const explicitSource = valueOf(args, '--source') ?? (has(args, '--brokers') ? 'kafka' : has(args, '--path') ? 'file' : undefined);
   const generatorFlags = ['--events', '--rate', '--seed', '--start-time', '--event-rate', '--users'];
   if (explicitSource === undefined && !generatorFlags.some((f) => has(args, f))) {
-    args.push('--source', 'file', '--path', await labFiles(options.inputEvents, 4, 1, log));
+    args.push('--source', 'file', '--path', defaultInput);
   } else if ((explicitSource ?? 'generator') === 'generator') {
     if (!has(args, '--rate')) args.push('--rate', '0');
     if (!has(args, '--events')) args.push('--events', String(options.inputEvents));
@@ -440,6 +440,9 @@ async function target(kind: string, argv: string[]): Promise<void> {
 
 // ---- the command ------------------------------------------------------------------------------
 
+/** Stands for the default input's folder until the flags are known to be good (it is written only then). */
+const DEFAULT_INPUT_PLACEHOLDER = '<bench input>';
+
 function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
@@ -454,10 +457,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  const engineArgs = await boundedEngineArgs(options);
-  // Bad engine flags stop here with the engine's own message, before a profiler starts.
-  const { config } = await parseRunArgs(engineArgs);
+  // Bad engine flags stop here with the engine's own message, before any input is written or a profiler starts.
+  const { config } = await parseRunArgs(boundedEngineArgs(options, DEFAULT_INPUT_PLACEHOLDER));
   if (!config) return 0;
+  const engineArgs = boundedEngineArgs(options, DEFAULT_INPUT_PLACEHOLDER);
+  const at = engineArgs.indexOf(DEFAULT_INPUT_PLACEHOLDER);
+  if (at !== -1) engineArgs[at] = await labFiles(options.inputEvents, 4, 1, log);
   const kind = options.inline ? 'inline' : 'engine';
   const out = options.outDir ?? join(projectRoot(), '.kindling', 'profiles', `${stamp()}-${options.tool}${options.inline ? '-inline' : ''}`);
   await mkdir(out, { recursive: true });
