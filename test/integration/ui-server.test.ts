@@ -144,6 +144,6 @@ describe('UiServer', () => {
     const err = await ui.listen({ host: '127.0.0.1', port: busy, explicitPort: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KindlingError);
     expect((err as KindlingError).domain).toBe('user');
-    expect((err as Error).message).toBe(`web UI on 127.0.0.1: port ${busy} is in use`);
+    expect((err as Error).message).toBe(`--ui-port ${busy}: web UI on 127.0.0.1: port ${busy} is in use; choose another port, 0 for any free one, or --no-ui`);
   });
 });

@@ -95,7 +95,11 @@ export class UiServer {
     }
     const range = tries > 1 ? `ports ${where.port}-${where.port + tries - 1} are` : `port ${where.port} is`;
     const why = lastError?.code === 'EADDRINUSE' ? `${range} in use` : (lastError?.message ?? 'unknown error');
-    throw new KindlingError('UI_LISTEN', `web UI on ${where.host}: ${why}`, { domain: where.explicitPort ? 'user' : 'external', cause: lastError });
+    if (where.explicitPort) {
+      const fix = lastError?.code === 'EADDRINUSE' ? '; choose another port, 0 for any free one, or --no-ui' : '';
+      throw new KindlingError('UI_LISTEN', `--ui-port ${where.port}: web UI on ${where.host}: ${why}${fix}`, { domain: 'user', cause: lastError });
+    }
+    throw new KindlingError('UI_LISTEN', `web UI on ${where.host}: ${why}`, { domain: 'external', cause: lastError });
   }
 
   /** Sends one serialised progress record to every open page. */
