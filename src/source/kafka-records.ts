@@ -8,12 +8,16 @@ import { Buffer } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { KindlingError } from '../errors.js';
 
-/** Decoded records of one topic partition: values end to end, `recordEnds` exclusive, offsets per record. */
+/**
+ * Decoded records of one topic partition: values end to end, `recordEnds` exclusive, offsets per
+ * record. `recordEnds` lives in the tail of `bytes.buffer` when it fits, so transferring that one
+ * ArrayBuffer to a worker moves both (a separate Uint32Array would be copied by postMessage).
+ */
 export interface RecordChunk {
   /** The values; `bytes.buffer` belongs to this chunk alone, so it can be transferred. */
   readonly bytes: Buffer;
   readonly recordEnds: Uint32Array;
-  readonly offsets: number[];
+  readonly offsets: Float64Array;
   /** The offset range the chunk covers, [startOffset, endOffset): control records and gaps included. */
   readonly startOffset: number;
   readonly endOffset: number;
@@ -22,18 +26,33 @@ export interface RecordChunk {
 /** A chunk this small after a cut is copied out, so its big allocation can be reused. */
 const SMALL_FRACTION = 4;
 
+const align4 = (n: number): number => (n + 3) & ~3;
+
+/** Values and their ends in one fresh ArrayBuffer: [values | pad | ends]. */
+function packChunk(src: Uint8Array, from: number, to: number, ends: Uint32Array, rebase: number): { bytes: Buffer; recordEnds: Uint32Array } {
+  const len = to - from;
+  const at = align4(len);
+  const out = Buffer.allocUnsafeSlow(at + ends.length * 4);
+  out.set(src.subarray(from, to), 0);
+  const recordEnds = new Uint32Array(out.buffer, at, ends.length);
+  recordEnds.set(ends);
+  if (rebase !== 0) for (let i = 0; i < recordEnds.length; i++) recordEnds[i] = recordEnds[i]! - rebase;
+  return { bytes: out.subarray(0, len), recordEnds };
+}
+
 /**
  * The records of one topic partition fetched but not yet handed to a batch, covering offsets
- * [startOffset, endOffset). Values go into an open chunk of `chunkBytes` capacity; full chunks are
- * sealed. `take(end)` removes the records below `end`, cutting a chunk exactly there if needed.
+ * [startOffset, endOffset). Values go into an open chunk of `chunkBytes` capacity (their ends are
+ * kept apart and written into the chunk's tail when it is sealed); full chunks are sealed.
+ * `take(end)` removes the records below `end`, cutting a chunk exactly there if needed.
  */
 export class PartitionBuffer {
   private sealed: RecordChunk[] = [];
   private buf: Buffer | null = null;
   private used = 0;
   private ends = new Uint32Array(1024);
+  private offsets = new Float64Array(1024);
   private count = 0;
-  private offsets: number[] = [];
   private openStart: number;
   /** Bytes of values buffered (sealed and open). */
   bytes = 0;
@@ -54,48 +73,99 @@ export class PartitionBuffer {
     this.sealed = [];
     this.used = 0;
     this.count = 0;
-    this.offsets = [];
     this.bytes = 0;
     this.records = 0;
     this.startOffset = this.endOffset = this.openStart = offset;
   }
 
-  /** Appends the value src[s, e) of the record at `offset` (offsets only increase). */
-  append(src: Buffer, s: number, e: number, offset: number): void {
-    const len = e - s;
-    if (this.buf === null || this.used + len > this.buf.length) {
-      if (this.count > 0) this.sealOpen(offset);
-      if (this.buf === null || len > this.buf.length) this.buf = Buffer.allocUnsafeSlow(Math.max(this.chunkBytes, len));
+  private grow(records: number): void {
+    if (this.ends.length >= records) return;
+    const size = Math.max(this.ends.length * 2, records);
+    const ends = new Uint32Array(size);
+    ends.set(this.ends.subarray(0, this.count));
+    const offsets = new Float64Array(size);
+    offsets.set(this.offsets.subarray(0, this.count));
+    this.ends = ends;
+    this.offsets = offsets;
+  }
+
+  /** Bytes the open chunk needs once sealed with `records` records whose values take `valueBytes`. */
+  private static sealedSize(valueBytes: number, records: number): number {
+    return align4(valueBytes) + records * 4;
+  }
+
+  /**
+   * Appends `n` values that lie in order inside src (value k is src[starts[k], starts[k] + lengths[k]),
+   * with the record framing between them): each run that fits the open chunk is copied in one go,
+   * then its values are packed together with copyWithin. Measured here, one Buffer.copy per
+   * ~150-byte value cost ~0.35 us, most of the source's main-thread time; this is several times less.
+   */
+  appendValues(src: Buffer, starts: Int32Array, lengths: Int32Array, offsets: Float64Array, n: number): void {
+    let k = 0;
+    while (k < n) {
+      let last = this.fitting(starts, lengths, k, n);
+      if (last === k) {
+        if (this.count > 0) this.sealOpen(offsets[k]!);
+        const need = PartitionBuffer.sealedSize(lengths[k]!, 1) + 4;
+        if (this.buf === null || this.buf.length < need) this.buf = Buffer.allocUnsafeSlow(Math.max(this.chunkBytes, need));
+        last = this.fitting(starts, lengths, k, n);
+      }
+      const buf = this.buf!;
+      const spanStart = starts[k]!;
+      const base = this.used;
+      src.copy(buf, base, spanStart, starts[last - 1]! + lengths[last - 1]!);
+      this.grow(this.count + (last - k));
+      let packed = base;
+      for (let i = k; i < last; i++) {
+        const from = base + (starts[i]! - spanStart);
+        const len = lengths[i]!;
+        if (from !== packed) buf.copyWithin(packed, from, from + len);
+        packed += len;
+        this.ends[this.count] = packed;
+        this.offsets[this.count++] = offsets[i]!;
+      }
+      this.bytes += packed - base;
+      this.records += last - k;
+      this.used = packed;
+      k = last;
     }
-    if (this.count === this.ends.length) {
-      const grown = new Uint32Array(this.ends.length * 2);
-      grown.set(this.ends);
-      this.ends = grown;
+  }
+
+  /** How far from value k the open chunk has room: for the copied span, and for the packed values plus their ends. */
+  private fitting(starts: Int32Array, lengths: Int32Array, k: number, n: number): number {
+    if (this.buf === null) return k;
+    const capacity = this.buf.length;
+    const spanStart = starts[k]!;
+    let packed = this.used;
+    let last = k;
+    while (last < n) {
+      const spanEnd = starts[last]! + lengths[last]! - spanStart;
+      packed += lengths[last]!;
+      if (this.used + spanEnd > capacity || PartitionBuffer.sealedSize(packed, this.count + (last - k) + 1) > capacity) break;
+      last++;
     }
-    if (len > 0) src.copy(this.buf, this.used, s, e);
-    this.used += len;
-    this.ends[this.count++] = this.used;
-    this.offsets.push(offset);
-    this.bytes += len;
-    this.records++;
+    return last;
   }
 
   /** Seals the open chunk as covering [openStart, end). */
   private sealOpen(end: number): void {
     const buf = this.buf!;
-    let bytes: Buffer;
+    const ends = this.ends.subarray(0, this.count);
+    let chunk: { bytes: Buffer; recordEnds: Uint32Array };
     if (this.used * SMALL_FRACTION < buf.length) {
       // Mostly empty: copy the little there is and keep the big buffer for the next records.
-      bytes = Buffer.allocUnsafeSlow(this.used);
-      buf.copy(bytes, 0, 0, this.used);
+      chunk = packChunk(buf, 0, this.used, ends, 0);
     } else {
-      bytes = buf.subarray(0, this.used);
+      // The ends go into the buffer's own tail (room was kept for them), and the buffer leaves with the chunk.
+      const at = align4(this.used);
+      const recordEnds = new Uint32Array(buf.buffer, buf.byteOffset + at, this.count);
+      recordEnds.set(ends);
+      chunk = { bytes: buf.subarray(0, this.used), recordEnds };
       this.buf = null;
     }
-    this.sealed.push({ bytes, recordEnds: this.ends.slice(0, this.count), offsets: this.offsets, startOffset: this.openStart, endOffset: end });
+    this.sealed.push({ ...chunk, offsets: this.offsets.slice(0, this.count), startOffset: this.openStart, endOffset: end });
     this.used = 0;
     this.count = 0;
-    this.offsets = [];
     this.openStart = end;
   }
 
@@ -124,16 +194,15 @@ export class PartitionBuffer {
         this.records -= chunk.offsets.length;
         continue;
       }
-      // Cut inside the chunk: records below `end` leave as a copy, the rest stays (rebased).
+      // Cut inside the chunk: records below `end` leave as a copy; the rest keeps the buffer, its ends rebased in place.
       let k = 0;
       while (k < chunk.offsets.length && chunk.offsets[k]! < end) k++;
       const cutByte = k === 0 ? 0 : chunk.recordEnds[k - 1]!;
-      const head = Buffer.allocUnsafeSlow(cutByte);
-      chunk.bytes.copy(head, 0, 0, cutByte);
-      out.push({ bytes: head, recordEnds: chunk.recordEnds.slice(0, k), offsets: chunk.offsets.slice(0, k), startOffset: chunk.startOffset, endOffset: end });
-      const restEnds = chunk.recordEnds.slice(k);
+      const head = packChunk(chunk.bytes, 0, cutByte, chunk.recordEnds.subarray(0, k), 0);
+      out.push({ ...head, offsets: chunk.offsets.slice(0, k), startOffset: chunk.startOffset, endOffset: end });
+      const restEnds = chunk.recordEnds.subarray(k);
       for (let i = 0; i < restEnds.length; i++) restEnds[i] = restEnds[i]! - cutByte;
-      this.sealed[0] = { bytes: chunk.bytes.subarray(cutByte), recordEnds: restEnds, offsets: chunk.offsets.slice(k), startOffset: end, endOffset: chunk.endOffset };
+      this.sealed[0] = { bytes: chunk.bytes.subarray(cutByte), recordEnds: restEnds, offsets: chunk.offsets.subarray(k), startOffset: end, endOffset: chunk.endOffset };
       this.bytes -= cutByte;
       this.records -= k;
       break;
@@ -198,9 +267,21 @@ export function decodeRecordSet(buf: Buffer, start: number, end: number, into: P
 }
 
 /** Reads `count` records from buf[at, end); returns how many were appended. */
+let scratchStarts = new Int32Array(4096);
+let scratchLengths = new Int32Array(4096);
+let scratchOffsets = new Float64Array(4096);
+
 function decodeRecords(buf: Buffer, at: number, end: number, count: number, baseOffset: number, into: PartitionBuffer): number {
   const from = into.endOffset;
   let appended = 0;
+  if (scratchStarts.length < count) {
+    scratchStarts = new Int32Array(count);
+    scratchLengths = new Int32Array(count);
+    scratchOffsets = new Float64Array(count);
+  }
+  const starts = scratchStarts;
+  const lengths = scratchLengths;
+  const offsets = scratchOffsets;
   for (let i = 0; i < count && at < end; i++) {
     // length (varint, zigzag)
     let b = buf[at++]!;
@@ -236,11 +317,14 @@ function decodeRecords(buf: Buffer, at: number, end: number, count: number, base
     }
     const valueLen = (v >>> 1) ^ -(v & 1);
     if (offset >= from) {
-      into.append(buf, at, valueLen > 0 ? at + valueLen : at, offset);
+      starts[appended] = at;
+      lengths[appended] = valueLen > 0 ? valueLen : 0;
+      offsets[appended] = offset;
       appended++;
     }
     at = recordEnd;
   }
+  if (appended > 0) into.appendValues(buf, starts, lengths, offsets, appended);
   return appended;
 }
 

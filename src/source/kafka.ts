@@ -328,8 +328,12 @@ export class KafkaSource implements ResumableSource {
       startOffsets[topic]![key] = p.buffer.startOffset;
       const end = ends.get(p.partition) ?? p.buffer.startOffset;
       for (const chunk of p.buffer.take(end)) {
-        splits.push({ payload: { kind: 'bytes', bytes: chunk.bytes, recordEnds: chunk.recordEnds }, origin: { label: p.label, recordOffsets: chunk.offsets } });
-        records += chunk.offsets.length;
+        const { offsets } = chunk;
+        let list: number[] | undefined;
+        // Offsets as a plain array only when a rejected record is logged: building one per record would cost the main thread.
+        const origin = { label: p.label, get recordOffsets(): readonly number[] { return (list ??= Array.from(offsets)); } };
+        splits.push({ payload: { kind: 'bytes', bytes: chunk.bytes, recordEnds: chunk.recordEnds }, origin });
+        records += offsets.length;
       }
       endOffsets[topic]![key] = end;
       const latest = Math.max(p.highWatermark, p.buffer.endOffset);

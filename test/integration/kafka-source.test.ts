@@ -26,7 +26,7 @@ afterEach(cleanTemps);
 describeKafka('Kafka source (real broker)', (brokers) => {
   async function produce(topic: string, events: number, seed: number, extra: string[] = []): Promise<string> {
     const r = await kindling(['produce', '--brokers', brokers, '--topic', topic, '--rate', '0', '--events', String(events), '--seed', String(seed), ...STREAM, ...extra]);
-    expect(r.stderr).toContain(`produce: done: ${events.toLocaleString('en-US')} events`);
+    expect(r.stderr, r.stderr).toContain(`produce: done: ${events.toLocaleString('en-US')} events`);
     expect(r.code).toBe(0);
     return r.stderr;
   }
