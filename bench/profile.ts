@@ -266,7 +266,8 @@ export function phaseOfFrame(functionName: string, url: string): Phase | null {
   if (url.includes('/src/sink/') || url.includes('/src/metrics/') || url.includes('/src/checkpoint/')) return 'sinks/metrics/checkpoint';
   if (url.startsWith('node:internal/worker') || url.includes('messageport') || url.startsWith('node:worker_threads')) return 'dispatch';
   if (url.startsWith('node:internal/modules') || url.startsWith('node:internal/main') || url.startsWith('node:internal/bootstrap')) return 'startup';
-  if (url.startsWith('node:internal/fs') || url === 'node:fs' || url.startsWith('node:internal/streams')) return 'read input';
+  // Anything else (node:fs, buffers, streams...) is charged to its caller: reading a file under
+  // src/source/ is input, the same call under the module loader is start-up.
   return null;
 }
 
@@ -475,7 +476,7 @@ async function main(argv: string[]): Promise<number> {
     const html = await runClinic(options.tool, join(out, `clinic-${options.tool}`), targetArgs);
     written.push(`clinic ${options.tool} report (open in a browser): ${html}`);
     if (options.tool === 'flame' && !options.inline) {
-      written.push('  it draws the main thread only (the workers run without V8\'s --prof); the per-thread profiles below cover the workers, --inline draws the whole query');
+      written.push('  it draws the main thread only (workers cannot run V8\'s --prof): the per-thread --cpu-prof pass covers the workers, and --inline draws the whole query in one graph');
     }
   }
   if (options.cpuProf) {
