@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { phaseOfFrame } from '../../bench/profile.js';
 import { DEFAULT_GENERATOR, labEventsNdjson } from '../../src/source/lab-events.js';
 
 const PROFILE = resolve('dist/bench/profile.js');
@@ -109,5 +110,40 @@ describe('npm run profile', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--cores must be an integer >= 1");
     expect(existsSync(join(root, 'bad', 'cpuprofile'))).toBe(false);
+  });
+});
+
+describe('the per-thread summary charges each frame to an engine phase', () => {
+  const dist = 'file:///work/kindling/dist';
+  it.each([
+    ['scanWindow', `${dist}/src/query/scan.js`, 'pre-check'],
+    ['latin1', `${dist}/src/query/scan.js`, 'pre-check'],
+    ['full', `${dist}/src/query/scan.js`, 'parse'],
+    ['parseEvent', `${dist}/src/query/event.js`, 'parse'],
+    ['filter', `${dist}/src/query/queries.js`, 'filter'],
+    ['windowStartsFor', `${dist}/src/query/window.js`, 'window (stage 1)'],
+    ['add', `${dist}/src/query/aggregate.js`, 'window (stage 1)'],
+    ['toPartials', `${dist}/src/query/aggregate.js`, 'partition'],
+    ['murmur2', `${dist}/src/partition.js`, 'partition'],
+    ['step', `${dist}/src/query/window-state.js`, 'window state (stage 2)'],
+    ['labEventJson', `${dist}/src/source/lab-events.js`, 'generate events'],
+    ['readAt', `${dist}/src/source/file.js`, 'read input'],
+    ['decodeRecordBatch', `${dist}/src/source/kafka-records.js`, 'kafka fetch/decode'],
+    ['runBatch', `${dist}/src/engine/coordinator.js`, 'coordinate/merge'],
+    ['runOn', `${dist}/src/engine/pool.js`, 'dispatch'],
+    ['postTask', 'file:///work/kindling/node_modules/piscina/dist/worker_pool/index.js', 'dispatch'],
+    ['atomicsWaitLoop', 'file:///work/kindling/node_modules/piscina/dist/worker.js', 'idle'],
+    ['(garbage collector)', '', 'gc'],
+    ['(idle)', '', 'idle'],
+  ])('%s in %s is %s', (fn, url, phase) => {
+    expect(phaseOfFrame(fn, url)).toBe(phase);
+  });
+
+  it.each([
+    ['exec', ''],
+    ['parse', ''],
+    ['read', 'node:internal/fs/promises'],
+  ])('%s (%s) says nothing by itself: its caller decides', (fn, url) => {
+    expect(phaseOfFrame(fn, url)).toBeNull();
   });
 });
