@@ -96,7 +96,7 @@ describe('npm run profile', () => {
     const out = join(root, 'inline');
     const r = await profile(['--tool', 'cpu', '--inline', '--out', out, '--source', 'file', '--path', input]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('inline: 200,000 records');
+    expect(r.stderr).toContain('inline: 200000 records');
     expect(await cpuProfiles(out)).toHaveLength(1);
     const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as Array<{ thread: string; phases: Array<{ phase: string }> }>;
     expect(summary.map((t) => t.thread)).toEqual(['main thread']);
