@@ -106,6 +106,7 @@ describe('UiServer', () => {
     for (const path of ['m/../../package.json', 'm/%2e%2e/%2e%2e/package.json', 'm/web/client/app.js.map', 'm/web/server.ts', 'nope']) {
       expect((await get(`${base}${path}`)).status, path).toBe(404);
     }
+    expect((await get(`${base}m/%E0%A4%A`)).status).toBe(400);
     expect((await get(`${base}api/progress`, 'POST')).status).toBe(405);
   });
 

@@ -127,7 +127,13 @@ export class UiServer {
     if (path === '/style.css') return this.file(res, join(this.dirs.staticDir, 'style.css'));
     if (path.startsWith('/m/')) {
       // Browser modules compiled by tsc; only .js files inside dist/src/metrics are served.
-      const file = normalize(join(this.dirs.modulesDir, decodeURIComponent(path.slice(3))));
+      let name: string;
+      try {
+        name = decodeURIComponent(path.slice(3));
+      } catch {
+        return this.send(res, 400, 'text/plain; charset=utf-8', 'bad path');
+      }
+      const file = normalize(join(this.dirs.modulesDir, name));
       if (!file.startsWith(this.dirs.modulesDir + sep) || extname(file) !== '.js') return this.send(res, 404, 'text/plain; charset=utf-8', 'not found');
       return this.file(res, file);
     }
