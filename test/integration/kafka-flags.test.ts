@@ -1,0 +1,72 @@
+// The Kafka flags of `kindling run` and `kindling produce`: which source they select, what they reject, what produce shares with the generator.
+import { describe, expect, it } from 'vitest';
+import { GENERATOR_FLAGS, parseRunArgs } from '../../src/config.js';
+import { UsageError } from '../../src/errors.js';
+import { parseProduceArgs, PRODUCE_FLAGS } from '../../src/produce.js';
+
+const run = async (argv: string[], env: NodeJS.ProcessEnv = {}) => (await parseRunArgs(['--cores', '2', ...argv], env)).config!;
+
+describe('Kafka flags of kindling run', () => {
+  it('selects the Kafka source when --brokers is given, with Spark\'s defaults', async () => {
+    const c = await run(['--brokers', '127.0.0.1:9092']);
+    expect(c.source).toEqual({
+      kind: 'kafka',
+      brokers: ['127.0.0.1:9092'],
+      topic: 'logs',
+      groupId: 'kindling-crash-alerts',
+      startingOffsets: 'latest',
+      maxOffsetsPerTrigger: null,
+      availableNow: false,
+    });
+    expect(c.triggerMs).toBe(0);
+  });
+
+  it('does not select Kafka from KAFKA_BROKERS alone, but takes the address from it for --source kafka', async () => {
+    const env = { KAFKA_BROKERS: 'k1:9092,k2:9093' };
+    expect((await run([], env)).source.kind).toBe('generator');
+    expect((await run(['--source', 'file', '--path', '.'], env)).source.kind).toBe('file');
+    expect((await run(['--source', 'kafka', '--query', 'vulnerability-by-ip'], env)).source).toMatchObject({ kind: 'kafka', brokers: ['k1:9092', 'k2:9093'], groupId: 'kindling-vulnerability-by-ip' });
+  });
+
+  it.each([
+    { argv: ['--source', 'kafka'], error: /--source kafka needs --brokers/ },
+    { argv: ['--brokers', 'localhost'], error: /--brokers must be HOST:PORT.*got 'localhost'/ },
+    { argv: ['--brokers', 'h:1,h:99999'], error: /got 'h:99999'/ },
+    { argv: ['--brokers', 'h:1', '--rate', '5'], error: /--rate applies to --source generator/ },
+    { argv: ['--brokers', 'h:1', '--max-events-per-batch', '5'], error: /--max-offsets-per-trigger/ },
+    { argv: ['--topic', 'logs'], error: /--topic applies to --source kafka; this run uses --source generator/ },
+    { argv: ['--brokers', 'h:1', '--starting-offsets', 'middle'], error: /--starting-offsets must be one of earliest, latest/ },
+    { argv: ['--brokers', 'h:1', '--max-offsets-per-trigger', '0'], error: /--max-offsets-per-trigger must be an integer >= 1/ },
+  ])('rejects $argv naming the rule', async ({ argv, error }) => {
+    await expect(run(argv)).rejects.toThrow(UsageError);
+    await expect(run(argv)).rejects.toThrow(error);
+  });
+
+  it('takes the Kafka options', async () => {
+    const c = await run(['--brokers', '[::1]:9092', '--topic', 't', '--group', 'g', '--starting-offsets', 'earliest', '--max-offsets-per-trigger', '5000', '--available-now']);
+    expect(c.source).toEqual({ kind: 'kafka', brokers: ['[::1]:9092'], topic: 't', groupId: 'g', startingOffsets: 'earliest', maxOffsetsPerTrigger: 5000, availableNow: true });
+  });
+});
+
+describe('flags of kindling produce', () => {
+  it('reuses every generator flag of kindling run', () => {
+    for (const g of GENERATOR_FLAGS) {
+      const p = PRODUCE_FLAGS.find((f) => f.name === g.name);
+      expect(p, `--${g.name}`).toBeDefined();
+      expect({ ...p, group: '', help: '' }).toEqual({ ...g, group: '', help: '' });
+    }
+  });
+
+  it('builds the same stream settings as the generator source from the same flags', async () => {
+    const flags = ['--seed', '9', '--start-time', '2024-11-25T10:40:00Z', '--users', '50', '--crash-one-in', '7', '--late-fraction', '0.1', '--late-spread-ms', '3000', '--rate', '2000'];
+    const p = parseProduceArgs(['--brokers', 'h:1', ...flags, '--partitions', '3'], {})!;
+    const r = await run(flags);
+    expect(r.source.kind === 'generator' && r.source.spec).toEqual(p.spec);
+    expect(p).toMatchObject({ brokers: ['h:1'], topic: 'logs', partitions: 3, rate: 2000, events: null });
+  });
+
+  it('needs brokers (flag or KAFKA_BROKERS)', () => {
+    expect(() => parseProduceArgs([], {})).toThrow(/kindling produce needs --brokers/);
+    expect(parseProduceArgs([], { KAFKA_BROKERS: 'h:2' })!.brokers).toEqual(['h:2']);
+  });
+});
