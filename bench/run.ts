@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../src/engine/pool.js';
 import { engineBench, engineTable } from './engine.js';
+import { kafkaBench, kafkaTable } from './kafka.js';
 
 const log = (s: string): void => {
   process.stderr.write(s + '\n');
@@ -30,6 +31,13 @@ const SECTIONS: Record<string, () => Promise<void>> = {
     const events = Number(process.env['KINDLING_BENCH_EVENTS'] ?? 3_000_000);
     const rows = await engineBench({ events, log });
     await save('engine', rows, engineTable(rows));
+  },
+  /** Kafka end to end (bench/kafka.ts): starts a broker unless KAFKA_BROKERS is set. */
+  async kafka() {
+    const events = Number(process.env['KINDLING_BENCH_KAFKA_EVENTS'] ?? 3_000_000);
+    const liveSeconds = Number(process.env['KINDLING_BENCH_KAFKA_LIVE_S'] ?? 15);
+    const result = await kafkaBench({ events, liveSeconds, log });
+    await save('kafka', result, kafkaTable(result));
   },
 };
 
