@@ -65,7 +65,7 @@ export function renderWorkers(s: AppState): string {
       <h4>Memory</h4><div class="meters">${memMeters.join('') || '<span class="muted">not sampled</span>'}</div>
     </section>
     ${card('Utilisation per worker', percent(p.kindling.workers.reduce((a, w) => a + w.utilisation, 0) / Math.max(1, p.kindling.workers.length)) + ' mean', 'Share of each batch a worker spent running tasks. Low everywhere: the workers wait for the main thread or for input.', lineChart({ id: 'worker-utilisation', ...axis, yFormat: (v) => `${Math.round(v)}%`, series: util, yMax: 100 }), util)}
-    ${card('CPU load per core', sys?.cpu ? `${Math.round(sys.cpu.loadPercent)}% machine` : 'sampling…', 'All processes on the machine, sampled every second in the background (systeminformation). Containers\u2019 CPU quotas are not visible here.', lineChart({ id: 'cpu-cores', ...axis, yFormat: (v) => `${Math.round(v)}%`, series: cpu, yMax: 100 }), cpu)}
+    ${card('CPU load per core', sys?.cpu ? `${Math.round(sys.cpu.loadPercent)}% machine` : 'sampling…', 'All processes on the machine, from the OS\u2019s CPU times, sampled every second in the background. A container\u2019s CPU quota is not visible here.', lineChart({ id: 'cpu-cores', ...axis, yFormat: (v) => `${Math.round(v)}%`, series: cpu, yMax: 100 }), cpu)}
     ${card('Process memory', sys ? `RSS ${bytes(sys.process.rssBytes)}` : '', 'RSS counts every thread (main and workers); the V8 heap shown is the main thread\u2019s. The state itself lives in the workers.', lineChart({ id: 'memory', ...axis, yFormat: (v) => `${Math.round(v)} MB`, series: mem }), mem)}
   </div>
   <section class="card wide"><header><h3>Workers over the last ${int(rs.length)} batches</h3></header>${workerTable(rs)}</section>`;
