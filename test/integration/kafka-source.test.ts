@@ -1,4 +1,5 @@
 // The Kafka source end to end on the real broker: `kindling produce` in, the engine's jsonl out, equal to the oracle cut at the recorded offsets.
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { Admin } from 'kafkajs';
@@ -169,28 +170,45 @@ describeKafka('Kafka source (real broker)', (brokers) => {
     expect(await readSinkDir(out)).toEqual(expectedJsonl(crashAlerts, batchesFromProgress(progress, topic, data)));
   });
 
-  it('resumes from its checkpoint (not from --starting-offsets or the group), and replays a batch cut short by a kill to its logged end offsets', async () => {
+  it('resumes from its checkpoint (not from --starting-offsets or the group), replaying logged batches cut exactly to their logged end offsets', async () => {
     const topic = uniqueName('ckpt');
     const dir = await tempDir();
     const out = join(dir, 'out');
-    const checkpoint = ['--checkpoint-dir', join(dir, 'ckpt'), '--checkpoint-every', '3', '--max-offsets-per-trigger', '700'];
+    const ckpt = join(dir, 'ckpt');
+    const checkpoint = ['--checkpoint-dir', ckpt, '--checkpoint-every', '3', '--max-offsets-per-trigger', '700'];
     await produce(topic, 6000, 41);
 
-    // Run 1: killed once a few batches are done.
+    // Run 1 reads it all: batches 0-8, snapshots after 2, 5 and 8.
     const progress1 = join(dir, 'p1.jsonl');
-    const first = new Kindling(engineArgs(topic, uniqueName('g'), out, progress1, ['--starting-offsets', 'earliest', ...checkpoint]));
-    await waitFor(async () => (await readProgress(progress1)).length >= 4, { timeoutMs: 30_000, what: '4 batches of run 1' });
-    first.child.kill('SIGKILL');
-    await first.exited;
+    const first = await kindling(engineArgs(topic, uniqueName('g'), out, progress1, ['--starting-offsets', 'earliest', '--available-now', ...checkpoint]));
+    expect(first.code).toBe(0);
+    const run1 = await readProgress(progress1);
+    const logged = (await readdir(join(ckpt, 'offsets'))).map((f) => Number.parseInt(f, 10)).sort((a, b) => a - b);
+    const last = logged.at(-1)!;
+    expect(last).toBeGreaterThanOrEqual(8);
+    // As if the disk had damaged every snapshot but the oldest, and a crash had come before the last
+    // commit: recovery falls back to the oldest snapshot and replays every logged batch after it.
+    const snapshots = (await readdir(join(ckpt, 'snapshots'))).sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
+    expect(snapshots.length).toBeGreaterThanOrEqual(2);
+    for (const file of snapshots.slice(1)) await writeFile(join(ckpt, 'snapshots', file), 'not a snapshot');
+    await rm(join(ckpt, 'commits', `${last}.json`));
 
     // More input, then run 2: latest would skip everything, but the checkpoint decides.
     await produce(topic, 3000, 42);
     const progress2 = join(dir, 'p2.jsonl');
     const second = await kindling(engineArgs(topic, uniqueName('g'), out, progress2, ['--starting-offsets', 'latest', '--available-now', ...checkpoint]));
     expect(second.code).toBe(0);
-    const all = [...(await readProgress(progress1)), ...(await readProgress(progress2))];
+    expect(second.stderr).toContain('(from the checkpoint)');
+    const run2 = await readProgress(progress2);
+    // The batches after the older snapshot ran again, each with the boundaries it had.
+    const replayed = run2.filter((p) => p.batchId <= last);
+    expect(replayed.length).toBeGreaterThanOrEqual(3);
+    for (const p of replayed) {
+      const before = run1.find((q) => q.batchId === p.batchId)!;
+      expect([p.batchId, p.sources[0]!.startOffset, p.sources[0]!.endOffset]).toEqual([p.batchId, before.sources[0]!.startOffset, before.sources[0]!.endOffset]);
+    }
     const data = await readTopic(brokers, topic);
-    const batches = batchesFromProgress(all, topic, data);
+    const batches = batchesFromProgress([...run1, ...run2], topic, data);
     expect(batches.reduce((n, b) => n + b.length, 0)).toBe(9000);
     expect(await readSinkDir(out)).toEqual(expectedJsonl(crashAlerts, batches));
   });
