@@ -108,6 +108,15 @@ export class Checkpointer implements BatchHooks {
   private lastSnapshotBatchId: number | null = null;
   /** Rollbacks after a lost worker during this process's life. */
   recoveries = 0;
+  /** Log writes in flight (the running batch's offsets, the last commit); awaited before output exists. */
+  private logWrites: Array<Promise<void>> = [];
+  /** The snapshot being encoded and written in the background (one at a time). */
+  private snapshotWrite: Promise<void> | null = null;
+  private snapshotWriting = false;
+  /** Snapshots not taken because the previous one was still being written when they were due. */
+  deferredSnapshots = 0;
+  /** The first background write that failed: every later hook rethrows it, so the run stops. */
+  private writeFailure: unknown = null;
 
   constructor(
     readonly store: CheckpointStore,
@@ -159,6 +168,8 @@ export class Checkpointer implements BatchHooks {
   async restore(): Promise<ResumeInfo> {
     const run = this.bound();
     const { log } = this.options;
+    // What was being written must be on disk (or have failed) before the directory is read.
+    await this.flush();
     const logged = await this.store.loggedBatchIds();
     const committed = await this.store.committedBatchIds();
     const files = await this.store.snapshotFiles();
@@ -273,6 +284,7 @@ export class Checkpointer implements BatchHooks {
   }
 
   async beforeBatch(batchId: number, batch: SourceBatch | null): Promise<void> {
+    this.throwIfWriteFailed();
     const watermarkMs = this.bound().coordinator.watermarkTracker?.lastEvictionWatermarkMs ?? null;
     const logged = this.replaying.get(batchId);
     if (logged) {
@@ -285,36 +297,67 @@ export class Checkpointer implements BatchHooks {
         throw new KindlingError('REPLAY_DIVERGED', `replay of batch ${batchId}: watermark ${watermarkMs} but the batch first ran with ${logged.watermarkMs}`);
       }
     } else {
-      await this.store.writeOffsets({
-        batchId,
-        startOffsets: batch?.startOffsets ?? null,
-        endOffsets: batch?.endOffsets ?? null,
-        noData: batch === null,
-        watermarkMs,
-        writtenAt: new Date().toISOString(),
-      });
+      // Write-ahead, but not in the batch's way: the fsyncs overlap its scans, and beforeEmit
+      // holds the output back until the range is durable.
+      this.background(
+        this.store.writeOffsets({
+          batchId,
+          startOffsets: batch?.startOffsets ?? null,
+          endOffsets: batch?.endOffsets ?? null,
+          noData: batch === null,
+          watermarkMs,
+          writtenAt: new Date().toISOString(),
+        }),
+      );
     }
     if (batch) this.sourceOffsets = batch.endOffsets;
   }
 
+  /** No output before its batch's range is durable (a replay must be able to re-cut what a sink holds). */
+  async beforeEmit(): Promise<void> {
+    await Promise.all(this.logWrites.splice(0));
+    this.throwIfWriteFailed();
+  }
+
   async afterBatch(batchId: number): Promise<void> {
+    this.throwIfWriteFailed();
     if (!this.committed.has(batchId)) {
-      await this.store.writeCommit({ batchId, committedAt: new Date().toISOString() });
+      // A commit lost in a crash only means the batch replays and its sinks write the same again.
+      this.background(this.store.writeCommit({ batchId, committedAt: new Date().toISOString() }));
       this.committed.add(batchId);
     }
     this.replaying.delete(batchId);
     this.lastBatchId = batchId;
-    if ((batchId + 1) % this.options.every === 0) await this.snapshot(batchId);
+    if ((batchId + 1) % this.options.every === 0) {
+      // A slow disk must not stall the batches: while the last snapshot is still being written,
+      // this one is left to the next turn (the logs cover the batches in between).
+      if (this.snapshotWriting) this.deferredSnapshots++;
+      else await this.snapshot(batchId);
+    }
   }
 
   /** A stop (end of input or Ctrl-C) snapshots the last batch, so the next start replays nothing. */
   async afterLastBatch(): Promise<void> {
     if (this.lastBatchId !== null && this.lastBatchId !== this.lastSnapshotBatchId && this.replaying.size === 0) await this.snapshot(this.lastBatchId);
+    await this.flush();
   }
 
-  /** Reads every worker's state and writes snapshots/<batchId>; then prunes old files. */
-  async snapshot(batchId: number): Promise<{ bytes: number; rows: number }> {
+  /** Waits for every write in flight, the snapshot included; rethrows a failed one. */
+  async flush(): Promise<void> {
+    await this.beforeEmit();
+    await this.snapshotWrite;
+    this.throwIfWriteFailed();
+  }
+
+  /**
+   * Reads every worker's state (the batch loop waits for that), then encodes and writes
+   * snapshots/<batchId> and prunes old files in the background, overlapping the next batch.
+   * `written` resolves with the file's size once it is durable.
+   */
+  async snapshot(batchId: number): Promise<{ rows: number; written: Promise<number> }> {
     const run = this.bound();
+    await this.snapshotWrite;
+    this.throwIfWriteFailed();
     const results = await Promise.all(
       run.pool.loads.map((l) => run.pool.runOn<SnapshotTaskResult>(l.workerId, { kind: 'snapshot', workerId: l.workerId, ...this.context! })),
     );
@@ -329,11 +372,40 @@ export class Checkpointer implements BatchHooks {
       watermark: run.coordinator.watermarkTracker?.toJSON() ?? null,
       state,
     };
-    const bytes = encodeSnapshot(snapshot);
-    await this.store.writeSnapshot(batchId, bytes);
+    this.snapshotWriting = true;
+    const written = (async () => {
+      try {
+        // Let the next batch dispatch its tasks first: the encoding then runs while the workers scan.
+        await new Promise((resolve) => setImmediate(resolve));
+        const bytes = encodeSnapshot(snapshot);
+        await this.store.writeSnapshot(batchId, bytes);
+        await this.store.prune(this.options.keep ?? SNAPSHOTS_KEPT);
+        return bytes.length;
+      } finally {
+        this.snapshotWriting = false;
+      }
+    })();
+    this.snapshotWrite = this.track(written);
     this.lastSnapshotBatchId = batchId;
-    await this.store.prune(this.options.keep ?? SNAPSHOTS_KEPT);
-    return { bytes: bytes.length, rows: stateRows(snapshot) };
+    return { rows: stateRows(snapshot), written };
+  }
+
+  private background(write: Promise<unknown>): void {
+    this.logWrites.push(this.track(write));
+  }
+
+  /** The write's outcome without an unhandled rejection: a failure is kept for the next hook to throw. */
+  private track(write: Promise<unknown>): Promise<void> {
+    return write.then(
+      () => undefined,
+      (err: unknown) => {
+        this.writeFailure ??= err;
+      },
+    );
+  }
+
+  private throwIfWriteFailed(): void {
+    if (this.writeFailure !== null) throw this.writeFailure;
   }
 
   /** Re-runs the logged batches not yet replayed, each cut to its logged end offsets. */

@@ -177,6 +177,14 @@ export class CheckpointStore {
    * (batches after it); removes the rest. Deleting is not crash-critical: a leftover is harmless.
    */
   async prune(keep: number): Promise<{ snapshots: number; logEntries: number }> {
+    try {
+      return await this.pruneOrThrow(keep);
+    } catch (err) {
+      throw err instanceof KindlingError ? err : this.writeError('prune old files', err);
+    }
+  }
+
+  private async pruneOrThrow(keep: number): Promise<{ snapshots: number; logEntries: number }> {
     const snapshots = await this.snapshotFiles();
     if (snapshots.length <= keep) return { snapshots: 0, logEntries: 0 };
     const kept = snapshots.slice(0, keep);

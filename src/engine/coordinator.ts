@@ -53,6 +53,11 @@ export interface BatchHooks {
   afterBatch?(batchId: number): Promise<void>;
   /** When the loop ends (end of input or stop), before --drain empties the state: the last snapshot's chance. */
   afterLastBatch?(): Promise<void>;
+  /**
+   * After the batch's rows are computed, before any sink sees them: what must be durable before
+   * output exists (the write-ahead offsets log) is awaited here, so its fsync overlaps the batch's work.
+   */
+  beforeEmit?(batchId: number): Promise<void>;
 }
 
 /** Stage 1's results of a batch, with its task records. */
@@ -336,6 +341,7 @@ export class Coordinator {
       this.watermark?.endBatch(maxEventTimeMs);
 
       const sinkStart = nowMs();
+      await this.hooks.beforeEmit?.(batchId);
       if (!this.muteSinks) for (const sink of this.sinks) await sink.emit({ batchId, rows, drained: false });
       const checkpointStart = nowMs();
       await this.hooks.afterBatch?.(batchId);

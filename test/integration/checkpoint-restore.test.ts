@@ -29,12 +29,11 @@ function dirs(): { ck: string; out: string } {
 const maxId = (dir: string): number => Math.max(-1, ...listDir(dir).map((f) => Number.parseInt(f, 10)).filter(Number.isFinite));
 
 /**
- * Runs with checkpoints and SIGKILLs the process once batch `atBatch` is logged; snapshot writes
- * are slowed a little so the run cannot finish before the kill lands.
+ * Runs with checkpoints and SIGKILLs the process once batch `atBatch` is logged; a 30 ms trigger
+ * paces the batches so the run cannot finish before the kill lands (boundaries do not depend on it).
  */
 async function killedMidway(ck: string, out: string, extra: string[], atBatch = 14): Promise<ChildResult> {
-  const result = await runKindling(runArgs(input, out, ['--checkpoint-dir', ck, ...extra]), {
-    env: { KINDLING_TEST_SNAPSHOT_WRITE_DELAY_MS: '40' },
+  const result = await runKindling(runArgs(input, out, ['--checkpoint-dir', ck, '--trigger', '30', ...extra]), {
     killWhen: () => (maxId(join(ck, 'offsets')) >= atBatch ? `batch ${atBatch} logged` : null),
   });
   expect(result.signal, result.stderr).toBe('SIGKILL');
@@ -138,8 +137,7 @@ describe('restoring a checkpoint', () => {
   it('stops with a clear error when the checkpoint directory disappears during the run', async () => {
     const { ck, out } = dirs();
     let removed = false;
-    const result = await runKindling(runArgs(input, out, ['--checkpoint-dir', ck, '--checkpoint-every', '2']), {
-      env: { KINDLING_TEST_SNAPSHOT_WRITE_DELAY_MS: '40' },
+    const result = await runKindling(runArgs(input, out, ['--checkpoint-dir', ck, '--checkpoint-every', '2', '--trigger', '30']), {
       killWhen: () => {
         if (!removed && maxId(join(ck, 'offsets')) >= 3) {
           // A rename is atomic: the engine's next write finds its directory gone.

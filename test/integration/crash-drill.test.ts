@@ -67,6 +67,7 @@ describe(`crash drill (CRASH_SEED=${seed})`, () => {
       const ck = join(root, `ck-${round}`);
       const out = join(root, `out-${round}`);
       let roundKills = 0;
+      let lastStderr = '';
       for (let restart = 0; ; restart++) {
         expect(restart, `round ${round} did not finish: ${story.join('; ')}`).toBeLessThan(40);
         const killing = roundKills < KILLS_PER_ROUND && kills < KILLS_WANTED;
@@ -89,12 +90,13 @@ describe(`crash drill (CRASH_SEED=${seed})`, () => {
           continue;
         }
         expect(result.code, result.stderr).toBe(0);
+        lastStderr = result.stderr;
         story.push(`r${round}.${restart}: finished`);
         break;
       }
       // The union of everything written across the kills is the uninterrupted output: same batch
       // files, same rows in the same order, nothing missing and nothing twice.
-      expect(readOutput(out), `round ${round} (${config.name}); ${story.join('; ')}`).toEqual(reference);
+      expect(readOutput(out), `round ${round} (${config.name}); ${story.join('; ')}; the last run said:\n${lastStderr}`).toEqual(reference);
       const rows = outputRows(out).map((r) => r.row);
       expect(new Set(rows).size).toBe(rows.length);
     }
