@@ -2,7 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { cpus, homedir, totalmem } from 'node:os';
+import { cpus, homedir, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { findJava, findMaven, startBroker, type KafkaBroker } from '../../src/kafka/broker.js';
@@ -263,6 +263,8 @@ export interface EngineFigures {
   wallMs: number;
   batchP50Ms: number;
   batchMaxMs: number;
+  /** Median over batches with input of duration x 100,000 / rows: batch cost at equal size (the engines' batches may differ in size). */
+  msPer100kP50: number;
   peakRssMb: number;
   rows: number;
 }
@@ -289,6 +291,7 @@ function figures(engine: string, progressFile: string, durationKey: string, m: M
     wallMs: m.wallMs,
     batchP50Ms: quantile(durations, 0.5),
     batchMaxMs: Math.max(0, ...durations),
+    msPer100kP50: quantile(withInput.map((r) => ((r.durationMs[durationKey] ?? 0) * 100_000) / r.numInputRows), 0.5),
     peakRssMb: m.peakRssBytes / 2 ** 20,
     rows,
   };
@@ -334,7 +337,7 @@ function compare(a: string[], b: string[]): { equal: boolean; onlyA: string[]; o
 
 function machine(): string {
   const c = cpus();
-  return `${c.length} logical CPU(s), ${c[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  return `${c.length} logical CPU(s), ${c[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} at the end`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -424,6 +427,7 @@ async function main(argv: string[]): Promise<number> {
         throughput: kindling.eventsPerSecond / spark.eventsPerSecond,
         throughputWithStartup: kindling.eventsPerSecondWithStartup / spark.eventsPerSecondWithStartup,
         batchP50: spark.batchP50Ms / Math.max(0.001, kindling.batchP50Ms),
+        msPer100k: spark.msPer100kP50 / Math.max(0.001, kindling.msPer100kP50),
         peakRss: spark.peakRssMb / kindling.peakRssMb,
       },
       rows: {
@@ -453,22 +457,22 @@ function table(r: {
   settings: SparkBenchOptions & { topic: string };
   spark: EngineFigures;
   kindling: EngineFigures;
-  ratios: { throughput: number; throughputWithStartup: number; batchP50: number; peakRss: number };
+  ratios: { throughput: number; throughputWithStartup: number; batchP50: number; msPer100k: number; peakRss: number };
   rows: { spark: number; kindling: number; oracle: number; sparkEqualsKindling: boolean; sparkEqualsOracle: boolean; kindlingEqualsOracle: boolean };
 }): string {
   const f = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const line = (e: EngineFigures): string =>
-    `| ${e.engine} | ${f(e.eventsPerSecond)} | ${f(e.eventsPerSecondWithStartup)} | ${e.batches} | ${f(e.batchP50Ms)} | ${f(e.batchMaxMs)} | ${f(e.peakRssMb)} | ${e.rows} |`;
+    `| ${e.engine} | ${f(e.eventsPerSecond)} | ${f(e.eventsPerSecondWithStartup)} | ${e.batches} | ${f(e.batchP50Ms)} | ${f(e.batchMaxMs)} | ${f(e.msPer100kP50)} | ${f(e.peakRssMb)} | ${e.rows} |`;
   const s = r.settings;
   return [
     `# spark benchmark\n\n${r.at} on ${r.machine}\n`,
     `Topic ${s.topic}: ${f(s.events)} lab events (seed ${s.seed}, ${s.users} users, 2 topic partitions), read from the earliest offset in batches of at most ${f(s.maxOffsetsPerTrigger)} offsets; crash-alerts (Activity 3).\n`,
-    '| engine | events/s (batches) | events/s (with start-up) | batches | batch p50 ms | batch max ms | peak RSS MB | alert rows |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| engine | events/s (batches) | events/s (with start-up) | batches | batch p50 ms | batch max ms | ms per 100k events (p50) | peak RSS MB | alert rows |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     line(r.spark),
     line(r.kindling),
     '',
-    `Kindling vs Spark: throughput ${f(r.ratios.throughput, 1)}x (with start-up ${f(r.ratios.throughputWithStartup, 1)}x), batch p50 ${f(r.ratios.batchP50, 1)}x shorter, peak RSS ${f(r.ratios.peakRss, 1)}x smaller.`,
+    `Kindling vs Spark: throughput ${f(r.ratios.throughput, 1)}x (with start-up ${f(r.ratios.throughputWithStartup, 1)}x), batch p50 ${f(r.ratios.batchP50, 1)}x shorter (${f(r.ratios.msPer100k, 1)}x per 100k events), peak RSS ${f(r.ratios.peakRss, 1)}x smaller.`,
     `Alert rows: Spark ${r.rows.spark}, Kindling ${r.rows.kindling}, oracle ${r.rows.oracle}; Spark = Kindling: ${r.rows.sparkEqualsKindling ? 'yes' : 'NO'}; Spark = oracle: ${r.rows.sparkEqualsOracle ? 'yes' : 'no'}; Kindling = oracle: ${r.rows.kindlingEqualsOracle ? 'yes' : 'no'}.`,
   ].join('\n');
 }
