@@ -108,8 +108,10 @@ export class Checkpointer implements BatchHooks {
   private lastSnapshotBatchId: number | null = null;
   /** Rollbacks after a lost worker during this process's life. */
   recoveries = 0;
-  /** Log writes in flight (the running batch's offsets, the last commit); awaited before output exists. */
-  private logWrites: Array<Promise<void>> = [];
+  /** The running batch's offsets write, awaited before its output exists. */
+  private offsetsWrites: Array<Promise<void>> = [];
+  /** Commit writes in flight (advisory: awaited only by flush). */
+  private readonly commitWrites = new Set<Promise<void>>();
   /** The snapshot being encoded and written in the background (one at a time). */
   private snapshotWrite: Promise<void> | null = null;
   private snapshotWriting = false;
@@ -299,23 +301,22 @@ export class Checkpointer implements BatchHooks {
     } else {
       // Write-ahead, but not in the batch's way: the fsyncs overlap its scans, and beforeEmit
       // holds the output back until the range is durable.
-      this.background(
-        this.store.writeOffsets({
-          batchId,
-          startOffsets: batch?.startOffsets ?? null,
-          endOffsets: batch?.endOffsets ?? null,
-          noData: batch === null,
-          watermarkMs,
-          writtenAt: new Date().toISOString(),
-        }),
-      );
+      const entry: OffsetsEntry = {
+        batchId,
+        startOffsets: batch?.startOffsets ?? null,
+        endOffsets: batch?.endOffsets ?? null,
+        noData: batch === null,
+        watermarkMs,
+        writtenAt: new Date().toISOString(),
+      };
+      this.offsetsWrites.push(this.track(this.store.writeOffsets(entry)));
     }
     if (batch) this.sourceOffsets = batch.endOffsets;
   }
 
   /** No output before its batch's range is durable (a replay must be able to re-cut what a sink holds). */
   async beforeEmit(): Promise<void> {
-    await Promise.all(this.logWrites.splice(0));
+    await Promise.all(this.offsetsWrites.splice(0));
     this.throwIfWriteFailed();
   }
 
@@ -323,7 +324,10 @@ export class Checkpointer implements BatchHooks {
     this.throwIfWriteFailed();
     if (!this.committed.has(batchId)) {
       // A commit lost in a crash only means the batch replays and its sinks write the same again.
-      this.background(this.store.writeCommit({ batchId, committedAt: new Date().toISOString() }));
+      const write: Promise<void> = this.track(this.store.writeCommit({ batchId, committedAt: new Date().toISOString() })).then(() => {
+        this.commitWrites.delete(write);
+      });
+      this.commitWrites.add(write);
       this.committed.add(batchId);
     }
     this.replaying.delete(batchId);
@@ -345,6 +349,7 @@ export class Checkpointer implements BatchHooks {
   /** Waits for every write in flight, the snapshot included; rethrows a failed one. */
   async flush(): Promise<void> {
     await this.beforeEmit();
+    await Promise.all([...this.commitWrites]);
     await this.snapshotWrite;
     this.throwIfWriteFailed();
   }
@@ -388,10 +393,6 @@ export class Checkpointer implements BatchHooks {
     this.snapshotWrite = this.track(written);
     this.lastSnapshotBatchId = batchId;
     return { rows: stateRows(snapshot), written };
-  }
-
-  private background(write: Promise<unknown>): void {
-    this.logWrites.push(this.track(write));
   }
 
   /** The write's outcome without an unhandled rejection: a failure is kept for the next hook to throw. */
