@@ -1,4 +1,5 @@
 // Wires a run's observers: system sampling, the terminal (live or plain), --progress-json and the web UI.
+import { fstatSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Query } from '../query/query.js';
 import { ProgressHistory } from './history.js';
@@ -55,10 +56,24 @@ export interface Observability {
   close(): Promise<void>;
 }
 
-/** Live view on a terminal that can redraw, plain lines elsewhere (pipes, CI, TERM=dumb), none with --quiet. */
-export function chooseTerminalMode(quiet: boolean, stderr: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): TerminalMode {
+/** True when file descriptor `fd` is a pipe or socket (whose reader may print to the same terminal). */
+export function isPipe(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    return st.isFIFO() || st.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Live view on a terminal that can redraw, plain lines elsewhere (pipes, CI, TERM=dumb), none with
+ * --quiet. When stdout is a pipe (`kindling | tee out.txt`, `--progress-json - | jq`) its reader
+ * may print on the same terminal at any moment, which no redraw can keep up with: plain lines then.
+ */
+export function chooseTerminalMode(quiet: boolean, stderr: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env, stdoutIsPipe = isPipe(1)): TerminalMode {
   if (quiet) return 'none';
-  return stderr.isTTY === true && env['TERM'] !== 'dumb' ? 'live' : 'plain';
+  return stderr.isTTY === true && env['TERM'] !== 'dumb' && !stdoutIsPipe ? 'live' : 'plain';
 }
 
 /**

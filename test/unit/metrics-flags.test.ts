@@ -35,12 +35,13 @@ describe('observability flags', () => {
 
 describe('chooseTerminalMode', () => {
   it.each([
-    [false, true, 'xterm-256color', 'live'],
-    [false, true, 'dumb', 'plain'],
-    [false, false, 'xterm', 'plain'],
-    [true, true, 'xterm', 'none'],
-    [true, false, 'xterm', 'none'],
-  ] as const)('quiet=%s, tty=%s, TERM=%s: %s', (quiet, isTTY, term, mode) => {
-    expect(chooseTerminalMode(quiet, { isTTY }, { TERM: term })).toBe(mode);
+    [false, true, 'xterm-256color', false, 'live'],
+    [false, true, 'dumb', false, 'plain'],
+    [false, true, 'xterm', true, 'plain'],
+    [false, false, 'xterm', false, 'plain'],
+    [true, true, 'xterm', false, 'none'],
+    [true, false, 'xterm', false, 'none'],
+  ] as const)('quiet=%s, stderr tty=%s, TERM=%s, stdout a pipe=%s: %s', (quiet, isTTY, term, pipe, mode) => {
+    expect(chooseTerminalMode(quiet, { isTTY }, { TERM: term }, pipe)).toBe(mode);
   });
 });
