@@ -225,6 +225,8 @@ function treeRssBytes(rootPid: number): number {
 
 interface Measured {
   code: number;
+  /** The machine's 1-minute load average when the run started: other work competing for the cores. */
+  loadBefore: number;
   wallMs: number;
   peakRssBytes: number;
   stdout: string;
@@ -232,6 +234,7 @@ interface Measured {
 
 /** Runs a command, sampling the RSS of its process tree every 100 ms; stderr goes to `logFile`. */
 async function measure(command: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): Promise<Measured> {
+  const loadBefore = loadavg()[0]!;
   const started = performance.now();
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stdout = '';
@@ -248,7 +251,7 @@ async function measure(command: string, args: string[], logFile: string, env: No
   });
   clearInterval(timer);
   await writeFile(logFile, stderr);
-  return { code, wallMs: performance.now() - started, peakRssBytes: peak, stdout };
+  return { code, loadBefore, wallMs: performance.now() - started, peakRssBytes: peak, stdout };
 }
 
 /** What both engines report, computed the same way from their per-batch progress records. */
@@ -267,6 +270,8 @@ export interface EngineFigures {
   msPer100kP50: number;
   peakRssMb: number;
   rows: number;
+  /** 1-minute load average at the start of the run (2 cores: above ~2, other work was competing). */
+  loadBefore: number;
 }
 
 const quantile = (xs: number[], q: number): number => {
@@ -294,6 +299,7 @@ function figures(engine: string, progressFile: string, durationKey: string, m: M
     msPer100kP50: quantile(withInput.map((r) => ((r.durationMs[durationKey] ?? 0) * 100_000) / r.numInputRows), 0.5),
     peakRssMb: m.peakRssBytes / 2 ** 20,
     rows,
+    loadBefore: m.loadBefore,
   };
 }
 
@@ -462,13 +468,13 @@ function table(r: {
 }): string {
   const f = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const line = (e: EngineFigures): string =>
-    `| ${e.engine} | ${f(e.eventsPerSecond)} | ${f(e.eventsPerSecondWithStartup)} | ${e.batches} | ${f(e.batchP50Ms)} | ${f(e.batchMaxMs)} | ${f(e.msPer100kP50)} | ${f(e.peakRssMb)} | ${e.rows} |`;
+    `| ${e.engine} | ${f(e.eventsPerSecond)} | ${f(e.eventsPerSecondWithStartup)} | ${e.batches} | ${f(e.batchP50Ms)} | ${f(e.batchMaxMs)} | ${f(e.msPer100kP50)} | ${f(e.peakRssMb)} | ${e.rows} | ${f(e.loadBefore, 1)} |`;
   const s = r.settings;
   return [
     `# spark benchmark\n\n${r.at} on ${r.machine}\n`,
     `Topic ${s.topic}: ${f(s.events)} lab events (seed ${s.seed}, ${s.users} users, 2 topic partitions), read from the earliest offset in batches of at most ${f(s.maxOffsetsPerTrigger)} offsets; crash-alerts (Activity 3).\n`,
-    '| engine | events/s (batches) | events/s (with start-up) | batches | batch p50 ms | batch max ms | ms per 100k events (p50) | peak RSS MB | alert rows |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| engine | events/s (batches) | events/s (with start-up) | batches | batch p50 ms | batch max ms | ms per 100k events (p50) | peak RSS MB | alert rows | load avg at start |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     line(r.spark),
     line(r.kindling),
     '',
