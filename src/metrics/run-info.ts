@@ -51,7 +51,8 @@ export function flattenSettings(value: unknown, prefix = '', out: Record<string,
 /** Describes a run for the Config page; `config` is the RunConfig (any plain data works). */
 export function describeRun(config: object, query: Query, outputMode: string, source: string, ids: { id: string; runId: string }): RunDescription {
   return {
-    ...ids,
+    id: ids.id,
+    runId: ids.runId,
     startedAt: new Date().toISOString(),
     source,
     settings: flattenSettings({ ...config, outputMode }),
