@@ -144,6 +144,8 @@ export function boundedEngineArgs(options: ProfileOptions, defaultInput: string)
   const generatorFlags = ['--events', '--rate', '--seed', '--start-time', '--event-rate', '--users'];
   if (explicitSource === undefined && !generatorFlags.some((f) => has(args, f))) {
     args.push('--source', 'file', '--path', defaultInput);
+  } else if (explicitSource === 'file') {
+    if (!has(args, '--source')) args.push('--source', 'file');
   } else if ((explicitSource ?? 'generator') === 'generator') {
     if (!has(args, '--rate')) args.push('--rate', '0');
     if (!has(args, '--events')) args.push('--events', String(options.inputEvents));
@@ -191,7 +193,7 @@ async function runClinic(tool: 'flame' | 'doctor', dest: string, targetArgs: str
   await mkdir(dest, { recursive: true });
   // Without a terminal clinic exits 0 and writes nothing unless NO_INSIGHT is set (TOOLCHAIN.md).
   const env = { ...process.env, NO_INSIGHT: '1' };
-  const code = await runChild(process.execPath, [clinicBin(), tool, '--open=false', '--dest', dest, '--', process.execPath, SELF, ...targetArgs], env, projectRoot());
+  const code = await runChild(process.execPath, [clinicBin(), tool, '--open=false', '--dest', dest, '--', process.execPath, SELF, ...targetArgs], env, process.cwd());
   const html = readdirSync(dest).filter((n) => n.endsWith('.html')).map((n) => join(dest, n));
   if (html.length === 0) throw new KindlingError('CLINIC_FAILED', `clinic ${tool} exited with code ${code} and wrote no HTML report in ${dest}`);
   if (code !== 0) log(`clinic ${tool} exited with code ${code}; the report may be partial`);
@@ -201,7 +203,7 @@ async function runClinic(tool: 'flame' | 'doctor', dest: string, targetArgs: str
 /** Runs the target under `node --cpu-prof`, one .cpuprofile per thread into `dir`. */
 async function runCpuProf(dir: string, targetArgs: string[]): Promise<number> {
   await mkdir(dir, { recursive: true });
-  return runChild(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, SELF, ...targetArgs], process.env, projectRoot());
+  return runChild(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, SELF, ...targetArgs], process.env, process.cwd());
 }
 
 // ---- the per-thread summary -------------------------------------------------------------------
