@@ -431,13 +431,15 @@ export class KafkaSource implements ResumableSource {
   private nowWaiting(err: KindlingError, delayMs: number): void {
     const now = Date.now();
     const what = err.code === 'KAFKA_NO_TOPIC' ? `topic ${this.options.topic}` : `broker ${this.options.brokers.join(',')}`;
+    // With one bootstrap broker its name is already in `what`.
+    const reason = this.options.brokers.length === 1 ? err.message.replace(`broker ${this.options.brokers[0]}: `, '') : err.message;
     const retry = `retrying in ${(delayMs / 1000).toFixed(1)} s; Ctrl-C stops`;
     if (this.stateNow.kind !== 'waiting') {
       this.stateNow = { kind: 'waiting', reason: err.message, sinceMs: now };
-      this.options.log(`kafka: waiting for ${what}: ${err.message} (${retry})`);
+      this.options.log(`kafka: waiting for ${what}: ${reason} (${retry})`);
       this.lastWaitLogMs = now;
     } else if (err.message !== this.waitingReason || now - this.lastWaitLogMs >= this.tuning.stillWaitingLogMs) {
-      this.options.log(`kafka: still waiting for ${what} after ${((now - this.stateNow.sinceMs) / 1000).toFixed(0)} s: ${err.message} (${retry})`);
+      this.options.log(`kafka: still waiting for ${what} after ${((now - this.stateNow.sinceMs) / 1000).toFixed(0)} s: ${reason} (${retry})`);
       this.stateNow = { kind: 'waiting', reason: err.message, sinceMs: this.stateNow.sinceMs };
       this.lastWaitLogMs = now;
     }
@@ -532,7 +534,7 @@ export class KafkaSource implements ResumableSource {
 
   private async listOffsets(parts: ReadonlyArray<{ partition: number; leader: number }>, timestamp: number): Promise<Map<number, number>> {
     const out = new Map<number, number>();
-    const byLeader = groupBy(parts, (p) => this.brokersById.get(p.leader)!);
+    const byLeader = groupBy(parts, (p) => this.leaderAddress(p));
     await Promise.all(
       [...byLeader].map(async ([address, ps]) => {
         const conn = await this.connection(address);
@@ -545,6 +547,16 @@ export class KafkaSource implements ResumableSource {
     );
     for (const p of parts) if (!out.has(p.partition)) throw new KindlingError('KAFKA_PROTOCOL', `no offsets for ${this.options.topic}-${p.partition}`, { domain: 'external', retriable: true });
     return out;
+  }
+
+  /** Where a topic partition's leader listens (metadata is refreshed when it is not known). */
+  private leaderAddress(p: { partition: number; leader: number }): string {
+    const address = this.brokersById.get(p.leader);
+    if (address === undefined) {
+      this.needMetadata = true;
+      throw new KindlingError('KAFKA_NO_LEADER', `${this.options.topic}-${p.partition}: leader ${p.leader} is not among the known brokers`, { domain: 'external', retriable: true });
+    }
+    return address;
   }
 
   /** True when this topic partition should be fetched now. */
@@ -563,7 +575,7 @@ export class KafkaSource implements ResumableSource {
     // Rotate the order: the broker fills partitions in request order up to fetchMaxBytes.
     const rotation = this.fetchRotation++ % wanting.length;
     const ordered = [...wanting.slice(rotation), ...wanting.slice(0, rotation)];
-    const byLeader = groupBy(ordered, (p) => this.brokersById.get(p.leader)!);
+    const byLeader = groupBy(ordered, (p) => this.leaderAddress(p));
     await Promise.all([...byLeader].map(([address, ps]) => this.fetchFrom(address, ps)));
     return true;
   }
