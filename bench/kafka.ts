@@ -203,7 +203,12 @@ async function readSinkDir(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-const digest = (files: Record<string, string>): string => createHash('sha256').update(JSON.stringify(files)).digest('hex').slice(0, 12);
+/** A digest of a folder's files, independent of the order they were listed in. */
+const digest = (files: Record<string, string>): string =>
+  createHash('sha256')
+    .update(JSON.stringify(Object.keys(files).sort().map((k) => [k, files[k]])))
+    .digest('hex')
+    .slice(0, 12);
 
 interface DrainResult {
   cores: number;
@@ -228,7 +233,11 @@ async function engineDrain(brokers: string, topic: string, events: number, spec:
   const expected = oracleFiles(progress, topic, spec, TOPIC_PARTITIONS);
   const got = await readSinkDir(out);
   if (digest(got) !== digest(expected)) {
-    throw new Error(`engine --cores ${cores}: output differs from the oracle on the same batches (${Object.keys(got).length} files vs ${Object.keys(expected).length}); its time does not count`);
+    const differing = [...new Set([...Object.keys(got), ...Object.keys(expected)])].filter((k) => got[k] !== expected[k]);
+    await writeFile(join(work, `drain-${cores}.expected.json`), JSON.stringify(expected, null, 1));
+    throw new Error(
+      `engine --cores ${cores}: output differs from the oracle on the same batches (${Object.keys(got).length} files vs ${Object.keys(expected).length}; differing: ${differing.join(', ')}); its time does not count. Kept in ${work}`,
+    );
   }
   const data = progress.filter((p) => p.numInputRows > 0);
   const startMs = Date.parse(data[0]!.timestamp);
@@ -335,6 +344,7 @@ export async function kafkaBench(options: { events: number; liveSeconds: number;
   let brokers = process.env['KAFKA_BROKERS']?.trim() ?? '';
   let brokerStartMs: number | null = null;
   const work = await mkdtemp(join(tmpdir(), 'kindling-bench-kafka-'));
+  let keep = false;
   try {
     if (!brokers) {
       options.log('kafka bench: starting a broker on 127.0.0.1 (set KAFKA_BROKERS to use a running one)...');
@@ -384,9 +394,12 @@ export async function kafkaBench(options: { events: number; liveSeconds: number;
       live.push(l);
     }
     return { brokers, brokerStartMs, events, producer: { oneEventsPerSecond: one.eventsPerSecond, twoAtOnceEventsPerSecond: twoAtOnce }, rawKafkajs, rawKindlingSource, drains, live };
+  } catch (err) {
+    keep = true;
+    throw err;
   } finally {
     await broker?.stop();
-    await rm(work, { recursive: true, force: true });
+    if (!keep && process.env['KINDLING_BENCH_KEEP'] !== '1') await rm(work, { recursive: true, force: true });
   }
 }
 
