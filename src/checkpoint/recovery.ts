@@ -110,6 +110,10 @@ export class Checkpointer implements BatchHooks {
   recoveries = 0;
   /** The running batch's offsets write, awaited before its output exists. */
   private offsetsWrites: Array<Promise<void>> = [];
+  /** The batch that began last; a batch polled ahead is only pre-logged as the one right after it. */
+  private begunBatchId: number | null = null;
+  /** The offsets entry written ahead for the batch polled ahead (see polledAhead). */
+  private aheadWrite: { readonly entry: OffsetsEntry; readonly write: Promise<void> } | null = null;
   /** Commit writes in flight (advisory: awaited only by flush). */
   private readonly commitWrites = new Set<Promise<void>>();
   /** The snapshot being encoded and written in the background (one at a time). */
@@ -170,8 +174,10 @@ export class Checkpointer implements BatchHooks {
   async restore(): Promise<ResumeInfo> {
     const run = this.bound();
     const { log } = this.options;
+    this.begunBatchId = null; // no writes ahead while the state and the source move
     // What was being written must be on disk (or have failed) before the directory is read.
     await this.flush();
+    this.aheadWrite = null;
     const logged = await this.store.loggedBatchIds();
     const committed = await this.store.committedBatchIds();
     const files = await this.store.snapshotFiles();
@@ -287,15 +293,19 @@ export class Checkpointer implements BatchHooks {
 
   async beforeBatch(batchId: number, batch: SourceBatch | null): Promise<void> {
     this.throwIfWriteFailed();
+    this.begunBatchId = batchId;
     const watermarkMs = this.bound().coordinator.watermarkTracker?.lastEvictionWatermarkMs ?? null;
+    const ahead = this.aheadWrite;
+    this.aheadWrite = null;
     const logged = this.replaying.get(batchId);
     if (logged) {
+      if (ahead) this.offsetsWrites.push(ahead.write);
       // A replay: the range must be the logged one (the replay cut it so); the watermark too, or
       // the engine was not deterministic and the output would differ from the first run.
       if (!isDeepStrictEqual(logged.startOffsets, batch?.startOffsets ?? null) || !isDeepStrictEqual(logged.endOffsets, batch?.endOffsets ?? null)) {
         throw new KindlingError('REPLAY_DIVERGED', `replay of batch ${batchId}: the source cut ${JSON.stringify(batch?.startOffsets ?? null)}..${JSON.stringify(batch?.endOffsets ?? null)}, the log says ${JSON.stringify(logged.startOffsets)}..${JSON.stringify(logged.endOffsets)}`);
       }
-      if (logged.watermarkMs !== watermarkMs) {
+      if (!logged.polledAhead && logged.watermarkMs !== watermarkMs) {
         throw new KindlingError('REPLAY_DIVERGED', `replay of batch ${batchId}: watermark ${watermarkMs} but the batch first ran with ${logged.watermarkMs}`);
       }
     } else {
@@ -309,9 +319,35 @@ export class Checkpointer implements BatchHooks {
         watermarkMs,
         writtenAt: new Date().toISOString(),
       };
-      this.offsetsWrites.push(this.track(this.store.writeOffsets(entry)));
+      if (ahead && ahead.entry.batchId === batchId && isDeepStrictEqual(ahead.entry.startOffsets, entry.startOffsets) && isDeepStrictEqual(ahead.entry.endOffsets, entry.endOffsets)) {
+        this.offsetsWrites.push(ahead.write);
+      } else {
+        // A write ahead that turned out wrong (it should not) finishes first: it is the same file.
+        const first = ahead?.write ?? Promise.resolve();
+        this.offsetsWrites.push(this.track(first.then(() => this.store.writeOffsets(entry))));
+      }
     }
     if (batch) this.sourceOffsets = batch.endOffsets;
+  }
+
+  /**
+   * The coordinator polled the next batch while this one runs: log its range now, so its fsyncs
+   * overlap this batch instead of holding back the next one's output. Only for the batch right
+   * after the running one, starting where it ends; anything else is left to beforeBatch.
+   */
+  polledAhead(batchId: number, batch: SourceBatch): void {
+    if (this.writeFailure !== null || this.aheadWrite !== null || this.begunBatchId === null) return;
+    if (batchId !== this.begunBatchId + 1 || this.replaying.has(batchId) || !isDeepStrictEqual(batch.startOffsets, this.sourceOffsets)) return;
+    const entry: OffsetsEntry = {
+      batchId,
+      startOffsets: batch.startOffsets,
+      endOffsets: batch.endOffsets,
+      noData: false,
+      watermarkMs: null,
+      polledAhead: true,
+      writtenAt: new Date().toISOString(),
+    };
+    this.aheadWrite = { entry, write: this.track(this.store.writeOffsets(entry)) };
   }
 
   /** No output before its batch's range is durable (a replay must be able to re-cut what a sink holds). */
@@ -348,6 +384,7 @@ export class Checkpointer implements BatchHooks {
 
   /** Waits for every write in flight, the snapshot included; rethrows a failed one. */
   async flush(): Promise<void> {
+    await this.aheadWrite?.write;
     await this.beforeEmit();
     await Promise.all([...this.commitWrites]);
     await this.snapshotWrite;

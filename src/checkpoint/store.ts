@@ -22,6 +22,8 @@ export interface OffsetsEntry {
   readonly noData: boolean;
   /** The eviction watermark the batch ran with (Spark's batchWatermarkMs); a replay must see the same. */
   readonly watermarkMs: number | null;
+  /** Written while the batch before it ran (its watermark was not known yet, so it is not checked). */
+  readonly polledAhead?: true;
   readonly writtenAt: string;
 }
 

@@ -58,6 +58,11 @@ export interface BatchHooks {
    * output exists (the write-ahead offsets log) is awaited here, so its fsync overlaps the batch's work.
    */
   beforeEmit?(batchId: number): Promise<void>;
+  /**
+   * A batch polled ahead while the batch before it runs, with the id it will run as: its
+   * write-ahead may start now. beforeBatch still follows when its turn comes.
+   */
+  polledAhead?(batchId: number, batch: SourceBatch): void;
 }
 
 /** Stage 1's results of a batch, with its task records. */
@@ -221,9 +226,11 @@ export class Coordinator {
       ready.then(
         (r) => {
           if (r.kind !== 'batch') return;
-          const next: Promise<Polled> = this.source.poll().then((n) =>
-            n.kind === 'batch' ? { ...n, scanned: guarded(this.dispatchScans(this.nextBatchId, n.batch.splits)) } : n,
-          );
+          const next: Promise<Polled> = this.source.poll().then((n) => {
+            if (n.kind !== 'batch') return n;
+            this.hooks.polledAhead?.(this.nextBatchId, n.batch);
+            return { ...n, scanned: guarded(this.dispatchScans(this.nextBatchId, n.batch.splits)) };
+          });
           next.catch(() => undefined); // handled when awaited; never an unhandled rejection meanwhile
           this.readAhead = next;
         },
