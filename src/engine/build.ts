@@ -44,7 +44,7 @@ export async function assembleRun(config: RunConfig, log: (line: string) => void
     // Connects in the background on the first poll: building the run never waits for a broker.
     source = new KafkaSource({ ...config.source, splitBytes: SPLIT_BYTES, log });
   } else {
-    source = new GeneratorSource({ ...config.source, splitEvents: SPLIT_EVENTS });
+    source = new GeneratorSource({ ...config.source, splitEvents: SPLIT_EVENTS, minSplits: config.cores });
   }
   const sinks: Sink[] = [];
   for (const s of config.sinks) sinks.push(s.kind === 'console' ? new ConsoleSink(query) : await JsonlSink.open(s.dir, query));

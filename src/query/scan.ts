@@ -84,10 +84,21 @@ export class Scanner {
   scanBytes(bytes: Uint8Array, recordEnds?: Uint32Array): ScanOutput {
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const run = new ScanRun(this.query, this.options);
-    if (recordEnds !== undefined) {
-      return run.finish(this.scanWindow(run, latin1(buf, 0, buf.length), recordEnds, (s, e) => buf.toString('utf8', s, e), 0));
-    }
     let records = 0;
+    if (recordEnds !== undefined) {
+      // The same windows, cut at record ends; each window's ends are made relative to its start.
+      for (let first = 0, start = 0; first < recordEnds.length; ) {
+        let last = first + 1;
+        while (last < recordEnds.length && recordEnds[last]! - start <= SCAN_WINDOW_BYTES) last++;
+        const end = recordEnds[last - 1]!;
+        const relative = recordEnds.slice(first, last).map((e) => e - start);
+        const base = start;
+        records += this.scanWindow(run, latin1(buf, start, end), relative, (s, e) => buf.toString('utf8', base + s, base + e), records);
+        first = last;
+        start = end;
+      }
+      return run.finish(records);
+    }
     for (let start = 0; start < buf.length; ) {
       let end = Math.min(buf.length, start + SCAN_WINDOW_BYTES);
       if (end < buf.length) {

@@ -13,9 +13,14 @@ export interface GeneratorSourceOptions {
   readonly maxEventsPerBatch: number;
   /** Events per stage-1 task. */
   readonly splitEvents: number;
+  /** Cut a batch into at least this many splits (the worker count) when it is large enough. */
+  readonly minSplits?: number;
   /** Wall clock, injectable for tests. */
   readonly nowMs?: () => number;
 }
+
+/** Events below which a split is not worth a task of its own (a round trip costs ~80 µs). */
+const MIN_SPLIT_EVENTS = 1000;
 
 /**
  * The lab's load generator as a source. Events are a pure function of (spec, index), so a split
@@ -84,7 +89,11 @@ export class GeneratorSource implements ResumableSource {
   }
 
   private cut(count: number): PollResult {
-    const { splitEvents, spec } = this.options;
+    const { spec } = this.options;
+    // At least one split per worker once a batch has a few thousand events, so a small live batch
+    // (5,000 events at 20,000/s with a 250 ms trigger) does not leave all but one worker idle.
+    const splitCount = Math.max(Math.ceil(count / this.options.splitEvents), Math.min(this.options.minSplits ?? 1, Math.floor(count / MIN_SPLIT_EVENTS)));
+    const splitEvents = Math.ceil(count / Math.max(1, splitCount));
     const first = this.produced;
     const splits: Split[] = [];
     for (let at = first; at < first + count; at += splitEvents) {

@@ -75,6 +75,21 @@ describe('Scanner', () => {
     expect(scanner.scanBytes(bytes, Uint32Array.from([a.length, a.length + b.length]))).toMatchObject({ records: 2, matched: 2 });
   });
 
+  it('gives the same counts over many 64 KiB windows, newline-delimited or with record ends', () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => event(i % 3 === 0 ? 'app crash' : 'fine', { user_id: `user_${i % 7}`, timestamp: 1_732_531_200_000 + i * 10 }));
+    lines[1234] = 'broken {';
+    const joined = Buffer.from(lines.join('\n') + '\n');
+    expect(joined.length).toBeGreaterThan(4 * 64 * 1024);
+    const parts = lines.map((l) => Buffer.from(l));
+    const ends = new Uint32Array(parts.length);
+    parts.reduce((at, p, i) => (ends[i] = at + p.length), 0);
+    const byLines = scanner.scanBytes(joined);
+    const byEnds = scanner.scanBytes(Buffer.concat(parts), ends);
+    expect(byLines).toMatchObject({ records: 3000, matched: 1000, rejected: 1 });
+    expect(byEnds).toEqual(byLines);
+    expect(byLines.samples[0]!.recordIndex).toBe(1234);
+  });
+
   it('hash-partitions the partial counts by key and keeps the max event time', () => {
     const lines = [event('crash'), event('crash', { user_id: 'user_2', timestamp: 1_732_531_215_000 }), event('crash')];
     const out = scanner.scanBytes(Buffer.from(lines.join('\n')));
