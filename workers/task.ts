@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { threadId, workerData } from 'node:worker_threads';
+import { byPartition } from '../src/query/aggregate.js';
 import { loadQuery } from '../src/query/queries.js';
 import { Scanner } from '../src/query/scan.js';
 import { WindowState } from '../src/query/window-state.js';
@@ -57,11 +58,11 @@ function checkOwner(partitionId: number, workers: number): void {
 }
 
 async function scan(task: ScanTask, timing: () => TaskTiming): Promise<TaskResult> {
-  const cacheKey = `${task.queryRef}|${task.partitions}|${task.maxRecordBytes}|${task.maxSamples}`;
+  const cacheKey = `${task.queryRef}|${task.partitions}|${task.workers}|${task.maxRecordBytes}|${task.maxSamples}`;
   let scanner = scanners.get(cacheKey);
   if (!scanner) {
     const query = await loadQuery(task.queryRef);
-    scanner = new Scanner(query, { partitions: task.partitions, maxRecordBytes: task.maxRecordBytes, maxSamples: task.maxSamples });
+    scanner = new Scanner(query, { partitions: task.partitions, workers: task.workers, maxRecordBytes: task.maxRecordBytes, maxSamples: task.maxSamples });
     scanners.set(cacheKey, scanner);
   }
   const split = task.split;
@@ -74,7 +75,7 @@ async function scan(task: ScanTask, timing: () => TaskTiming): Promise<TaskResul
 
 async function stateful(task: StatefulTask, timing: () => TaskTiming): Promise<TaskResult> {
   const query = await loadQuery(task.queryRef);
-  const inputs = new Map(task.inputs.map((i) => [i.partitionId, i.parts]));
+  const inputs = byPartition(task.inputs);
   for (const id of inputs.keys()) checkOwner(id, task.workers);
   const ids = new Set([...states.keys(), ...inputs.keys()]);
   const step = {
@@ -89,13 +90,13 @@ async function stateful(task: StatefulTask, timing: () => TaskTiming): Promise<T
     const started = performance.now();
     let state = states.get(partitionId);
     if (!state) states.set(partitionId, (state = new WindowState()));
-    const parts = inputs.get(partitionId) ?? [];
-    const out = state.step(parts, step);
+    const rows = inputs.get(partitionId);
+    const out = state.step(rows ? [rows] : [], step);
     if (state.size === 0) states.delete(partitionId);
     maybeExitForTest(task.batchId);
     partitions.push({
       partitionId,
-      inputRows: parts.reduce((n, p) => n + p.keys.length, 0),
+      inputRows: rows?.keys.length ?? 0,
       rows: out.rows,
       lateRows: out.lateRows,
       updatedGroups: out.updatedGroups,

@@ -278,16 +278,10 @@ export class Coordinator {
       const shuffleStart = nowMs();
       this.logRejects(splits, scans);
 
-      // Shuffle: partial rows grouped by partitionId, then by the worker that owns the partition.
-      const byWorker = Array.from({ length: this.pool.size }, () => new Map<number, PartialRows[]>());
-      for (const scan of scans) {
-        for (const part of scan.partials) {
-          const owned = byWorker[ownerOf(part.partitionId, this.pool.size)]!;
-          const list = owned.get(part.partitionId);
-          if (list) list.push(part);
-          else owned.set(part.partitionId, [part]);
-        }
-      }
+      // Shuffle: each scan already grouped its partial rows by the worker owning their partition.
+      const byWorker = Array.from({ length: this.pool.size }, (_, workerId) =>
+        scans.map((scan) => scan.partials[workerId]).filter((p): p is PartialRows => p !== undefined && p.keys.length > 0),
+      );
 
       // Stage 2: every worker steps all its partitions (eviction needs no input), in one message each.
       const statefulStart = nowMs();
@@ -302,7 +296,7 @@ export class Coordinator {
               outputMode: this.options.outputMode,
               lateWatermarkMs: marks?.lateWatermarkMs ?? null,
               evictionWatermarkMs: marks?.evictionWatermarkMs ?? null,
-              inputs: [...parts].map(([partitionId, list]) => ({ partitionId, parts: list })),
+              inputs: parts,
               ...this.context,
             })
             .then((r) => ({ r, dispatchedAt }));

@@ -37,8 +37,8 @@ export interface StatefulTask extends TaskContext {
   readonly outputMode: OutputMode;
   readonly lateWatermarkMs: number | null;
   readonly evictionWatermarkMs: number | null;
-  /** Partial rows per partitionId (only partitions this worker owns), as stage 1 produced them. */
-  readonly inputs: ReadonlyArray<{ readonly partitionId: number; readonly parts: readonly PartialRows[] }>;
+  /** This worker's share of every stage-1 task's partial rows (only partitions it owns), as produced. */
+  readonly inputs: readonly PartialRows[];
 }
 
 /** Flush every group of the worker's partitions as forced rows (--drain). */

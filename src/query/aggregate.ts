@@ -2,12 +2,14 @@
 import { partitionIdOf } from '../partition.js';
 
 /**
- * The rows of one partitionId that a stage-1 task hands to stage 2: parallel arrays, so structured
- * clone copies three flat arrays instead of thousands of small objects.
+ * Partial counts that a stage-1 task hands to stage 2: parallel arrays, so structured clone copies
+ * four flat arrays instead of thousands of small objects. A task's rows are grouped by the worker
+ * that owns their partition, one PartialRows per worker, not one per partition: with 200
+ * partitions, 200 small objects per task each way cost 22 % of the engine's throughput.
  * `windowStartsMs[i]` is the window start (0 for a query without a window).
  */
 export interface PartialRows {
-  readonly partitionId: number;
+  readonly partitionIds: number[];
   readonly windowStartsMs: number[];
   readonly keys: string[];
   readonly counts: number[];
@@ -32,9 +34,12 @@ export class CountTable {
     return this.byWindow.size === 0;
   }
 
-  /** Splits the table into rows per partitionId (hash of the key), only non-empty partitions. */
-  toPartials(partitions: number): PartialRows[] {
-    const out = new Map<number, PartialRows>();
+  /**
+   * Splits the table by owner worker: element w holds the rows of every partitionId (hash of the
+   * key) that worker w owns (partitionId % workers).
+   */
+  toPartials(partitions: number, workers: number): PartialRows[] {
+    const out = Array.from({ length: workers }, (): PartialRows => ({ partitionIds: [], windowStartsMs: [], keys: [], counts: [] }));
     const partitionOfKey = new Map<string, number>();
     for (const [windowStartMs, keys] of this.byWindow) {
       for (const [key, count] of keys) {
@@ -43,16 +48,30 @@ export class CountTable {
           partitionId = partitionIdOf(key, partitions);
           partitionOfKey.set(key, partitionId);
         }
-        let rows = out.get(partitionId);
-        if (!rows) {
-          rows = { partitionId, windowStartsMs: [], keys: [], counts: [] };
-          out.set(partitionId, rows);
-        }
+        const rows = out[partitionId % workers]!;
+        rows.partitionIds.push(partitionId);
         rows.windowStartsMs.push(windowStartMs);
         rows.keys.push(key);
         rows.counts.push(count);
       }
     }
-    return [...out.values()];
+    return out;
   }
+}
+
+/** Regroups owner-grouped partial rows by partitionId (on the worker that owns them). */
+export function byPartition(chunks: readonly PartialRows[]): Map<number, PartialRows> {
+  const out = new Map<number, PartialRows>();
+  for (const chunk of chunks) {
+    for (let i = 0; i < chunk.keys.length; i++) {
+      const partitionId = chunk.partitionIds[i]!;
+      let rows = out.get(partitionId);
+      if (!rows) out.set(partitionId, (rows = { partitionIds: [], windowStartsMs: [], keys: [], counts: [] }));
+      rows.partitionIds.push(partitionId);
+      rows.windowStartsMs.push(chunk.windowStartsMs[i]!);
+      rows.keys.push(chunk.keys[i]!);
+      rows.counts.push(chunk.counts[i]!);
+    }
+  }
+  return out;
 }

@@ -26,6 +26,7 @@ export interface ScanOutput {
   parsed: number;
   /** Largest event time among matched rows, or null when none matched. */
   maxEventTimeMs: number | null;
+  /** Partial counts grouped by owner worker: element w holds the rows worker w's partitions get. */
   partials: PartialRows[];
   samples: RejectSample[];
 }
@@ -33,6 +34,8 @@ export interface ScanOutput {
 /** Scanner settings that do not change during a run. */
 export interface ScanOptions {
   readonly partitions: number;
+  /** Worker threads: partial rows are grouped by the worker owning their partition (default 1). */
+  readonly workers?: number;
   readonly maxRecordBytes: number;
   /** Rejected records kept as samples per task (the counter is always exact). */
   readonly maxSamples: number;
@@ -239,7 +242,7 @@ class ScanRun {
   finish(records: number): ScanOutput {
     this.out.records = records;
     this.out.maxEventTimeMs = this.maxEventTimeMs === -Infinity ? null : this.maxEventTimeMs;
-    this.out.partials = this.table.toPartials(this.options.partitions);
+    this.out.partials = this.table.toPartials(this.options.partitions, this.options.workers ?? 1);
     return this.out;
   }
 }

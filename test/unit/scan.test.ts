@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { crashAlerts } from '../../src/query/queries.js';
 import { runReference } from '../../src/query/reference.js';
 import { Scanner } from '../../src/query/scan.js';
+import { partitionIdOf } from '../../src/partition.js';
 
 const scanner = new Scanner(crashAlerts, { partitions: 3, maxRecordBytes: 1000, maxSamples: 100 });
 const event = (content: string, extra: Record<string, unknown> = {}): string =>
@@ -94,9 +95,24 @@ describe('Scanner', () => {
     const lines = [event('crash'), event('crash', { user_id: 'user_2', timestamp: 1_732_531_215_000 }), event('crash')];
     const out = scanner.scanBytes(Buffer.from(lines.join('\n')));
     expect(out.maxEventTimeMs).toBe(1_732_531_215_000);
-    const rows = out.partials.flatMap((p) => p.keys.map((key, i) => ({ p: p.partitionId, key, w: p.windowStartsMs[i], n: p.counts[i] })));
+    const rows = out.partials.flatMap((p) => p.keys.map((key, i) => ({ p: p.partitionIds[i], key, w: p.windowStartsMs[i], n: p.counts[i] })));
     expect(rows).toHaveLength(2);
     expect(rows.find((r) => r.key === 'user_1')).toMatchObject({ w: 1_732_531_200_000, n: 2 });
     expect(rows.find((r) => r.key === 'user_2')).toMatchObject({ w: 1_732_531_210_000, n: 1 });
+    for (const r of rows) expect(r.p).toBe(partitionIdOf(r.key, 3));
+  });
+
+  it('groups partial rows by the worker that owns their partition', () => {
+    const byOwner = new Scanner(crashAlerts, { partitions: 7, workers: 3, maxRecordBytes: 1000, maxSamples: 0 });
+    const lines = Array.from({ length: 40 }, (_, i) => event('crash', { user_id: `user_${i}` }));
+    const out = byOwner.scanBytes(Buffer.from(lines.join('\n')));
+    expect(out.partials).toHaveLength(3);
+    expect(out.partials.reduce((n, p) => n + p.keys.length, 0)).toBe(40);
+    out.partials.forEach((p, workerId) => {
+      p.keys.forEach((key, i) => {
+        expect(p.partitionIds[i]).toBe(partitionIdOf(key, 7));
+        expect(p.partitionIds[i]! % 3).toBe(workerId);
+      });
+    });
   });
 });
