@@ -1,8 +1,9 @@
 // The checkpoint directory on disk: metadata, offsets log, commit log, snapshot files; every write atomic and durable.
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KindlingError } from '../errors.js';
+import { removeTemporaries, writeFileAtomic } from '../fs-atomic.js';
 import type { QueryIdentity } from './format.js';
 
 /** metadata.json: written once when the directory is first used; names what the checkpoint belongs to. */
@@ -280,40 +281,11 @@ export class CheckpointStore {
 
   /** temp file, write, fsync, close, rename over the target, fsync the directory. */
   private async writeAtomic(path: string, data: string | Uint8Array, delayMs = 0): Promise<void> {
-    const slash = path.lastIndexOf('/');
-    const dir = slash === -1 ? '.' : path.slice(0, slash);
-    const temp = join(dir, `.${path.slice(slash + 1)}.tmp-${process.pid}`);
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(data);
-      if (delayMs > 0) await sleep(delayMs);
-      await handle.sync();
-    } catch (err) {
-      await handle.close().catch(() => undefined);
-      await unlink(temp).catch(() => undefined);
-      throw err;
-    }
-    await handle.close();
-    try {
-      await rename(temp, path);
-    } catch (err) {
-      await unlink(temp).catch(() => undefined);
-      throw err;
-    }
-    const dirHandle = await open(dir, 'r');
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
-    }
+    await writeFileAtomic(path, data, delayMs > 0 ? () => sleep(delayMs) : undefined);
   }
 
   /** Removes temporary files a killed writer left behind. */
   private async removeTemporaries(): Promise<void> {
-    for (const sub of ['.', 'offsets', 'commits', 'snapshots']) {
-      for (const name of await readdir(join(this.dir, sub))) {
-        if (name.startsWith('.') && name.includes('.tmp-')) await unlink(join(this.dir, sub, name)).catch(() => undefined);
-      }
-    }
+    for (const sub of ['.', 'offsets', 'commits', 'snapshots']) await removeTemporaries(join(this.dir, sub));
   }
 }

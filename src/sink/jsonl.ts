@@ -1,34 +1,10 @@
 // The jsonl sink: one file per batch, written atomically, so a replayed batch overwrites itself (exactly-once output).
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KindlingError } from '../errors.js';
+import { removeTemporaries, writeFileAtomic } from '../fs-atomic.js';
 import type { Query } from '../query/query.js';
 import { sparkJsonRow, type EmittedBatch, type Sink } from './sink.js';
-
-/** Writes `path` atomically: temp file, fsync, rename, then fsync of the directory. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const dir = join(path, '..');
-  const temp = `${path}.tmp-${process.pid}`;
-  const handle = await open(temp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
-  const dirHandle = await open(dir, 'r');
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
-  }
-}
 
 /** Writes `DIR/batch-<id>.jsonl` for every batch with rows, one Spark-shaped JSON row per line. */
 export class JsonlSink implements Sink {
@@ -45,6 +21,8 @@ export class JsonlSink implements Sink {
   static async open(dir: string, query: Query): Promise<JsonlSink> {
     try {
       await mkdir(dir, { recursive: true });
+      // A run killed mid-write leaves a hidden temporary file; the replayed batch writes it again.
+      await removeTemporaries(dir);
     } catch (err) {
       throw new KindlingError('BAD_SINK', `--sink jsonl:${dir}: cannot create the directory (${(err as Error).message})`, { domain: 'user', cause: err });
     }
