@@ -7,6 +7,7 @@ import { BrokerConnection } from './source/kafka-connection.js';
 import { decodeMetadata, decodeProduce, encodeMetadata, encodeProduce, isRetriableKafkaError, kafkaError, kafkaErrorName, type ProducePartition } from './source/kafka-protocol.js';
 import { encodeRecordBatch } from './source/kafka-records.js';
 import { labEventJson, type GeneratorSpec } from './source/lab-events.js';
+import { sleepUnlessAborted } from './sleep.js';
 
 const KAFKA = 'Kafka';
 const GEN = 'Events (the same knobs as the generator source)';
@@ -182,17 +183,7 @@ const RETRY_MAX_MS = 5000;
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+const sleep = sleepUnlessAborted;
 
 /**
  * Produces until --events are written or `signal` aborts. Broker trouble (unreachable, gone

@@ -13,6 +13,7 @@ import type { PollResult, Source, SourceBatch, Split } from '../source/source.js
 import { KindlingError } from '../errors.js';
 import type { WorkerPool } from './pool.js';
 import { ownerOf, type DrainTaskResult, type ScanTaskResult, type StatefulTaskResult, type TaskContext } from './protocol.js';
+import { sleepUnlessAborted } from '../sleep.js';
 
 /** Engine settings that do not change during a run. */
 export interface EngineOptions {
@@ -80,17 +81,7 @@ function guarded<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+const sleep = sleepUnlessAborted;
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
 

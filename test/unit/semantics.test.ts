@@ -76,7 +76,7 @@ describe('WatermarkTracker', () => {
 });
 
 describe('WindowState', () => {
-  const rows = (...groups: Array<[number, string, number]>) => ({ partitionId: 0, windowStartsMs: groups.map((g) => g[0]), keys: groups.map((g) => g[1]), counts: groups.map((g) => g[2]) });
+  const rows = (...groups: Array<[number, string, number]>) => ({ partitionIds: groups.map(() => 0), windowStartsMs: groups.map((g) => g[0]), keys: groups.map((g) => g[1]), counts: groups.map((g) => g[2]) });
   const step = (o: Partial<StatefulStep>): StatefulStep => ({ outputMode: 'append', windowSizeMs: 10_000, lateWatermarkMs: 0, evictionWatermarkMs: 0, having: (n) => n > 2, ...o });
 
   it('counts partial rows of a late window (end <= late watermark) as late, by event count', () => {
