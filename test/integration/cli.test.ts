@@ -8,6 +8,7 @@ import { RUN_FLAGS } from '../../src/config.js';
 import { crashAlerts } from '../../src/query/queries.js';
 import { runReference } from '../../src/query/reference.js';
 import { sparkJsonRow } from '../../src/sink/sink.js';
+import { runNodeScript, type ProcessResult } from '../helpers/process.js';
 
 const MAIN = resolve('dist/src/main.js');
 const FIXTURE = resolve('test/fixtures/lab-small');
@@ -25,20 +26,8 @@ async function tempDir(): Promise<string> {
 }
 
 /** Runs kindling to completion (bounded by a timeout) and returns its exit code and output. */
-function kindling(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
+function kindling(args: string[], timeoutMs = 60_000): Promise<ProcessResult> {
+  return runNodeScript(MAIN, args, timeoutMs);
 }
 
 /** Every jsonl file in a sink directory, by name. */

@@ -1,5 +1,4 @@
 // `npm run profile` as a user runs it: a small bounded run under clinic and node --cpu-prof must leave its reports behind.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -8,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { phaseOfFrame } from '../../bench/profile.js';
 import { DEFAULT_GENERATOR, labEventsNdjson } from '../../src/source/lab-events.js';
+import { runNodeScript, type ProcessResult } from '../helpers/process.js';
 
 const PROFILE = resolve('dist/bench/profile.js');
 let root = '';
@@ -39,20 +39,8 @@ afterAll(async () => {
 });
 
 /** Runs the profile command to completion and returns its exit code and output. */
-function profile(args: string[], timeoutMs = 85_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [PROFILE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
+function profile(args: string[], timeoutMs = 85_000): Promise<ProcessResult> {
+  return runNodeScript(PROFILE, args, timeoutMs);
 }
 
 const cpuProfiles = async (dir: string): Promise<string[]> => (await readdir(join(dir, 'cpuprofile'))).filter((n) => n.endsWith('.cpuprofile'));
