@@ -80,6 +80,10 @@ export interface ProgressRecord {
     readonly startOffset: unknown;
     readonly endOffset: unknown;
     readonly numInputRows: number;
+    /** Kafka: the topic's end offsets when the batch was cut (Spark's latestOffset). */
+    readonly latestOffset?: unknown;
+    /** Kafka: Spark's source metrics, e.g. avgOffsetsBehindLatest (the consumer lag), as strings like Spark's. */
+    readonly metrics?: Readonly<Record<string, string>>;
   }>;
   readonly sink: { readonly description: string; readonly numOutputRows: number };
   /** What Spark does not show. */
