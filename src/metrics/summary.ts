@@ -11,10 +11,17 @@ export function progressLine(p: ProgressRecord): string {
   const state = p.stateOperators[0]?.numRowsTotal ?? 0;
   const kind = k.noDataBatch ? ' (no-data)' : '';
   const wm = k.watermarkMs === null ? '' : ` | watermark ${clock(k.watermarkMs)}`;
+  const lag = consumerLag(p);
   return (
     `batch ${p.batchId}${kind}: ${n(p.numInputRows)} rows in ${p.durationMs.total.toFixed(1)} ms ` +
-    `(${n(p.processedRowsPerSecond)} rows/s)${wm} | state ${n(state)} | late ${n(k.lateRows)} | rejected ${n(k.rejected)} | out ${n(p.sink.numOutputRows)}`
+    `(${n(p.processedRowsPerSecond)} rows/s)${wm} | state ${n(state)} | late ${n(k.lateRows)} | rejected ${n(k.rejected)} | out ${n(p.sink.numOutputRows)}${lag === null ? '' : ` | lag ${n(lag)}`}`
   );
+}
+
+/** Kafka's consumer lag after a batch: offsets behind the topic's end over all topic partitions; null for other sources. */
+export function consumerLag(p: ProgressRecord): number | null {
+  const behind = p.sources[0]?.metrics?.['offsetsBehindLatest'];
+  return behind === undefined ? null : Number(behind);
 }
 
 /** The final summary of a run. */

@@ -1,6 +1,7 @@
 // Renders the live terminal view: a dozen lines about the latest batch, the recent rate and the machine (pure).
 import { diagnoseBatch, formatMs, PHASES } from './bottleneck.js';
 import type { ProgressRecord } from './progress.js';
+import { consumerLag } from './summary.js';
 
 /** What the view remembers between batches: recent rates, totals and the highest event time seen. */
 export class ViewHistory {
@@ -115,6 +116,8 @@ export function renderTerminalView(p: ProgressRecord, h: ViewHistory, o: ViewOpt
     const gap = h.maxEventTimeMs !== null ? `, ${((h.maxEventTimeMs - k.watermarkMs) / 1000).toFixed(1)} s behind max event time ${clock(h.maxEventTimeMs)}` : '';
     lines.push(`${label('watermark')}${clock(k.watermarkMs)}${gap}`);
   }
+  const lag = consumerLag(p);
+  if (lag !== null) lines.push(`${label('kafka lag')}${n(lag)} offsets behind the topic's end`);
 
   const st = p.stateOperators[0];
   const late = k.lateRows > 0 ? yellow(n(k.lateRows)) : n(k.lateRows);
