@@ -12,7 +12,7 @@ import type { Sink } from '../sink/sink.js';
 import type { PollResult, Source, SourceBatch, Split } from '../source/source.js';
 import { KindlingError } from '../errors.js';
 import type { WorkerPool } from './pool.js';
-import { ownerOf, type DrainTaskResult, type ScanTaskResult, type StatefulTaskResult, type TaskContext } from './protocol.js';
+import { type DrainTaskResult, type ScanTaskResult, type StatefulTaskResult, type TaskContext } from './protocol.js';
 import { sleepUnlessAborted } from '../sleep.js';
 
 /** Engine settings that do not change during a run. */

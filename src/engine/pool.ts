@@ -63,7 +63,7 @@ export class WorkerPool {
   private readonly scanQueue: Array<{
     task: Task;
     transfer: ArrayBuffer[];
-    resolve: (value: { workerId: number; dispatchedAtMs: number; result: TaskResult }) => void;
+    resolve: (value: { workerId: number; result: TaskResult }) => void;
     reject: (err: unknown) => void;
   }> = [];
   private readonly running = new Set<Promise<unknown>>();
@@ -119,9 +119,9 @@ export class WorkerPool {
    * trip is hidden): handing all of a batch's splits out at once left one worker idle for ~25 % of
    * the scan whenever the other was slowed down (measured with --cpu-prof on both threads).
    */
-  runScan<R extends TaskResult>(task: Task, transfer: ArrayBuffer[]): Promise<{ workerId: number; dispatchedAtMs: number; result: R }> {
+  runScan<R extends TaskResult>(task: Task, transfer: ArrayBuffer[]): Promise<{ workerId: number; result: R }> {
     return new Promise((resolve, reject) => {
-      this.scanQueue.push({ task, transfer, resolve: resolve as (v: { workerId: number; dispatchedAtMs: number; result: TaskResult }) => void, reject });
+      this.scanQueue.push({ task, transfer, resolve: resolve as (v: { workerId: number; result: TaskResult }) => void, reject });
       this.pumpScans();
     });
   }
@@ -137,10 +137,9 @@ export class WorkerPool {
       if (best === -1) return;
       this.nextScan = (best + 1) % this.size;
       const item = this.scanQueue.shift()!;
-      const dispatchedAtMs = performance.timeOrigin + performance.now();
       this.runOn(best, item.task, item.transfer).then(
         (result) => {
-          item.resolve({ workerId: best, dispatchedAtMs, result });
+          item.resolve({ workerId: best, result });
           this.pumpScans();
         },
         (err: unknown) => {

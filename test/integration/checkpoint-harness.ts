@@ -1,4 +1,5 @@
 // Shared by the checkpoint and crash tests: seeded NDJSON input files, running the built CLI as a child process, reading jsonl output.
+import { expect } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -120,4 +121,18 @@ export function listDir(dir: string): string[] {
 export function expectSuccess(result: ChildResult): ChildResult {
   if (result.code !== 0) throw new Error(`kindling exited with ${result.code ?? result.signal}; stderr:\n${result.stderr}`);
   return result;
+}
+
+/**
+ * Writes a seeded input of `files` files and runs it once uninterrupted at --cores 2 --partitions 2:
+ * the output every restored or killed run must reproduce. Fails unless windows emit in many batches,
+ * or the comparisons would prove little.
+ */
+export async function referenceRun(root: string, files: number): Promise<{ input: string; reference: Map<string, string> }> {
+  const input = writeInput(join(root, 'input'), files, 12_000);
+  const out = join(root, 'reference');
+  expectSuccess(await runKindling(runArgs(input, out, ['--cores', '2', '--partitions', '2'])));
+  const reference = readOutput(out);
+  expect(reference.size).toBeGreaterThan(10);
+  return { input, reference };
 }

@@ -7,6 +7,7 @@ import {
   listDir,
   outputRows,
   readOutput,
+  referenceRun,
   removeDir,
   runArgs,
   runKindling,
@@ -42,12 +43,7 @@ async function killedMidway(ck: string, out: string, extra: string[], atBatch = 
 
 beforeAll(async () => {
   root = tempDir('ckpt');
-  input = writeInput(join(root, 'input'), 3, 12_000);
-  const out = join(root, 'reference');
-  expectSuccess(await runKindling(runArgs(input, out, ['--cores', '2', '--partitions', '2'])));
-  reference = readOutput(out);
-  // The fixture must exercise windows emitting in many batches, or the comparisons prove little.
-  expect(reference.size).toBeGreaterThan(10);
+  ({ input, reference } = await referenceRun(root, 3));
 });
 
 afterAll(() => removeDir(root));

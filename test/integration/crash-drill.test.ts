@@ -1,7 +1,7 @@
 // Crash drill: SIGKILL the engine at random instants (some inside snapshot writes), restart it each time, and get the uninterrupted output exactly.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectSuccess, listDir, outputRows, readOutput, removeDir, runArgs, runKindling, tempDir, writeInput } from './checkpoint-harness.js';
+import { expectSuccess, listDir, outputRows, readOutput, referenceRun, removeDir, runArgs, runKindling, tempDir, writeInput } from './checkpoint-harness.js';
 
 /** At least this many kills across the drill (the issue asks for 20). */
 const KILLS_WANTED = 24;
@@ -47,11 +47,7 @@ const seed = Number(process.env['CRASH_SEED'] ?? Date.now() % 1_000_000_000);
 
 beforeAll(async () => {
   root = tempDir('crash');
-  input = writeInput(join(root, 'input'), 4, 12_000);
-  const out = join(root, 'reference');
-  expectSuccess(await runKindling(runArgs(input, out, ['--cores', '2', '--partitions', '2'])));
-  reference = readOutput(out);
-  expect(reference.size).toBeGreaterThan(10);
+  ({ input, reference } = await referenceRun(root, 4));
 });
 
 afterAll(() => removeDir(root));
