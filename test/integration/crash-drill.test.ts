@@ -3,10 +3,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectSuccess, listDir, outputRows, readOutput, referenceRun, removeDir, runArgs, runKindling, tempDir, writeInput } from './checkpoint-harness.js';
 
-/** At least this many kills across the drill (the issue asks for 20). */
+/** The drill runs until it has this many kills (the issue asks for 20)... */
 const KILLS_WANTED = 24;
+/** ...and this many of them inside snapshot writes. */
+const SNAPSHOT_KILLS_WANTED = 3;
 /** Kills per round before a round is let run to its end and checked. */
 const KILLS_PER_ROUND = 8;
+/** A bound on child runs, so a drill whose kills stop landing fails with its story instead of looping. */
+const MAX_RUNS = 60;
 
 /** A small seeded generator (mulberry32), so a failing drill can be re-run with CRASH_SEED. */
 function random(seed: number): () => number {
@@ -52,29 +56,51 @@ beforeAll(async () => {
 
 afterAll(() => removeDir(root));
 
+/** The highest batch id a checkpoint has committed (-1 before the first commit). */
+function lastCommitted(ck: string): number {
+  return Math.max(-1, ...listDir(join(ck, 'commits')).map((f) => /^(\d+)\.json$/.exec(f)).map((m) => (m ? Number(m[1]) : -1)));
+}
+
 describe(`crash drill (CRASH_SEED=${seed})`, () => {
-  it(`survives ${KILLS_WANTED}+ SIGKILLs, some inside snapshot writes, with the uninterrupted run's jsonl output row for row`, async () => {
+  it(`survives ${KILLS_WANTED}+ SIGKILLs, ${SNAPSHOT_KILLS_WANTED}+ inside snapshot writes, with the uninterrupted run's jsonl output row for row`, async () => {
     const rnd = random(seed);
+    // Every batch up to here emits rows, so the stream has at least this many batches.
+    const lastBatchId = Math.max(...[...reference.keys()].map((name) => Number(/\d+/.exec(name)![0])));
     let kills = 0;
     let killsInSnapshotWrites = 0;
+    let runs = 0;
     const story: string[] = [];
-    for (let round = 0; kills < KILLS_WANTED && round < 12; round++) {
+    const wanting = (): boolean => kills < KILLS_WANTED || killsInSnapshotWrites < SNAPSHOT_KILLS_WANTED;
+    for (let round = 0; wanting(); round++) {
       const config = ROUNDS[round % ROUNDS.length]!;
       const ck = join(root, `ck-${round}`);
       const out = join(root, `out-${round}`);
       let roundKills = 0;
       let lastStderr = '';
       for (let restart = 0; ; restart++) {
-        expect(restart, `round ${round} did not finish: ${story.join('; ')}`).toBeLessThan(40);
-        const killing = roundKills < KILLS_PER_ROUND && kills < KILLS_WANTED;
-        // Every third kill waits for a snapshot's temporary file; the others fall at a random instant.
-        const aimAtSnapshot = killing && roundKills % 3 === 2;
+        runs++;
+        expect(runs, `the drill needed more than ${MAX_RUNS} runs: ${story.join('; ')}`).toBeLessThanOrEqual(MAX_RUNS);
+        // Every third kill (and every kill once only snapshot kills are missing) waits for a snapshot's
+        // temporary file; the others fall at a random instant.
+        const aimAtSnapshot = roundKills % 3 === 2 || kills >= KILLS_WANTED;
+        const committed = lastCommitted(ck);
+        // The latest commit the run may make before it is killed anyway (a snapshot is written at least
+        // every `every` batches): a random share of the batches left, so the round's kills spread over
+        // the stream and the round never runs out of batches to kill in.
+        const share = Math.max(1, Math.floor((lastBatchId - 2 - committed) / (KILLS_PER_ROUND - roundKills)));
+        const commitLimit = committed + (aimAtSnapshot ? config.every + 2 : 1 + Math.floor(rnd() * share));
+        // Kill only while batches after the limit remain, so the kill lands before the run ends.
+        const killing = wanting() && roundKills < KILLS_PER_ROUND && commitLimit <= lastBatchId - 2;
         const delayMs = 120 + Math.floor(rnd() * 600);
         const snapshots = join(ck, 'snapshots');
         const writingSnapshot = (): boolean => listDir(snapshots).some((f) => f.includes('.snapshot.tmp-'));
+        const killWhen = (elapsed: number): string | null => {
+          if (aimAtSnapshot ? writingSnapshot() : elapsed >= delayMs) return aimAtSnapshot ? 'in a snapshot write' : `after ${delayMs} ms`;
+          return lastCommitted(ck) >= commitLimit ? `after committing batch ${commitLimit}` : null;
+        };
         const result = await runKindling(runArgs(input, out, ['--checkpoint-dir', ck, '--checkpoint-every', String(config.every), ...config.flags(restart, rnd)]), {
-          env: aimAtSnapshot ? { KINDLING_TEST_SNAPSHOT_WRITE_DELAY_MS: '150' } : config.snapshotDelayMs > 0 ? { KINDLING_TEST_SNAPSHOT_WRITE_DELAY_MS: String(config.snapshotDelayMs) } : {},
-          ...(killing ? { killWhen: (elapsed: number) => (aimAtSnapshot ? (writingSnapshot() ? 'in a snapshot write' : null) : elapsed >= delayMs ? `after ${delayMs} ms` : null) } : {}),
+          env: killing && aimAtSnapshot ? { KINDLING_TEST_SNAPSHOT_WRITE_DELAY_MS: '150' } : config.snapshotDelayMs > 0 ? { KINDLING_TEST_SNAPSHOT_WRITE_DELAY_MS: String(config.snapshotDelayMs) } : {},
+          ...(killing ? { killWhen } : {}),
         });
         if (result.signal === 'SIGKILL') {
           kills++;
@@ -87,7 +113,7 @@ describe(`crash drill (CRASH_SEED=${seed})`, () => {
         }
         expect(result.code, result.stderr).toBe(0);
         lastStderr = result.stderr;
-        story.push(`r${round}.${restart}: finished`);
+        story.push(`r${round}.${restart}: finished${killing ? ' (a planned kill did not land)' : ''}`);
         break;
       }
       // The union of everything written across the kills is the uninterrupted output: same batch
@@ -96,8 +122,6 @@ describe(`crash drill (CRASH_SEED=${seed})`, () => {
       const rows = outputRows(out).map((r) => r.row);
       expect(new Set(rows).size).toBe(rows.length);
     }
-    console.log(`crash drill (CRASH_SEED=${seed}): ${kills} kills, ${killsInSnapshotWrites} inside snapshot writes\n  ${story.join('\n  ')}`);
-    expect(kills, story.join('; ')).toBeGreaterThanOrEqual(KILLS_WANTED);
-    expect(killsInSnapshotWrites, story.join('; ')).toBeGreaterThanOrEqual(3);
+    console.log(`crash drill (CRASH_SEED=${seed}): ${kills} kills, ${killsInSnapshotWrites} inside snapshot writes, ${runs} runs, batches 0-${lastBatchId}+\n  ${story.join('\n  ')}`);
   }, 240_000);
 });
