@@ -5,7 +5,7 @@ import type { RunConfig } from '../config.js';
 import type { BatchHooks, Coordinator, RunSummary } from '../engine/coordinator.js';
 import type { WorkerPool } from '../engine/pool.js';
 import type { RestoreTaskResult, SnapshotTaskResult, TaskContext } from '../engine/protocol.js';
-import { KindlingError } from '../errors.js';
+import { KindlingError, type ErrorCode } from '../errors.js';
 import { queryFingerprint, type OutputMode, type Query, type QueryRef } from '../query/query.js';
 import { isResumable, type ResumableSource, type Source, type SourceBatch } from '../source/source.js';
 import {
@@ -27,7 +27,7 @@ export const SNAPSHOTS_KEPT = 3;
 /** A batch that loses a worker this many times in a row stops the run (a crash that replays itself). */
 export const MAX_RECOVERIES_PER_BATCH = 3;
 /** Error codes after which the workers' state cannot be trusted, but a rollback can continue the run. */
-const WORKER_LOSS = new Set(['WORKER_DIED', 'WORKER_REPLACED', 'TASK_FAILED']);
+const WORKER_LOSS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['WORKER_DIED', 'WORKER_REPLACED', 'TASK_FAILED']);
 
 /** The parts of an assembled run that checkpointing drives. */
 export interface CheckpointedRun {

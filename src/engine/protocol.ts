@@ -1,4 +1,5 @@
 // Every message that crosses between the main thread and the workers: plain data only, tagged by `kind`.
+import type { ErrorCode } from '../errors.js';
 import type { PartialRows } from '../query/aggregate.js';
 import type { OutputMode, QueryRef } from '../query/query.js';
 import type { ScanOutput } from '../query/scan.js';
@@ -111,7 +112,7 @@ export interface RestoreTaskResult extends TaskTiming {
 /** A failure inside a worker, sent back as data (error classes do not survive postMessage). */
 export interface TaskFailure extends TaskTiming {
   readonly kind: 'failure';
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
   readonly partitionId?: number;
 }

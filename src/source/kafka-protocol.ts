@@ -42,7 +42,10 @@ export const KafkaErrorCode = {
   UNKNOWN_TOPIC_ID: 100,
 } as const;
 
-const ERROR_NAMES = new Map<number, string>(Object.entries(KafkaErrorCode).map(([name, code]) => [code, name]));
+/** A Kafka error code's name, as Kafka's protocol guide spells it. */
+export type KafkaErrorName = keyof typeof KafkaErrorCode;
+
+const ERROR_NAMES = new Map<number, KafkaErrorName>(Object.entries(KafkaErrorCode).map(([name, code]) => [code, name as KafkaErrorName]));
 
 /** A Kafka error code's name, e.g. `NOT_LEADER_OR_FOLLOWER (6)`. */
 export function kafkaErrorName(code: number): string {
