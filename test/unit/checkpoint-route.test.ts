@@ -47,10 +47,19 @@ describe('routeState', () => {
     expect(sorted(all)).toEqual(sorted(original));
   });
 
-  it('keeps the stored partitionIds when the partition count and hash are unchanged', () => {
-    const state: PartitionState[] = [toPartitionState(1, [[0, 'any', 1]])];
+  it('keeps the stored partitionIds when the partition count and hash are unchanged (no re-hash)', () => {
+    // Each key stored under the partitionId its hash does NOT give, so a re-hash would move every one.
+    const keys = Array.from({ length: 8 }, (_, u) => `user_${1000 + u}`);
+    const storedIdOf = (key: string): number => 1 - partitionIdOf(key, 2);
+    expect(new Set(keys.map(storedIdOf))).toEqual(new Set([0, 1]));
+    const state = [0, 1].map((p) =>
+      toPartitionState(
+        p,
+        keys.filter((k) => storedIdOf(k) === p).map((k, i): StateEntry => [i * 10_000, k, i + 1]),
+      ),
+    );
     const shares = routeState(state, { partitions: 2, hash: PARTITION_HASH }, { partitions: 2, workers: 2 });
-    expect(shares[1]).toEqual([{ partitionId: 1, entries: [[0, 'any', 1]] }]);
+    expect(shares).toEqual(state.map((p) => [{ partitionId: p.partitionId, entries: p.keys.map((k, i): StateEntry => [p.windowStartsMs[i]!, k, p.counts[i]!]) }]));
   });
 
   it('gives every worker a share, an empty one included (a restore clears what a rollback found)', () => {
