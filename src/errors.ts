@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'BAD_PATH'
   | 'BAD_PROGRESS_JSON'
   | 'BAD_QUERY'
+  | 'QUERY_FAILED'
   | 'BAD_SINK'
   | 'NOT_BUILT'
   | 'UI_LISTEN'

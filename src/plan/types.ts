@@ -29,7 +29,7 @@ export type Row = Value[];
 /** Thrown for a plan, expression, schema or SQL text that cannot run; a user error (exit code 2). */
 export class PlanError extends KindlingError {
   constructor(message: string, options: { cause?: unknown } = {}) {
-    super('PLAN', message, { domain: 'user', ...options });
+    super('BAD_QUERY', message, { domain: 'user', ...options });
     this.name = 'PlanError';
   }
 }
@@ -40,7 +40,7 @@ export class PlanError extends KindlingError {
  */
 export class QueryRuntimeError extends KindlingError {
   constructor(message: string) {
-    super('QUERY_RUNTIME', message, { domain: 'user' });
+    super('QUERY_FAILED', message, { domain: 'user' });
     this.name = 'QueryRuntimeError';
   }
 }
