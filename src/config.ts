@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import si from 'systeminformation';
-import { parseFlags, type FlagSpec, type FlagValues } from './cli.js';
+import { parseFlags, STANDARD_FLAGS, standardAnswer, type FlagName, type FlagSpec, type FlagValues } from './cli.js';
 import { UsageError } from './errors.js';
 import { OUTPUT_MODES, type OutputMode } from './query/query.js';
 import { BUILTIN_QUERIES } from './query/queries.js';
@@ -17,7 +17,7 @@ const OUT = 'Output';
 const SEE = 'Seeing inside (progress, terminal view, web UI)';
 
 /** The flags of `kindling run` (the default command). */
-export const RUN_FLAGS: readonly FlagSpec[] = [
+export const RUN_FLAGS = [
   { name: 'query', kind: 'string', group: G, default: 'crash-alerts', valueName: 'NAME|PATH', help: `built-in query (${Object.keys(BUILTIN_QUERIES).join(', ')}) or the path of an ES module exporting a Query (default export or \`query\`)` },
   { name: 'output-mode', kind: 'enum', group: G, choices: OUTPUT_MODES, defaultText: "the query's own (crash-alerts: append; vulnerability-by-ip: complete)", help: 'append: final rows once a window completes; update: changed rows each batch; complete: the whole result each batch' },
   { name: 'cores', kind: 'int', group: G, min: 1, max: 256, defaultText: 'physical cores detected (systeminformation, capped by the cgroup CPU quota)', help: 'worker threads' },
@@ -49,14 +49,21 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'available-now', kind: 'bool', group: KAFKA, help: "read what the topic holds at start (in batches), then stop, like Spark's Trigger.AvailableNow" },
   { name: 'checkpoint-dir', kind: 'string', group: CKPT, valueName: 'DIR', defaultText: 'none: a restart starts over', help: 'offsets log, commit log and state snapshots; a restart with the same query resumes where the last run stopped (created if missing)' },
   { name: 'checkpoint-every', kind: 'int', group: CKPT, min: 1, default: 10, valueName: 'N', help: 'write a state snapshot every N batches (the offsets and commit logs are written every batch)' },
-  { name: 'sink', kind: 'list', group: OUT, default: ['console'], valueName: 'console|jsonl:DIR|none', help: 'where rows go; repeatable. jsonl:DIR writes DIR/batch-<id>.jsonl atomically in Spark\'s JSON shape' },
+  { name: 'sink', kind: 'string', repeatable: true, group: OUT, default: ['console'], valueName: 'console|jsonl:DIR|none', help: 'where rows go. jsonl:DIR writes DIR/batch-<id>.jsonl atomically in Spark\'s JSON shape' },
   { name: 'quiet', kind: 'bool', group: SEE, help: 'no per-batch progress in the terminal, neither the live view nor plain lines (rows and the final summary still print)' },
   { name: 'progress-json', kind: 'string', group: SEE, valueName: 'FILE|-', help: "write each batch's progress record (Spark's StreamingQueryProgress fields plus tasks, workers, CPU and memory) as one JSON line to FILE, or to stdout with -" },
   { name: 'ui-port', kind: 'int', group: SEE, min: 0, max: 65_535, defaultText: "4040; if busy, the next free of 4041-4056 as Spark's UI does", help: 'port of the web UI (0: any free port). A port given here must be free, or the run exits with code 2' },
   { name: 'ui-host', kind: 'string', group: SEE, default: '127.0.0.1', valueName: 'HOST', help: 'address the web UI listens on (0.0.0.0 shows it to other machines)' },
   { name: 'no-ui', kind: 'bool', group: SEE, help: 'no web UI' },
-  { name: 'help', kind: 'bool', group: OUT, help: 'show this help' },
-];
+  ...STANDARD_FLAGS,
+] as const satisfies readonly FlagSpec[];
+
+/** One flag of `kindling run`. */
+type RunFlag = (typeof RUN_FLAGS)[number];
+/** The name of a flag of `kindling run`. */
+export type RunFlagName = FlagName<typeof RUN_FLAGS>;
+/** Parsed `kindling run` flags, typed by the table. */
+export type RunFlagValues = FlagValues<typeof RUN_FLAGS>;
 
 /** Everything a run needs, decided once at start. */
 export interface RunConfig {
@@ -113,13 +120,13 @@ export async function detectCores(): Promise<number> {
   return Math.max(1, quota === null ? cores : Math.min(cores, quota));
 }
 
-function checkpointFrom(values: FlagValues, given: Set<string>): RunConfig['checkpoint'] {
-  const dir = values['checkpoint-dir'] as string | undefined;
+function checkpointFrom(values: RunFlagValues, given: ReadonlySet<RunFlagName>): RunConfig['checkpoint'] {
+  const dir = values['checkpoint-dir'];
   if (dir === undefined) {
     if (given.has('checkpoint-every')) throw new UsageError('--checkpoint-every needs --checkpoint-dir DIR (where the snapshots go)');
     return null;
   }
-  return { dir, every: values['checkpoint-every'] as number };
+  return { dir, every: values['checkpoint-every'] };
 }
 
 function parseStartTime(raw: string | undefined, nowMs: number): number {
@@ -131,35 +138,36 @@ function parseStartTime(raw: string | undefined, nowMs: number): number {
 }
 
 /** The web UI's settings; --no-ui together with --ui-port or --ui-host is a contradiction, reported as such. */
-function uiConfig(values: FlagValues, given: Set<string>): RunConfig['ui'] {
-  if (values['no-ui'] === true) {
-    for (const f of ['ui-port', 'ui-host']) if (given.has(f)) throw new UsageError(`--${f} sets up the web UI, which --no-ui turns off; give one of them`);
+function uiConfig(values: RunFlagValues, given: ReadonlySet<RunFlagName>): RunConfig['ui'] {
+  if (values['no-ui']) {
+    for (const f of ['ui-port', 'ui-host'] as const) if (given.has(f)) throw new UsageError(`--${f} sets up the web UI, which --no-ui turns off; give one of them`);
     return null;
   }
-  const port = values['ui-port'] as number | undefined;
-  return { host: values['ui-host'] as string, port: port ?? 4040, explicitPort: given.has('ui-port') };
+  return { host: values['ui-host'], port: values['ui-port'] ?? 4040, explicitPort: given.has('ui-port') };
 }
 
+/** One flag of the generator source. */
+type GeneratorFlag = Extract<RunFlag, { readonly group: typeof GEN }>;
 /** The generator's flags (`kindling produce` takes the same ones). */
-export const GENERATOR_FLAGS: readonly FlagSpec[] = RUN_FLAGS.filter((f) => f.group === GEN);
+export const GENERATOR_FLAGS: readonly GeneratorFlag[] = RUN_FLAGS.filter((f): f is GeneratorFlag => f.group === GEN);
 const GENERATOR_FLAG_NAMES = GENERATOR_FLAGS.map((f) => f.name);
 const KAFKA_FLAG_NAMES = RUN_FLAGS.filter((f) => f.group === KAFKA).map((f) => f.name);
+const FILE_FLAG_NAMES = ['path', 'max-files-per-batch', 'max-bytes-per-batch'] as const;
 
 /** The generator's stream settings from its flags (`rate` picks the event-time rate when --event-rate is absent). */
-export function generatorSpecFrom(values: FlagValues, nowMs: number): GeneratorSpec {
-  const num = (name: string): number => values[name] as number;
-  const rate = num('rate');
+export function generatorSpecFrom(values: FlagValues<typeof GENERATOR_FLAGS>, nowMs: number): GeneratorSpec {
+  const rate = values['rate'];
   return {
     ...DEFAULT_GENERATOR,
-    seed: num('seed'),
-    startTimeMs: parseStartTime(values['start-time'] as string | undefined, nowMs),
-    eventsPerSecond: (values['event-rate'] as number | undefined) ?? (rate > 0 ? rate : 10_000),
-    users: num('users'),
-    sourceIps: num('source-ips'),
-    crashOneIn: num('crash-one-in'),
-    vulnerabilityOneIn: num('vulnerability-one-in'),
-    lateFraction: num('late-fraction'),
-    lateSpreadMs: num('late-spread-ms'),
+    seed: values['seed'],
+    startTimeMs: parseStartTime(values['start-time'], nowMs),
+    eventsPerSecond: values['event-rate'] ?? (rate > 0 ? rate : 10_000),
+    users: values['users'],
+    sourceIps: values['source-ips'],
+    crashOneIn: values['crash-one-in'],
+    vulnerabilityOneIn: values['vulnerability-one-in'],
+    lateFraction: values['late-fraction'],
+    lateSpreadMs: values['late-spread-ms'],
   };
 }
 
@@ -174,52 +182,60 @@ export function parseBrokers(raw: string | undefined, why: string): string[] {
   return list;
 }
 
+/** The source a run reads: --source when given, else Kafka when --brokers is on the command line (KAFKA_BROKERS alone does not pick it). */
+function sourceKindOf(values: RunFlagValues, given: ReadonlySet<RunFlagName>): RunConfig['source']['kind'] {
+  return !given.has('source') && given.has('brokers') ? 'kafka' : values['source'];
+}
+
 /** Turns parsed flags into a RunConfig, checking the rules between flags. */
-export async function runConfigFrom(values: FlagValues, given: Set<string>, nowMs = Date.now()): Promise<RunConfig> {
-  const cores = (values['cores'] as number | undefined) ?? (await detectCores());
-  // Giving --brokers on the command line picks Kafka; a KAFKA_BROKERS in the environment does not (parseRunArgs keeps it out of `given`).
-  const sourceKind = (given.has('source') ? values['source'] : given.has('brokers') ? 'kafka' : values['source']) as 'generator' | 'file' | 'kafka';
-  const num = (name: string): number | undefined => values[name] as number | undefined;
-  const onlyFor = (flags: string[], kind: string): void => {
+export async function runConfigFrom(values: RunFlagValues, given: ReadonlySet<RunFlagName>, nowMs = Date.now()): Promise<RunConfig> {
+  const cores = values['cores'] ?? (await detectCores());
+  const sourceKind = sourceKindOf(values, given);
+  const onlyFor = (flags: readonly RunFlagName[], kind: string): void => {
     for (const f of flags) if (given.has(f)) throw new UsageError(`--${f} applies to --source ${kind}; this run uses --source ${sourceKind}`);
   };
   let source: RunConfig['source'];
   if (sourceKind !== 'kafka') onlyFor(KAFKA_FLAG_NAMES, 'kafka');
   if (sourceKind === 'kafka') {
     onlyFor(GENERATOR_FLAG_NAMES, 'generator');
-    onlyFor(['path', 'max-files-per-batch', 'max-bytes-per-batch'], 'file');
+    onlyFor(FILE_FLAG_NAMES, 'file');
     if (given.has('max-events-per-batch')) throw new UsageError('--max-events-per-batch applies to the file and generator sources; cut Kafka batches with --max-offsets-per-trigger');
-    const queryName = (values['query'] as string).replace(/^.*[\\/]/, '').replace(/\.[cm]?[jt]s$/, '');
+    const queryName = values['query'].replace(/^.*[\\/]/, '').replace(/\.[cm]?[jt]s$/, '');
     source = {
       kind: 'kafka',
-      brokers: parseBrokers(values['brokers'] as string | undefined, '--source kafka'),
-      topic: values['topic'] as string,
-      groupId: (values['group'] as string | undefined) ?? `kindling-${queryName}`,
-      startingOffsets: values['starting-offsets'] as 'earliest' | 'latest',
-      maxOffsetsPerTrigger: num('max-offsets-per-trigger') ?? null,
-      availableNow: values['available-now'] === true,
+      brokers: parseBrokers(values['brokers'], '--source kafka'),
+      topic: values['topic'],
+      groupId: values['group'] ?? `kindling-${queryName}`,
+      startingOffsets: values['starting-offsets'],
+      maxOffsetsPerTrigger: values['max-offsets-per-trigger'] ?? null,
+      availableNow: values['available-now'],
     };
   } else if (sourceKind === 'file') {
-    onlyFor(['events', 'rate', 'seed', 'start-time', 'event-rate', 'users', 'source-ips', 'crash-one-in', 'vulnerability-one-in', 'late-fraction', 'late-spread-ms'], 'generator');
-    const path = values['path'] as string | undefined;
+    onlyFor(GENERATOR_FLAG_NAMES, 'generator');
+    const path = values['path'];
     if (path === undefined) throw new UsageError('--source file needs --path DIR|FILE (NDJSON files)');
     if (given.has('max-files-per-batch') && given.has('max-events-per-batch')) {
       throw new UsageError('--max-files-per-batch and --max-events-per-batch cut batches in different ways; give one of them');
     }
-    source = { kind: 'file', path, maxFilesPerBatch: num('max-files-per-batch') ?? null, maxEventsPerBatch: num('max-events-per-batch') ?? null, maxBytesPerBatch: num('max-bytes-per-batch')! };
+    source = {
+      kind: 'file',
+      path,
+      maxFilesPerBatch: values['max-files-per-batch'] ?? null,
+      maxEventsPerBatch: values['max-events-per-batch'] ?? null,
+      maxBytesPerBatch: values['max-bytes-per-batch'],
+    };
   } else {
-    onlyFor(['path', 'max-files-per-batch', 'max-bytes-per-batch'], 'file');
-    const rate = num('rate')!;
+    onlyFor(FILE_FLAG_NAMES, 'file');
     source = {
       kind: 'generator',
-      rate,
-      events: num('events') ?? null,
-      maxEventsPerBatch: num('max-events-per-batch') ?? 100_000,
+      rate: values['rate'],
+      events: values['events'] ?? null,
+      maxEventsPerBatch: values['max-events-per-batch'] ?? 100_000,
       startTimeGiven: given.has('start-time'),
       spec: generatorSpecFrom(values, nowMs),
     };
   }
-  const sinks = (values['sink'] as string[]).map((raw) => {
+  const sinks = values['sink'].map((raw) => {
     if (raw === 'console') return { kind: 'console' as const };
     if (raw.startsWith('jsonl:') && raw.length > 'jsonl:'.length) return { kind: 'jsonl' as const, dir: raw.slice('jsonl:'.length) };
     if (raw === 'none') return null;
@@ -227,27 +243,31 @@ export async function runConfigFrom(values: FlagValues, given: Set<string>, nowM
   });
   const rateLimited = source.kind === 'generator' && source.rate > 0;
   return {
-    queryRef: values['query'] as string,
-    outputMode: (values['output-mode'] as OutputMode | undefined) ?? null,
+    queryRef: values['query'],
+    outputMode: values['output-mode'] ?? null,
     cores,
-    partitions: num('partitions') ?? cores,
-    triggerMs: num('trigger') ?? (rateLimited ? 1000 : 0),
-    drain: values['drain'] === true,
-    maxRecordBytes: num('max-record-bytes')!,
+    partitions: values['partitions'] ?? cores,
+    triggerMs: values['trigger'] ?? (rateLimited ? 1000 : 0),
+    drain: values['drain'],
+    maxRecordBytes: values['max-record-bytes'],
     source,
     sinks: sinks.filter((s): s is NonNullable<typeof s> => s !== null),
     checkpoint: checkpointFrom(values, given),
-    quiet: values['quiet'] === true,
-    progressJson: (values['progress-json'] as string | undefined) ?? null,
+    quiet: values['quiet'],
+    progressJson: values['progress-json'] ?? null,
     ui: uiConfig(values, given),
   };
 }
 
+/** `kindling run`'s argv parsed: a RunConfig, or the --help/--version answer it asked for. */
+export type RunArgs = { readonly config: RunConfig; readonly answer: null } | { readonly config: null; readonly answer: 'help' | 'version' };
+
 /** Parses `kindling run` argv into a RunConfig (UsageError on bad flags). */
-export async function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ config: RunConfig | null; help: boolean }> {
+export async function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<RunArgs> {
   const { values, positionals, given } = parseFlags(argv, RUN_FLAGS, env);
   if (!argv.some((a) => a === '--brokers' || a.startsWith('--brokers='))) given.delete('brokers');
-  if (values['help'] === true) return { config: null, help: true };
+  const answer = standardAnswer(values);
+  if (answer) return { config: null, answer };
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; flags start with -- (see --help)`);
-  return { config: await runConfigFrom(values, given), help: false };
+  return { config: await runConfigFrom(values, given), answer: null };
 }

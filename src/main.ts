@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Kindling's entry point: argv -> command -> run; maps errors to exit codes (2: usage, 1: failure).
-import { renderHelp } from './cli.js';
+import { answerText, renderHelp } from './cli.js';
 import { parseRunArgs, RUN_FLAGS, type RunConfig } from './config.js';
 import { checkpointCommand } from './checkpoint/inspect.js';
 import { adoptCheckpointSettings, Checkpointer, describeResume, type ResumeInfo } from './checkpoint/recovery.js';
 import { assembleRun } from './engine/build.js';
-import { KindlingError } from './errors.js';
+import { KindlingError, UsageError } from './errors.js';
 import { normalizeQueryRef } from './query/queries.js';
 import { chooseTerminalMode, startObservability } from './metrics/observe.js';
 import { ResultsSink } from './metrics/results-sink.js';
@@ -16,7 +16,13 @@ const log = (line: string): void => {
   process.stderr.write(line + '\n');
 };
 
-const USAGE = 'Usage: kindling [run] [flags]\n       kindling produce --brokers HOST:PORT [flags]   (writes the lab\'s events to Kafka; see kindling produce --help)';
+/** Kindling's commands, in the order --help lists them; `run` is the default. */
+const COMMANDS = [
+  { name: 'run', usage: 'kindling [run] [flags]', does: 'run a streaming query (this help)' },
+  { name: 'produce', usage: 'kindling produce --brokers HOST:PORT [flags]', does: "write the lab's events to a Kafka topic (kindling produce --help)" },
+  { name: 'checkpoint inspect', usage: 'kindling checkpoint inspect DIR [flags]', does: 'show what a checkpoint directory holds (kindling checkpoint inspect --help)' },
+] as const;
+const USAGE = `Usage:\n${COMMANDS.map((c) => `  ${c.usage.padEnd(46)} ${c.does}`).join('\n')}`;
 const INTRO =
   'Runs a streaming query over the lab\'s log events in micro-batches on worker threads, with Spark Structured\n' +
   "Streaming's semantics (windows, watermark, late rows, output modes). With no flags: the crash-alerts query on\n" +
@@ -38,9 +44,9 @@ function banner(config: RunConfig, describeSource: string, queryName: string, mo
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { config: parsed, help } = await parseRunArgs(argv);
-  if (help || !parsed) {
-    process.stdout.write(renderHelp(USAGE, INTRO, RUN_FLAGS) + '\n');
+  const { config: parsed, answer } = await parseRunArgs(argv);
+  if (answer) {
+    process.stdout.write(answerText(answer, () => renderHelp(USAGE, INTRO, RUN_FLAGS)));
     return 0;
   }
   // The Results page keeps the latest output rows through a small in-memory sink.
@@ -107,6 +113,9 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'checkpoint') return checkpointCommand(rest, (text) => process.stdout.write(text));
   // Loaded only for this command: `kindling run` never loads kafkajs.
   if (command === 'produce') return (await import('./produce.js')).produceCommand(rest, log);
+  if (command !== undefined && !command.startsWith('-')) {
+    throw new UsageError(`unknown command '${command}'; the commands are ${COMMANDS.map((c) => c.name).join(', ')} (see kindling --help)`);
+  }
   return run(argv);
 }
 

@@ -1,6 +1,6 @@
 // `kindling produce`: writes the generator's seeded event stream to a Kafka topic (the lab's load generator, without Docker).
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { parseFlags, renderHelp, type FlagSpec } from './cli.js';
+import { answerText, flagNamed, parseFlags, renderHelp, restyle, STANDARD_FLAGS, standardAnswer, type FlagSpec, type StandardAnswer } from './cli.js';
 import { GENERATOR_FLAGS, generatorSpecFrom, parseBrokers, RUN_FLAGS } from './config.js';
 import { KindlingError, UsageError } from './errors.js';
 import { BrokerConnection } from './source/kafka-connection.js';
@@ -13,26 +13,21 @@ const KAFKA = 'Kafka';
 const GEN = 'Events (the same knobs as the generator source)';
 const OUT = 'Output';
 
-function runFlag(name: string, overrides: Partial<FlagSpec>): FlagSpec {
-  const spec = RUN_FLAGS.find((f) => f.name === name);
-  if (!spec) throw new Error(`no run flag --${name}`);
-  return { ...spec, ...overrides };
-}
-
 /** The flags of `kindling produce`: Kafka's, then the generator's own specs (shared with `kindling run`). */
-export const PRODUCE_FLAGS: readonly FlagSpec[] = [
-  runFlag('brokers', { group: KAFKA, help: 'Kafka bootstrap brokers (npm run kafka starts one on 127.0.0.1:9092)' }),
-  runFlag('topic', { group: KAFKA, help: 'topic to write; created with --partitions partitions if missing' }),
+export const PRODUCE_FLAGS = [
+  restyle(flagNamed(RUN_FLAGS, 'brokers'), { group: KAFKA, help: 'Kafka bootstrap brokers (npm run kafka starts one on 127.0.0.1:9092)' }),
+  restyle(flagNamed(RUN_FLAGS, 'topic'), { group: KAFKA, help: 'topic to write; created with --partitions partitions if missing' }),
   { name: 'partitions', kind: 'int', group: KAFKA, min: 1, max: 10_000, default: 2, help: "partitions of the topic when it has to be created (the lab's topic has 2); an existing topic keeps its own" },
-  ...GENERATOR_FLAGS.map((f) => ({
-    ...f,
-    group: GEN,
-    ...(f.name === 'events' ? { help: 'stop after N events' } : {}),
-    ...(f.name === 'seed' ? { help: 'random seed: the same seed and start time give the same events (give each of several producers its own seed, or they write the same events)' } : {}),
-  })),
+  ...GENERATOR_FLAGS.map((f) =>
+    restyle(f, {
+      group: GEN,
+      ...(f.name === 'events' ? { help: 'stop after N events' } : {}),
+      ...(f.name === 'seed' ? { help: 'random seed: the same seed and start time give the same events (give each of several producers its own seed, or they write the same events)' } : {}),
+    }),
+  ),
   { name: 'quiet', kind: 'bool', group: OUT, help: 'no live line; only the final summary' },
-  { name: 'help', kind: 'bool', group: OUT, help: 'show this help' },
-];
+  ...STANDARD_FLAGS,
+] as const satisfies readonly FlagSpec[];
 
 const USAGE = 'Usage: kindling produce --brokers HOST:PORT [--topic logs] [--rate R] [--events N] [flags]';
 const INTRO =
@@ -53,19 +48,20 @@ export interface ProduceConfig {
   readonly quiet: boolean;
 }
 
-/** Parses `kindling produce` argv (UsageError on bad flags); null for --help. */
-export function parseProduceArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, nowMs = Date.now()): ProduceConfig | null {
+/** Parses `kindling produce` argv (UsageError on bad flags); the answer instead for --help or --version. */
+export function parseProduceArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, nowMs = Date.now()): ProduceConfig | StandardAnswer {
   const { values, positionals } = parseFlags(argv, PRODUCE_FLAGS, env);
-  if (values['help'] === true) return null;
+  const answer = standardAnswer(values);
+  if (answer) return answer;
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; flags start with -- (see kindling produce --help)`);
   return {
-    brokers: parseBrokers(values['brokers'] as string | undefined, 'kindling produce'),
-    topic: values['topic'] as string,
-    partitions: values['partitions'] as number,
+    brokers: parseBrokers(values['brokers'], 'kindling produce'),
+    topic: values['topic'],
+    partitions: values['partitions'],
     spec: generatorSpecFrom(values, nowMs),
-    rate: values['rate'] as number,
-    events: (values['events'] as number | undefined) ?? null,
-    quiet: values['quiet'] === true,
+    rate: values['rate'],
+    events: values['events'] ?? null,
+    quiet: values['quiet'],
   };
 }
 
@@ -313,8 +309,8 @@ async function ensureTopic(admin: Admin, config: ProduceConfig): Promise<{ parti
 /** The `kindling produce` command: parses flags, runs until done or Ctrl-C, prints the summary. */
 export async function produceCommand(argv: readonly string[], log: (line: string) => void): Promise<number> {
   const config = parseProduceArgs(argv);
-  if (config === null) {
-    process.stdout.write(renderHelp(USAGE, INTRO, PRODUCE_FLAGS) + '\n');
+  if (typeof config === 'string') {
+    process.stdout.write(answerText(config, () => renderHelp(USAGE, INTRO, PRODUCE_FLAGS)));
     return 0;
   }
   const stop = new AbortController();

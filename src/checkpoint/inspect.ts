@@ -1,15 +1,15 @@
 // `kindling checkpoint inspect DIR`: what a checkpoint holds — batches, watermark, offsets, state per partition, largest keys, snapshots.
 import { readFile } from 'node:fs/promises';
-import { parseFlags, renderHelp, type FlagSpec } from '../cli.js';
+import { answerText, parseFlags, renderHelp, STANDARD_FLAGS, standardAnswer, type FlagSpec } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { decodeSnapshot, SnapshotCorrupt, stateRows, type Snapshot } from './format.js';
 import { CheckpointStore, type CheckpointMetadata, type OffsetsEntry } from './store.js';
 
-const INSPECT_FLAGS: readonly FlagSpec[] = [
+const INSPECT_FLAGS = [
   { name: 'top', kind: 'int', group: 'Inspect', min: 1, default: 10, help: 'how many of the largest keys to list' },
   { name: 'json', kind: 'bool', group: 'Inspect', help: 'print one JSON object instead of text' },
-  { name: 'help', kind: 'bool', group: 'Inspect', help: 'show this help' },
-];
+  ...STANDARD_FLAGS,
+] as const satisfies readonly FlagSpec[];
 const USAGE = 'Usage: kindling checkpoint inspect DIR [--top N] [--json]';
 const INTRO = 'Shows what a checkpoint directory holds: the query it belongs to, logged and committed batches,\nthe snapshots (size, age, valid or why not) and the newest valid one: watermark, source offsets,\nstate rows per partition and the largest keys. It only reads.';
 
@@ -157,21 +157,22 @@ export function renderReport(r: CheckpointReport): string {
 
 /** `kindling checkpoint <subcommand>`: only `inspect` for now. Returns the exit code. */
 export async function checkpointCommand(argv: readonly string[], write: (text: string) => void): Promise<number> {
+  const help = (): string => renderHelp(USAGE, INTRO, INSPECT_FLAGS);
   const [sub, ...rest] = argv;
-  if (sub !== 'inspect') {
-    if (sub === undefined || sub === '--help') {
-      write(renderHelp(USAGE, INTRO, INSPECT_FLAGS) + '\n');
-      return sub === undefined ? 2 : 0;
-    }
-    throw new UsageError(`unknown checkpoint command '${sub}'; try: kindling checkpoint inspect DIR`);
+  if (sub === undefined) {
+    write(help() + '\n');
+    return 2;
   }
-  const { values, positionals } = parseFlags(rest, INSPECT_FLAGS);
-  if (values['help'] === true) {
-    write(renderHelp(USAGE, INTRO, INSPECT_FLAGS) + '\n');
+  // `kindling checkpoint --help` (or -h, --version) answers as `kindling checkpoint inspect` would.
+  const { values, positionals } = parseFlags(sub === 'inspect' ? rest : argv, INSPECT_FLAGS);
+  const answer = standardAnswer(values);
+  if (answer) {
+    write(answerText(answer, help));
     return 0;
   }
+  if (sub !== 'inspect') throw new UsageError(`unknown checkpoint command '${sub}'; try: kindling checkpoint inspect DIR`);
   if (positionals.length !== 1) throw new UsageError(`kindling checkpoint inspect needs one DIR; got ${positionals.length}`);
-  const report = await inspectCheckpoint(positionals[0]!, { top: values['top'] as number });
-  write((values['json'] === true ? JSON.stringify(report, null, 2) : renderReport(report)) + '\n');
+  const report = await inspectCheckpoint(positionals[0]!, { top: values['top'] });
+  write((values['json'] ? JSON.stringify(report, null, 2) : renderReport(report)) + '\n');
   return 0;
 }

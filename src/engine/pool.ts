@@ -1,23 +1,15 @@
 // Where state lives: one single-thread piscina pool per worker, so a partition's state never leaves its thread.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import { KindlingError } from '../errors.js';
+import { projectRoot } from '../project.js';
 import type { Task, TaskResult } from './protocol.js';
 
-/** The project root: the nearest folder above this file with Kindling's package.json. */
-export function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'kindling') return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new KindlingError('NO_ROOT', 'cannot find Kindling\'s package.json above ' + import.meta.url);
-    dir = parent;
-  }
-}
+/** The project root (kept here too: the benches and tests import it from the pool). */
+export { projectRoot };
 
 /** The built worker module; tests and the CLI both load it from dist/ (run `npm run build` first). */
 export function workerFile(): string {

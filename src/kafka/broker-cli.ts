@@ -1,75 +1,39 @@
 // `npm run kafka`: runs a local Kafka broker in the foreground until Ctrl-C, then stops it cleanly.
 
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { answerText, parseFlags, renderHelp, STANDARD_FLAGS, standardAnswer, type FlagSpec, type StandardAnswer } from '../cli.js';
+import { UsageError } from '../errors.js';
 import { KafkaToolchainError, startBroker, type KafkaBroker } from './broker.js';
 
-const USAGE = `Usage: npm run kafka -- [--port N] [--data-dir DIR]
-
-Runs a single-node Apache Kafka broker (KRaft, no ZooKeeper, no Docker) on 127.0.0.1
+const USAGE = 'Usage: npm run kafka -- [--port N] [--data-dir DIR]';
+const INTRO = `Runs a single-node Apache Kafka broker (KRaft, no ZooKeeper, no Docker) on 127.0.0.1
 until Ctrl-C. Needs Java 17+; the first run also needs Maven, to fetch the broker's jars
-(cached in $KINDLING_KAFKA_HOME or ~/.cache/kindling/kafka-<version>).
+(cached in $KINDLING_KAFKA_HOME or ~/.cache/kindling/kafka-<version>).`;
 
-  --port N          client port on 127.0.0.1, an integer from 1 to 65535 (default 9092)
-  --data-dir DIR    where topics and config live, kept between runs (default .kindling/kafka-data)
-  -h, --help        show this help
-`;
+/** The flags of `npm run kafka`. */
+export const BROKER_FLAGS = [
+  { name: 'port', kind: 'int', group: 'Broker', min: 1, max: 65_535, default: 9092, valueName: 'N', help: 'client port on 127.0.0.1' },
+  { name: 'data-dir', kind: 'string', group: 'Broker', valueName: 'DIR', defaultText: '.kindling/kafka-data', help: 'where topics and config live, kept between runs' },
+  ...STANDARD_FLAGS,
+] as const satisfies readonly FlagSpec[];
 
 /** Parsed command line of the CLI. */
 export interface BrokerCliArgs {
   /** Client port. */
-  port: number;
+  readonly port: number;
   /** Data folder, absolute. */
-  dataDir: string;
-  /** --help was given. */
-  help: boolean;
+  readonly dataDir: string;
+  /** --help or --version was given: print that instead. */
+  readonly answer: StandardAnswer | null;
 }
 
-/** Thrown for a bad command line; the message names the flag, the rule and what was given. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-/** Parses the CLI flags (`--flag value` or `--flag=value`); throws {@link UsageError} on a bad one. */
+/** Parses the CLI flags; throws a UsageError naming the flag, the rule and what was given. */
 export function parseBrokerArgs(argv: readonly string[], cwd: string = process.cwd()): BrokerCliArgs {
-  const out: BrokerCliArgs = { port: 9092, dataDir: resolve(cwd, '.kindling', 'kafka-data'), help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (rule: string): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || (inline === undefined && v.startsWith('--'))) {
-        throw new UsageError(`${flag} needs a value: ${rule}; got nothing`);
-      }
-      return v;
-    };
-    switch (flag) {
-      case '-h':
-      case '--help':
-        out.help = true;
-        break;
-      case '--port': {
-        const rule = 'an integer from 1 to 65535';
-        const v = value(rule);
-        const n = /^\d+$/.test(v) ? Number(v) : NaN;
-        if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--port must be ${rule}; got ${JSON.stringify(v)}`);
-        out.port = n;
-        break;
-      }
-      case '--data-dir': {
-        const rule = 'a folder path';
-        const v = value(rule);
-        if (v.trim() === '') throw new UsageError(`--data-dir must be ${rule}; got an empty string`);
-        out.dataDir = resolve(cwd, v);
-        break;
-      }
-      default:
-        throw new UsageError(`unknown argument ${JSON.stringify(arg)}; the flags are --port N, --data-dir DIR and --help`);
-    }
-  }
-  return out;
+  const { values, positionals } = parseFlags(argv, BROKER_FLAGS);
+  const answer = standardAnswer(values);
+  if (!answer && positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; the flags are --port N, --data-dir DIR, --help and --version`);
+  return { port: values['port'], dataDir: resolve(cwd, values['data-dir'] ?? join('.kindling', 'kafka-data')), answer };
 }
 
 async function main(): Promise<number> {
@@ -78,11 +42,11 @@ async function main(): Promise<number> {
     args = parseBrokerArgs(process.argv.slice(2));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`kafka: ${err.message}\n\n${USAGE}`);
+    process.stderr.write(`kafka: ${err.message}\n${USAGE} (see --help)\n`);
     return 2;
   }
-  if (args.help) {
-    process.stdout.write(USAGE);
+  if (args.answer) {
+    process.stdout.write(answerText(args.answer, () => renderHelp(USAGE, INTRO, BROKER_FLAGS)));
     return 0;
   }
 

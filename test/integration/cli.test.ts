@@ -118,10 +118,42 @@ describe('stopping', () => {
 });
 
 describe('kindling flags', () => {
-  it('--help lists every flag and exits 0', async () => {
+  it('--help lists every flag and every command, and exits 0', async () => {
     const r = await kindling(['--help']);
     expect(r.code).toBe(0);
     for (const flag of RUN_FLAGS) expect(r.stdout).toContain(`--${flag.name}`);
+    for (const command of ['kindling [run]', 'kindling produce', 'kindling checkpoint inspect']) expect(r.stdout).toContain(command);
+    expect(r.stdout).toMatch(/--sink console\|jsonl:DIR\|none\n.*\(repeatable; default: console\)/);
+  });
+
+  it.each([
+    { args: ['-h'], usage: 'Usage:\n  kindling [run]' },
+    { args: ['run', '-h'], usage: 'Usage:\n  kindling [run]' },
+    { args: ['produce', '-h'], usage: 'Usage: kindling produce' },
+    { args: ['checkpoint', '-h'], usage: 'Usage: kindling checkpoint inspect' },
+    { args: ['checkpoint', 'inspect', '-h'], usage: 'Usage: kindling checkpoint inspect' },
+  ])('$args prints the help of that command and exits 0', async ({ args, usage }) => {
+    const r = await kindling(args);
+    expect(r.code).toBe(0);
+    expect(r.stdout.startsWith(usage)).toBe(true);
+  });
+
+  it.each([[['--version']], [['run', '--version']], [['produce', '--version']], [['checkpoint', '--version']], [['checkpoint', 'inspect', '--version']]])(
+    '%j prints the version from package.json and exits 0',
+    async (args) => {
+      const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+      const r = await kindling(args);
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: `kindling ${version}\n` });
+    },
+  );
+
+  it('takes --sink once for each sink: two jsonl sinks get the same files', async () => {
+    const [a, b] = [await tempDir(), await tempDir()];
+    const r = await kindling([...FIXTURE_ARGS, '--cores', '1', '--no-ui', '--sink', `jsonl:${a}`, '--sink', `jsonl:${b}`]);
+    expect(r.code).toBe(0);
+    const files = await readSinkDir(a);
+    expect(Object.keys(files).length).toBeGreaterThan(0);
+    expect(await readSinkDir(b)).toEqual(files);
   });
 
   it.each([
@@ -129,6 +161,12 @@ describe('kindling flags', () => {
     { args: ['--cores', '0'], message: "--cores must be an integer >= 1 and <= 256; got '0'" },
     { args: ['--partitions', '1.5'], message: "--partitions must be an integer >= 1" },
     { args: ['--bogus'], message: 'unknown flag --bogus' },
+    { args: ['--cores', '2', '--cores', '3'], message: "--cores given twice: '2' and '3'; give it once" },
+    { args: ['--drain', '--quiet', '--drain'], message: '--drain given twice' },
+    { args: ['produce', '--brokers', 'h:1', '--topic', 'a', '--topic', 'b'], message: "--topic given twice: 'a' and 'b'" },
+    { args: ['checkpoint', 'inspect', 'dir', '--top', '1', '--top=2'], message: "--top given twice: '1' and '2'" },
+    { args: ['-x'], message: 'unknown flag -x' },
+    { args: ['porduce'], message: "unknown command 'porduce'; the commands are run, produce, checkpoint inspect" },
     { args: ['--output-mode', 'sideways'], message: "--output-mode must be one of append, update, complete; got 'sideways'" },
     { args: ['--sink', 'kafka'], message: "--sink must be console, jsonl:DIR or none; got 'kafka'" },
     { args: ['--source', 'file'], message: '--source file needs --path' },

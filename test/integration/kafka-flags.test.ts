@@ -2,8 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { GENERATOR_FLAGS, parseRunArgs } from '../../src/config.js';
 import { UsageError } from '../../src/errors.js';
-import { parseProduceArgs, PRODUCE_FLAGS } from '../../src/produce.js';
+import { parseProduceArgs, PRODUCE_FLAGS, type ProduceConfig } from '../../src/produce.js';
 
+/** parseProduceArgs for argv that asks for a run, not for --help or --version. */
+function produce(argv: string[], env: NodeJS.ProcessEnv): ProduceConfig {
+  const parsed = parseProduceArgs(argv, env);
+  if (typeof parsed === 'string') throw new Error(`expected a produce config; got the ${parsed} answer`);
+  return parsed;
+}
 const run = async (argv: string[], env: NodeJS.ProcessEnv = {}) => (await parseRunArgs(['--cores', '2', ...argv], env)).config!;
 
 describe('Kafka flags of kindling run', () => {
@@ -59,14 +65,14 @@ describe('flags of kindling produce', () => {
 
   it('builds the same stream settings as the generator source from the same flags', async () => {
     const flags = ['--seed', '9', '--start-time', '2024-11-25T10:40:00Z', '--users', '50', '--crash-one-in', '7', '--late-fraction', '0.1', '--late-spread-ms', '3000', '--rate', '2000'];
-    const p = parseProduceArgs(['--brokers', 'h:1', ...flags, '--partitions', '3'], {})!;
+    const p = produce(['--brokers', 'h:1', ...flags, '--partitions', '3'], {});
     const r = await run(flags);
     expect(r.source.kind === 'generator' && r.source.spec).toEqual(p.spec);
     expect(p).toMatchObject({ brokers: ['h:1'], topic: 'logs', partitions: 3, rate: 2000, events: null });
   });
 
   it('needs brokers (flag or KAFKA_BROKERS)', () => {
-    expect(() => parseProduceArgs([], {})).toThrow(/kindling produce needs --brokers/);
-    expect(parseProduceArgs([], { KAFKA_BROKERS: 'h:2' })!.brokers).toEqual(['h:2']);
+    expect(() => produce([], {})).toThrow(/kindling produce needs --brokers/);
+    expect(produce([], { KAFKA_BROKERS: 'h:2' }).brokers).toEqual(['h:2']);
   });
 });
