@@ -31,14 +31,40 @@ export interface ConnectionOptions {
   readonly connectTimeoutMs: number;
   /** Aborting gives up connecting at once. */
   readonly signal?: AbortSignal;
+  /** The largest response frame accepted (default {@link MAX_FRAME_BYTES}); a larger announced size fails the connection. */
+  readonly maxFrameBytes?: number;
 }
+
+/**
+ * The largest response frame: the biggest fetch Kindling asks for (1 GiB, when one record batch
+ * is that large) plus room for the headers. A size beyond it, or a negative one, is not Kafka
+ * talking (a TLS listener, another protocol) or a corrupt stream: without the bound a bad size
+ * would make the connection wait forever for bytes that never come.
+ */
+export const MAX_FRAME_BYTES = (1 << 30) + (1 << 20);
+
+/** What the Kafka source needs of a broker connection; tests inject connections that replay recorded bytes. */
+export interface KafkaConnection {
+  readonly address: BrokerAddressText;
+  /** True once the connection failed or was closed. */
+  readonly closed: boolean;
+  /** Sends a request and resolves with a reader over the response body. */
+  send(api: ApiName, body: Buffer, timeoutMs: number): Promise<Reader>;
+  close(): void;
+}
+
+/** Opens a connection and checks the broker supports the `needed` requests. */
+export type ConnectionFactory = (address: BrokerAddressText, needed: readonly ApiName[], o: ConnectionOptions) => Promise<KafkaConnection>;
+
+/** The real factory: a TCP connection to the broker. */
+export const openBrokerConnection: ConnectionFactory = (address, needed, o) => BrokerConnection.open(address, needed, o);
 
 /**
  * A connection to one broker. Kafka answers requests on a connection in order, so pending requests
  * form a queue. A timeout, a malformed frame or a closed socket fails every pending request and the
  * connection; the owner opens a new one.
  */
-export class BrokerConnection {
+export class BrokerConnection implements KafkaConnection {
   private readonly pending: Pending[] = [];
   private nextCorrelationId = 1;
   private chunks: Buffer[] = [];
@@ -51,6 +77,7 @@ export class BrokerConnection {
     readonly address: BrokerAddressText,
     private readonly socket: Socket,
     private readonly clientId: string,
+    private readonly maxFrameBytes: number,
   ) {
     socket.on('data', (data: Buffer) => this.onData(data));
     socket.on('error', (err) => this.fail(describeSocketError(address, err)));
@@ -63,7 +90,7 @@ export class BrokerConnection {
    */
   static async open(address: BrokerAddressText, needed: readonly ApiName[], o: ConnectionOptions): Promise<BrokerConnection> {
     const { host, port } = parseBrokerAddress(address);
-    const conn = new BrokerConnection(address, connect({ host, port, noDelay: true }), o.clientId);
+    const conn = new BrokerConnection(address, connect({ host, port, noDelay: true }), o.clientId, o.maxFrameBytes ?? MAX_FRAME_BYTES);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         conn.fail(new KindlingError('KAFKA_CONNECT_TIMEOUT', `broker ${address} did not accept a connection within ${o.connectTimeoutMs} ms`, { domain: 'external', retriable: true }));
@@ -136,6 +163,18 @@ export class BrokerConnection {
     this.buffered += data.length;
     while (this.buffered >= 4 && !this.failure) {
       const size = this.peekSize();
+      if (size < 4 || size > this.maxFrameBytes) {
+        // Every response starts with a 4-byte correlation id; anything else is not a Kafka response.
+        this.fail(
+          new KindlingError(
+            'KAFKA_BAD_FRAME',
+            `broker ${this.address} sent a response frame of ${size} bytes (a Kafka response has 4 to ${this.maxFrameBytes}): ` +
+              'the address is not a plaintext Kafka listener (a TLS or SASL port, another service?) or the stream is corrupt',
+            { domain: 'external' },
+          ),
+        );
+        return;
+      }
       if (this.buffered < 4 + size) return;
       this.take(4);
       this.deliver(this.take(size));

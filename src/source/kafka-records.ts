@@ -221,6 +221,13 @@ export interface DecodeResult {
 
 const MAGIC_V2 = 2;
 const BATCH_HEADER_BYTES = 61;
+/** The largest record batch a fetch can hold: the source doubles its fetch size for a big batch up to this. */
+export const MAX_BATCH_BYTES = 1 << 30;
+
+/** Bytes that cannot be a record batch: not retried, since the broker would send the same again. */
+function corrupt(where: string, offset: number, why: string): KindlingError {
+  return new KindlingError('KAFKA_CORRUPT_BATCH', `${where} offset ${offset}: corrupt record batch: ${why}`, { domain: 'external' });
+}
 const COMPRESSION = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 /**
@@ -236,7 +243,13 @@ export function decodeRecordSet(buf: Buffer, start: number, end: number, into: P
   let records = 0;
   while (at + BATCH_HEADER_BYTES <= end) {
     const baseOffset = buf.readInt32BE(at) * 0x100000000 + buf.readUInt32BE(at + 4);
-    const batchEnd = at + 12 + buf.readInt32BE(at + 8);
+    const batchLength = buf.readInt32BE(at + 8);
+    // A length below the header would move the read position backwards (or nowhere, forever); one
+    // above the largest fetch can never arrive whole. Both mean the bytes are not a record batch.
+    if (batchLength < BATCH_HEADER_BYTES - 12 || batchLength > MAX_BATCH_BYTES) {
+      throw corrupt(where, baseOffset, `record batch length ${batchLength} is outside [${BATCH_HEADER_BYTES - 12}, ${MAX_BATCH_BYTES}]`);
+    }
+    const batchEnd = at + 12 + batchLength;
     if (batchEnd > end) break;
     const magic = buf[at + 16]!;
     if (magic !== MAGIC_V2) {
@@ -248,10 +261,10 @@ export function decodeRecordSet(buf: Buffer, start: number, end: number, into: P
     if ((attributes & 0x20) === 0 && nextOffset > into.endOffset) {
       const count = buf.readInt32BE(at + 57);
       const codec = attributes & 0x07;
-      if (codec === 0) records += decodeRecords(buf, at + BATCH_HEADER_BYTES, batchEnd, count, baseOffset, into);
+      if (codec === 0) records += decodeRecords(buf, at + BATCH_HEADER_BYTES, batchEnd, count, baseOffset, into, where);
       else if (codec === 1) {
         const plain = gunzipSync(buf.subarray(at + BATCH_HEADER_BYTES, batchEnd));
-        records += decodeRecords(plain, 0, plain.length, count, baseOffset, into);
+        records += decodeRecords(plain, 0, plain.length, count, baseOffset, into, where);
       } else {
         throw new KindlingError(
           'KAFKA_COMPRESSION',
@@ -271,7 +284,7 @@ let scratchStarts = new Int32Array(4096);
 let scratchLengths = new Int32Array(4096);
 let scratchOffsets = new Float64Array(4096);
 
-function decodeRecords(buf: Buffer, at: number, end: number, count: number, baseOffset: number, into: PartitionBuffer): number {
+function decodeRecords(buf: Buffer, at: number, end: number, count: number, baseOffset: number, into: PartitionBuffer, where: string): number {
   const from = into.endOffset;
   let appended = 0;
   if (scratchStarts.length < count) {
@@ -282,7 +295,9 @@ function decodeRecords(buf: Buffer, at: number, end: number, count: number, base
   const starts = scratchStarts;
   const lengths = scratchLengths;
   const offsets = scratchOffsets;
-  for (let i = 0; i < count && at < end; i++) {
+  if (count < 0) throw corrupt(where, baseOffset, `record count ${count}`);
+  let i = 0;
+  for (; i < count && at < end; i++) {
     // length (varint, zigzag)
     let b = buf[at++]!;
     let v = b & 0x7f;
@@ -291,6 +306,8 @@ function decodeRecords(buf: Buffer, at: number, end: number, count: number, base
       v |= (b & 0x7f) << shift;
     }
     const recordEnd = at + ((v >>> 1) ^ -(v & 1));
+    // One compare per record keeps a bad length from reading another record's bytes as this one's.
+    if (recordEnd > end || recordEnd <= at) throw corrupt(where, baseOffset, `record ${i} of ${count} has length ${recordEnd - at}, past the batch's end or empty`);
     at++; // attributes
     while (buf[at++]! & 0x80); // timestampDelta (varlong): skipped
     b = buf[at++]!;
@@ -316,6 +333,7 @@ function decodeRecords(buf: Buffer, at: number, end: number, count: number, base
       v |= (b & 0x7f) << shift;
     }
     const valueLen = (v >>> 1) ^ -(v & 1);
+    if (at + (valueLen > 0 ? valueLen : 0) > recordEnd) throw corrupt(where, baseOffset, `record ${i} of ${count}: its key or value runs past the record's length`);
     if (offset >= from) {
       starts[appended] = at;
       lengths[appended] = valueLen > 0 ? valueLen : 0;
@@ -324,6 +342,7 @@ function decodeRecords(buf: Buffer, at: number, end: number, count: number, base
     }
     at = recordEnd;
   }
+  if (i < count) throw corrupt(where, baseOffset, `the batch says ${count} records but its bytes end after ${i}`);
   if (appended > 0) into.appendValues(buf, starts, lengths, offsets, appended);
   return appended;
 }

@@ -1,0 +1,147 @@
+// The brokers of one topic as the Kafka source sees them: connections, partition leaders from Metadata, and ListOffsets.
+import { KindlingError } from '../errors.js';
+import type { ConnectionFactory, KafkaConnection } from './kafka-connection.js';
+import { decodeListOffsets, decodeMetadata, encodeListOffsets, encodeMetadata, kafkaError, kafkaErrorName, KafkaErrorCode, type ApiName } from './kafka-protocol.js';
+
+/** The requests a broker must support for the source. */
+const NEEDED_APIS: readonly ApiName[] = ['Metadata', 'ListOffsets', 'Fetch'];
+
+/** A topic partition and the broker id leading it. */
+export interface PartitionLeader {
+  readonly partitionId: number;
+  readonly leader: number;
+}
+
+export interface ClusterOptions {
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly clientId: string;
+  readonly connect: ConnectionFactory;
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+/** `host:port`, IPv6 hosts in brackets. */
+export function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * One connection per broker address, opened on demand (concurrent callers share an opening), and
+ * what the last Metadata said about the topic. Every failure is a KindlingError; retriable ones
+ * (a broker away, a leader moving, a topic not there yet) are for the fetch loop to retry.
+ */
+export class KafkaCluster {
+  private brokersById = new Map<number, string>();
+  private readonly connections = new Map<string, KafkaConnection>();
+  private readonly opening = new Map<string, Promise<KafkaConnection>>();
+  /** Aborted by close: cancels connection attempts at once. */
+  private readonly closing = new AbortController();
+  private closed = false;
+
+  constructor(private readonly o: ClusterOptions) {}
+
+  async connection(address: string): Promise<KafkaConnection> {
+    const existing = this.connections.get(address);
+    if (existing && !existing.closed) return existing;
+    let opening = this.opening.get(address);
+    if (!opening) {
+      opening = this.o
+        .connect(address, NEEDED_APIS, { clientId: this.o.clientId, connectTimeoutMs: this.o.connectTimeoutMs, signal: this.closing.signal })
+        .finally(() => this.opening.delete(address));
+      this.opening.set(address, opening);
+    }
+    const conn = await opening;
+    if (this.closed) {
+      conn.close();
+      throw new KindlingError('KAFKA_CLOSED', 'kafka source closed', { domain: 'external', retriable: true });
+    }
+    this.connections.set(address, conn);
+    return conn;
+  }
+
+  /** A live connection to any broker: an open one, else the bootstrap brokers in turn. */
+  async anyConnection(): Promise<{ conn: KafkaConnection; address: string }> {
+    for (const [address, conn] of this.connections) if (!conn.closed) return { conn, address };
+    const errors: string[] = [];
+    for (const address of this.o.brokers) {
+      try {
+        return { conn: await this.connection(address), address };
+      } catch (err) {
+        if (!(err instanceof KindlingError) || !err.retriable) throw err;
+        errors.push(err.message);
+      }
+    }
+    throw new KindlingError('KAFKA_UNREACHABLE', errors.join('; '), { domain: 'external', retriable: true });
+  }
+
+  /** The topic's partitions and their leaders; retriable errors while the topic or a leader is missing. */
+  async leaders(): Promise<PartitionLeader[]> {
+    const { topic } = this.o;
+    const { conn, address } = await this.anyConnection();
+    const md = decodeMetadata(await conn.send('Metadata', encodeMetadata([topic]), this.o.requestTimeoutMs));
+    this.brokersById = new Map(md.brokers.map((b) => [b.nodeId, hostPort(b.host, b.port)]));
+    const t = md.topics.find((x) => x.name === topic);
+    if (!t || t.errorCode === KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION || (t.errorCode === 0 && t.partitions.length === 0)) {
+      throw new KindlingError('KAFKA_NO_TOPIC', `it does not exist on ${address} (\`kindling produce --topic ${topic}\` creates it with 2 partitions)`, { domain: 'external', retriable: true });
+    }
+    if (t.errorCode === KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED) {
+      throw new KindlingError('KAFKA_NOT_AUTHORIZED', `topic ${topic}: the broker refuses access (${kafkaErrorName(t.errorCode)})`, { domain: 'external' });
+    }
+    if (t.errorCode !== 0) throw kafkaError(t.errorCode, `metadata of topic ${topic}`);
+    for (const p of t.partitions) {
+      if (p.leader < 0 || (p.errorCode !== 0 && p.errorCode !== KafkaErrorCode.REPLICA_NOT_AVAILABLE)) {
+        throw new KindlingError('KAFKA_NO_LEADER', `${topic}-${p.partition} has no leader yet${p.errorCode ? ` (${kafkaErrorName(p.errorCode)})` : ''}`, { domain: 'external', retriable: true });
+      }
+      if (!this.brokersById.has(p.leader)) throw new KindlingError('KAFKA_NO_LEADER', `${topic}-${p.partition}: leader ${p.leader} is not among the brokers`, { domain: 'external', retriable: true });
+    }
+    return t.partitions.map((p) => ({ partitionId: p.partition, leader: p.leader }));
+  }
+
+  /** Where a topic partition's leader listens; a retriable error (refresh metadata) when it is not known. */
+  leaderAddress(p: PartitionLeader): string {
+    const address = this.brokersById.get(p.leader);
+    if (address === undefined) {
+      throw new KindlingError('KAFKA_NO_LEADER', `${this.o.topic}-${p.partitionId}: leader ${p.leader} is not among the known brokers`, { domain: 'external', retriable: true });
+    }
+    return address;
+  }
+
+  /** ListOffsets at `timestamp` (EARLIEST or LATEST) for each topic partition, asked of its leader. */
+  async listOffsets(parts: readonly PartitionLeader[], timestamp: number): Promise<Map<number, number>> {
+    const { topic } = this.o;
+    const out = new Map<number, number>();
+    const byLeader = groupBy(parts, (p) => this.leaderAddress(p));
+    await Promise.all(
+      [...byLeader].map(async ([address, ps]) => {
+        const conn = await this.connection(address);
+        const answer = decodeListOffsets(await conn.send('ListOffsets', encodeListOffsets(topic, ps.map((p) => p.partitionId), timestamp), this.o.requestTimeoutMs));
+        for (const a of answer) {
+          if (a.errorCode !== 0) throw kafkaError(a.errorCode, `offsets of ${topic}-${a.partition}`);
+          out.set(a.partition, a.offset);
+        }
+      }),
+    );
+    for (const p of parts) if (!out.has(p.partitionId)) throw new KindlingError('KAFKA_PROTOCOL', `no offsets for ${topic}-${p.partitionId}`, { domain: 'external', retriable: true });
+    return out;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.closing.abort();
+    for (const c of this.connections.values()) c.close();
+    this.connections.clear();
+  }
+}
+
+/** Items grouped by a key, each group in input order. */
+export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
