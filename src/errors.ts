@@ -46,10 +46,12 @@ export type ErrorCode =
   | 'PROGRESS_JSON_FAILED'
   | 'SINK_WRITE'
   // Kafka: Kindling's own view of the broker and its data.
+  | 'KAFKA_BAD_FRAME'
   | 'KAFKA_CLOSED'
   | 'KAFKA_COMMIT'
   | 'KAFKA_COMPRESSION'
   | 'KAFKA_CONNECT_TIMEOUT'
+  | 'KAFKA_CORRUPT_BATCH'
   | 'KAFKA_DATA_LOSS'
   | 'KAFKA_DISCONNECTED'
   | 'KAFKA_ERROR'

@@ -109,7 +109,7 @@ export function replayingConnections(exchanges: readonly RecordedExchange[], rew
     const key = `${api}:${request}`;
     let index = exchanges.findIndex((e, i) => !used.has(i) && e.api === api && e.request === request);
     if (index < 0) index = lastFor.get(key) ?? -1;
-    if (index < 0) throw new KindlingError('TEST_UNRECORDED', `no recorded answer to ${api} ${request}`, { domain: 'internal' });
+    if (index < 0) throw new KindlingError('KAFKA_PROTOCOL', `test replay: no recorded answer to ${api} ${request}`, { domain: 'internal' });
     used.add(index);
     lastFor.set(key, index);
     const nth = counts.get(api) ?? 0;
