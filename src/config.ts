@@ -27,7 +27,7 @@ export const RUN_FLAGS = [
   { name: 'max-record-bytes', kind: 'int', group: G, min: 1, default: 1_048_576, help: 'records longer than this are rejected (counted and logged), never parsed' },
   { name: 'source', kind: 'enum', group: G, choices: ['generator', 'file', 'kafka'], default: 'generator', defaultText: 'generator, or kafka when --brokers is given', help: 'where events come from' },
   { name: 'events', kind: 'int', group: GEN, min: 0, defaultText: 'unlimited', help: 'stop after N events (then the run ends after a last no-data batch)' },
-  { name: 'rate', kind: 'int', group: GEN, min: 0, default: 10_000, help: "events per second of wall-clock time (the lab's TARGET_RPS); 0: as fast as possible" },
+  { name: 'rate', kind: 'int', group: GEN, min: 0, default: 10_000, help: "events per second of wall-clock time (default: the low end of the lab's TARGET_RPS range, 10,000-100,000 per producer); 0: as fast as possible" },
   { name: 'seed', kind: 'int', group: GEN, min: 0, max: 0xffffffff, default: DEFAULT_GENERATOR.seed, help: 'random seed: the same seed and start time give the same events' },
   { name: 'start-time', kind: 'string', group: GEN, valueName: 'ISO|MS', defaultText: 'now', help: 'event time of the first event' },
   { name: 'event-rate', kind: 'int', group: GEN, min: 1, defaultText: '--rate, or 10000 when --rate is 0', help: 'events per second of event time (timestamps advance by 1000/N ms per event)' },
@@ -40,6 +40,7 @@ export const RUN_FLAGS = [
   { name: 'path', kind: 'string', group: FILE, valueName: 'DIR|FILE', help: 'NDJSON files, read in name order (hidden files skipped)' },
   { name: 'max-files-per-batch', kind: 'int', group: FILE, min: 1, help: "whole files per batch (Spark's maxFilesPerTrigger)" },
   { name: 'max-events-per-batch', kind: 'int', group: FILE, min: 1, defaultText: 'file: unset; generator: 100000', help: 'records per batch (file and generator sources)' },
+  { name: 'allow-empty', kind: 'bool', group: FILE, help: 'run even when --path holds nothing to read (no files, or only empty ones); without it that is a usage error (exit 2)' },
   { name: 'max-bytes-per-batch', kind: 'int', group: FILE, min: 1024, default: 16 * 1_048_576, help: 'bytes per batch when neither limit above is given, cut at a record boundary' },
   { name: 'brokers', kind: 'string', group: KAFKA, env: 'KAFKA_BROKERS', valueName: 'HOST:PORT[,...]', help: 'Kafka bootstrap brokers (npm run kafka starts one on 127.0.0.1:9092); giving --brokers selects --source kafka, KAFKA_BROKERS alone does not' },
   { name: 'topic', kind: 'string', group: KAFKA, default: 'logs', help: 'topic to read, every partition of it' },
@@ -76,7 +77,7 @@ export interface RunConfig {
   readonly maxRecordBytes: number;
   readonly source:
     | { kind: 'generator'; spec: GeneratorSpec; rate: number; events: number | null; maxEventsPerBatch: number; startTimeGiven?: boolean }
-    | { kind: 'file'; path: string; maxFilesPerBatch: number | null; maxEventsPerBatch: number | null; maxBytesPerBatch: number }
+    | { kind: 'file'; path: string; maxFilesPerBatch: number | null; maxEventsPerBatch: number | null; maxBytesPerBatch: number; allowEmpty?: boolean }
     | {
         kind: 'kafka';
         brokers: string[];
@@ -152,7 +153,7 @@ type GeneratorFlag = Extract<RunFlag, { readonly group: typeof GEN }>;
 export const GENERATOR_FLAGS: readonly GeneratorFlag[] = RUN_FLAGS.filter((f): f is GeneratorFlag => f.group === GEN);
 const GENERATOR_FLAG_NAMES = GENERATOR_FLAGS.map((f) => f.name);
 const KAFKA_FLAG_NAMES = RUN_FLAGS.filter((f) => f.group === KAFKA).map((f) => f.name);
-const FILE_FLAG_NAMES = ['path', 'max-files-per-batch', 'max-bytes-per-batch'] as const;
+const FILE_FLAG_NAMES = ['path', 'max-files-per-batch', 'max-bytes-per-batch', 'allow-empty'] as const;
 
 /** The generator's stream settings from its flags (`rate` picks the event-time rate when --event-rate is absent). */
 export function generatorSpecFrom(values: FlagValues<typeof GENERATOR_FLAGS>, nowMs: number): GeneratorSpec {
@@ -223,6 +224,7 @@ export async function runConfigFrom(values: RunFlagValues, given: ReadonlySet<Ru
       maxFilesPerBatch: values['max-files-per-batch'] ?? null,
       maxEventsPerBatch: values['max-events-per-batch'] ?? null,
       maxBytesPerBatch: values['max-bytes-per-batch'],
+      allowEmpty: values['allow-empty'],
     };
   } else {
     onlyFor(FILE_FLAG_NAMES, 'file');

@@ -11,6 +11,7 @@ import { chooseTerminalMode, startObservability } from './metrics/observe.js';
 import { ResultsSink } from './metrics/results-sink.js';
 import { describeRun } from './metrics/run-info.js';
 import { summaryLines } from './metrics/summary.js';
+import { onStopSignals } from './signals.js';
 
 const log = (line: string): void => {
   process.stderr.write(line + '\n');
@@ -20,6 +21,7 @@ const log = (line: string): void => {
 const COMMANDS = [
   { name: 'run', usage: 'kindling [run] [flags]', does: 'run a streaming query (this help)' },
   { name: 'produce', usage: 'kindling produce --brokers HOST:PORT [flags]', does: "write the lab's events to a Kafka topic (kindling produce --help)" },
+  { name: 'generate', usage: 'kindling generate --out DIR [flags]', does: "write the lab's events as NDJSON files for --source file (kindling generate --help)" },
   { name: 'checkpoint inspect', usage: 'kindling checkpoint inspect DIR [flags]', does: 'show what a checkpoint directory holds (kindling checkpoint inspect --help)' },
 ] as const;
 const USAGE = `Usage:\n${COMMANDS.map((c) => `  ${c.usage.padEnd(46)} ${c.does}`).join('\n')}`;
@@ -78,19 +80,16 @@ async function run(argv: string[]): Promise<number> {
     await assembled.close();
     throw err;
   }
-  log(banner(config, source.describe(), query.name, outputMode, checkpointLine(config, resume)) + (observers.uiUrl ? `\n  web UI: ${observers.uiUrl}` : ''));
 
   const stop = new AbortController();
-  let signals = 0;
-  const onSignal = (): void => {
-    signals++;
-    if (signals === 1) {
+  const removeSignalHandlers = onStopSignals(
+    () => {
       log('stopping: finishing the batch in flight (Ctrl-C again to quit at once)');
       stop.abort();
-    } else process.exit(130);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+    },
+    () => process.exit(130),
+  );
+  log(banner(config, source.describe(), query.name, outputMode, checkpointLine(config, resume)) + (observers.uiUrl ? `\n  web UI: ${observers.uiUrl}` : ''));
   try {
     const summary = checkpointer ? await checkpointer.runToEnd(stop.signal) : await coordinator.run(stop.signal);
     await observers.close();
@@ -101,8 +100,7 @@ async function run(argv: string[]): Promise<number> {
   } finally {
     await observers.close();
     await assembled.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeSignalHandlers();
   }
   return 0;
 }
@@ -113,6 +111,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'checkpoint') return checkpointCommand(rest, (text) => process.stdout.write(text));
   // Loaded only for this command: `kindling run` never loads kafkajs.
   if (command === 'produce') return (await import('./produce.js')).produceCommand(rest, log);
+  if (command === 'generate') return (await import('./generate.js')).generateCommand(rest, log, (text) => process.stdout.write(text));
   if (command !== undefined && !command.startsWith('-')) {
     throw new UsageError(`unknown command '${command}'; the commands are ${COMMANDS.map((c) => c.name).join(', ')} (see kindling --help)`);
   }

@@ -86,7 +86,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
  * Writes record batches to a topic's partition leaders with Produce requests. kafkajs's producer
  * topped out near 19-37k events/s here (it builds objects per record and groups a send's messages
  * by partition with an array copy per message, quadratic in the send's size); the lab's
- * TARGET_RPS goes to 100,000, so batches are encoded directly (kafka-records.ts).
+ * TARGET_RPS range goes up to 100,000 events/s (Kindling's default --rate is its low end, 10,000),
+ * so batches are encoded directly (kafka-records.ts).
  */
 class TopicWriter {
   private leaders = new Map<number, string>();

@@ -1,5 +1,5 @@
 // `kindling checkpoint inspect DIR`: what a checkpoint holds — batches, watermark, offsets, state per partition, largest keys, snapshots.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { answerText, parseFlags, renderHelp, STANDARD_FLAGS, standardAnswer, type FlagSpec } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { decodeSnapshot, SnapshotCorrupt, stateRows, type Snapshot } from './format.js';
@@ -44,8 +44,27 @@ export interface CheckpointReport {
   } | null;
 }
 
+/** Says plainly why `dir` is not a checkpoint a user can inspect: never there, not a directory, or not written by Kindling. */
+async function explainMissing(dir: string): Promise<void> {
+  const info = await stat(dir).catch((err: NodeJS.ErrnoException) => err);
+  if (info instanceof Error) {
+    if (info.code === 'ENOENT') throw new UsageError(`${dir} does not exist: no run has written a checkpoint there (start one with --checkpoint-dir ${dir})`);
+    return; // another error: openExisting reports it with its errno
+  }
+  if (!info.isDirectory()) throw new UsageError(`${dir} is a file, not a checkpoint directory`);
+  const entries = await readdir(dir).catch(() => null);
+  if (entries !== null && !entries.includes('metadata.json')) {
+    throw new UsageError(
+      entries.length === 0
+        ? `${dir} is empty: no run has written a checkpoint there yet (a run writes metadata.json before its first batch)`
+        : `${dir} is not a Kindling checkpoint directory: it has no metadata.json (it holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''})`,
+    );
+  }
+}
+
 /** Reads a checkpoint directory into a report (read-only). */
 export async function inspectCheckpoint(dir: string, options: { top?: number; nowMs?: number } = {}): Promise<CheckpointReport> {
+  await explainMissing(dir);
   const store = await CheckpointStore.openExisting(dir);
   const now = options.nowMs ?? Date.now();
   const metadata = await store.readMetadata();

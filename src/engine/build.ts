@@ -39,7 +39,7 @@ export async function assembleRun(config: RunConfig, log: (line: string) => void
   }
   let source: Source;
   if (config.source.kind === 'file') {
-    source = await FileSource.open({ ...config.source, splitBytes: SPLIT_BYTES });
+    source = await FileSource.open({ ...config.source, splitBytes: SPLIT_BYTES, log });
   } else if (config.source.kind === 'kafka') {
     // Connects in the background on the first poll: building the run never waits for a broker.
     source = new KafkaSource({ ...config.source, splitBytes: SPLIT_BYTES, log });
@@ -47,7 +47,9 @@ export async function assembleRun(config: RunConfig, log: (line: string) => void
     source = new GeneratorSource({ ...config.source, splitEvents: SPLIT_EVENTS, minSplits: config.cores });
   }
   const sinks: Sink[] = [];
-  for (const s of config.sinks) sinks.push(s.kind === 'console' ? new ConsoleSink(query) : await JsonlSink.open(s.dir, query));
+  // With --progress-json - stdout carries JSON lines only (for `| jq`), so the console sink's tables go to stderr.
+  const tables = config.progressJson === '-' ? process.stderr : process.stdout;
+  for (const s of config.sinks) sinks.push(s.kind === 'console' ? new ConsoleSink(query, tables) : await JsonlSink.open(s.dir, query));
   sinks.push(...extraSinks);
   const pool = new WorkerPool(config.cores);
   let coordinator: Coordinator;

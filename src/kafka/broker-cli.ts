@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { answerText, parseFlags, renderHelp, STANDARD_FLAGS, standardAnswer, type FlagSpec, type StandardAnswer } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { KafkaToolchainError, startBroker, type KafkaBroker } from './broker.js';
+import { onStopSignals } from '../signals.js';
 
 const USAGE = 'Usage: npm run kafka -- [--port N] [--data-dir DIR]';
 const INTRO = `Runs a single-node Apache Kafka broker (KRaft, no ZooKeeper, no Docker) on 127.0.0.1
@@ -52,20 +53,17 @@ async function main(): Promise<number> {
 
   let broker: KafkaBroker | undefined;
   let stopRequested = false;
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    signals++;
-    stopRequested = true;
-    if (signals > 1) {
+  onStopSignals(
+    (sig) => {
+      stopRequested = true;
+      process.stderr.write(`kafka: ${sig} received, stopping the broker (press Ctrl-C again to kill it)...\n`);
+      void broker?.stop();
+    },
+    (sig) => {
       process.stderr.write(`kafka: ${sig} again, killing the broker now\n`);
       broker?.process.kill('SIGKILL');
-      return;
-    }
-    process.stderr.write(`kafka: ${sig} received, stopping the broker (press Ctrl-C again to kill it)...\n`);
-    void broker?.stop();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+    },
+  );
 
   try {
     broker = await startBroker({

@@ -24,12 +24,17 @@ export function consumerLag(p: ProgressRecord): number | null {
   return behind === undefined ? null : Number(behind);
 }
 
+/** A watermark for people: it starts at 0 (the epoch) and stays there until a matching event moves it. */
+export function watermarkText(watermarkMs: number): string {
+  return watermarkMs === 0 ? 'none yet (no matching event has moved it)' : new Date(watermarkMs).toISOString();
+}
+
 /** The final summary of a run. */
 export function summaryLines(s: RunSummary): string[] {
   const seconds = s.elapsedMs / 1000;
   return [
     `Kindling finished (${s.stoppedBy === 'signal' ? 'stopped' : 'end of input'}) after ${s.batches} batch(es) in ${seconds.toFixed(2)} s`,
     `  events in ${n(s.records)} | rejected ${n(s.rejected)} | filtered ${n(s.filtered)} | matched ${n(s.matched)} | late ${n(s.lateRows)} | rows out ${n(s.rowsOut)}`,
-    `  ${n(seconds > 0 ? s.records / seconds : 0)} events/s${s.watermarkMs === null ? '' : ` | final watermark ${new Date(s.watermarkMs).toISOString()}`}`,
+    `  ${n(seconds > 0 ? s.records / seconds : 0)} events/s${s.watermarkMs === null ? '' : ` | final watermark ${watermarkText(s.watermarkMs)}`}`,
   ];
 }

@@ -16,7 +16,14 @@ export interface FileSourceOptions {
   readonly maxBytesPerBatch: number;
   /** Bytes per stage-1 task. */
   readonly splitBytes: number;
+  /** --allow-empty: a path with nothing to read runs (0 events) instead of being a usage error. */
+  readonly allowEmpty?: boolean;
+  /** Where the warning about files without an NDJSON extension goes. */
+  readonly log?: (line: string) => void;
 }
+
+/** The names the file source expects; others are read too, with a warning (see checkInput). */
+const NDJSON_NAME = /\.(ndjson|jsonl|json)$/i;
 
 /** Where the file source stands: the next unread byte of file `fileIndex`. */
 export interface FilePosition {
@@ -51,6 +58,31 @@ function countRecords(buf: Buffer, from: number, to: number, limit: number, atEo
     s = nl + 1;
   }
   return { records, end: s };
+}
+
+/**
+ * Says when --path holds nothing to read: no files, or only empty ones, is a usage error (exit 2) unless
+ * --allow-empty, because a run that silently counts 0 events hides a wrong path; files that do not look
+ * like NDJSON by name are read anyway (their lines are counted as rejected if they are not records) with a warning.
+ */
+async function checkInput(options: FileSourceOptions, files: readonly string[]): Promise<void> {
+  let bytes = 0;
+  for (const file of files) bytes += await stat(file).then((s) => s.size, () => 0);
+  if (bytes === 0) {
+    const what = files.length === 0 ? 'no files (hidden ones are skipped)' : `${files.length} file(s), all empty`;
+    const message = `--path ${options.path}: nothing to read: it holds ${what}`;
+    if (!options.allowEmpty) {
+      throw new KindlingError('EMPTY_INPUT', `${message}. Write some with  npx kindling generate --out ${options.path}  or give --allow-empty to run with no input`, {
+        domain: 'user',
+      });
+    }
+    options.log?.(`warning: ${message}; running anyway (--allow-empty): 0 events`);
+    return;
+  }
+  const named = files.filter((f) => NDJSON_NAME.test(f)).length;
+  if (named === 0) {
+    options.log?.(`warning: --path ${options.path}: none of its ${files.length} file(s) ends in .ndjson, .jsonl or .json; reading them as NDJSON anyway (lines that are not records count as rejected)`);
+  }
 }
 
 /**
@@ -93,6 +125,7 @@ export class FileSource implements ResumableSource {
         cause: err,
       });
     }
+    await checkInput(options, files);
     return new FileSource(options, files);
   }
 

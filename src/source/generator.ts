@@ -41,7 +41,7 @@ export class GeneratorSource implements ResumableSource {
     const { rate, events, spec } = this.options;
     return (
       `generator (seed ${spec.seed}, ${rate === 0 ? 'as fast as possible' : `${rate.toLocaleString('en-US')} events/s`}` +
-      `${events === null ? ', until stopped' : `, ${events.toLocaleString('en-US')} events`}, ${spec.users} users, crash 1 in ${spec.crashOneIn})`
+      `${events === null ? ', until stopped' : `, ${events.toLocaleString('en-US')} events`}, ${spec.users} users, "crash" in 1 of ${spec.crashOneIn} events, "vulnerability" in 1 of ${spec.vulnerabilityOneIn})`
     );
   }
 

@@ -192,6 +192,6 @@ describe('restoring a checkpoint', () => {
     expect(json.snapshots.every((s) => s.valid)).toBe(true);
     const missing = await runKindling(['checkpoint', 'inspect', join(root, 'nope')]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('is not a Kindling checkpoint directory');
+    expect(missing.stderr).toContain('does not exist: no run has written a checkpoint there');
   });
 });

@@ -1,0 +1,173 @@
+// What a new user does in the first hour, through the real built binary: generate input, read it back, pipe progress to jq, Ctrl-C.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { crashAlerts } from '../../src/query/queries.js';
+import { runReference } from '../../src/query/reference.js';
+import { sparkJsonRow } from '../../src/sink/sink.js';
+import { runNodeScript } from '../helpers/process.js';
+
+const MAIN = resolve('dist/src/main.js');
+const temps: string[] = [];
+
+afterEach(async () => {
+  await Promise.all(temps.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'kindling-first-hour-'));
+  temps.push(dir);
+  return dir;
+}
+
+const kindling = (args: string[], timeoutMs = 60_000) => runNodeScript(MAIN, args, timeoutMs);
+
+/** The lines of each file in a directory, in name order (hidden files skipped, as the file source does). */
+async function linesPerFile(dir: string): Promise<string[][]> {
+  const names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
+  return Promise.all(names.map(async (n) => (await readFile(join(dir, n), 'utf8')).split('\n').filter((l) => l !== '')));
+}
+
+describe('kindling generate', () => {
+  // 50 users, so 10 s windows hold users with more than 2 crashes (rows out); late pushes of up to 2 min make late rows.
+  const GEN = ['--files', '4', '--events-per-file', '25000', '--seed', '7', '--users', '50', '--late-fraction', '0.2', '--late-spread-ms', '120000'];
+
+  it('writes files that the file source reads back to the oracle\'s answer, late rows included', async () => {
+    const dir = await tempDir();
+    const logs = join(dir, 'logs');
+    const g = await kindling(['generate', '--out', logs, ...GEN]);
+    expect(g.stderr).toContain('4 file(s)');
+    expect(g.code).toBe(0);
+    const files = await linesPerFile(logs);
+    expect(files.map((f) => f.length)).toEqual([25_000, 25_000, 25_000, 25_000]);
+    // The late knob makes event time go backwards inside the files.
+    const stamps = files.flat().map((l) => (JSON.parse(l) as { timestamp: number }).timestamp);
+    expect(stamps.some((t, i) => i > 0 && t < stamps[i - 1]!)).toBe(true);
+
+    const out = join(dir, 'out');
+    const r = await kindling(['--source', 'file', '--path', logs, '--max-files-per-batch', '1', '--cores', '2', '--partitions', '7', '--drain', '--no-ui', '--quiet', '--sink', `jsonl:${out}`]);
+    expect(r.stderr).toContain('events in 100,000');
+    expect(r.code).toBe(0);
+
+    const oracle = runReference(crashAlerts, files, { drain: true });
+    const expected: Record<string, string> = {};
+    for (const b of oracle.batches) {
+      if (b.rows.length > 0) expected[`batch-${b.batchId}.jsonl`] = b.rows.map((row) => JSON.stringify(sparkJsonRow(crashAlerts, row))).join('\n') + '\n';
+    }
+    const got: Record<string, string> = {};
+    for (const name of (await readdir(out)).sort()) got[name] = await readFile(join(out, name), 'utf8');
+    expect(Object.keys(expected).length).toBeGreaterThan(0);
+    expect(got).toEqual(expected);
+    expect(oracle.lateRows).toBeGreaterThan(0);
+    expect(r.stderr).toContain(`late ${oracle.lateRows.toLocaleString('en-US')}`);
+  });
+
+  it('writes the same bytes for the same flags, and refuses a directory that already holds NDJSON files', async () => {
+    const dir = await tempDir();
+    const [a, b] = [join(dir, 'a'), join(dir, 'b')];
+    for (const out of [a, b]) expect((await kindling(['generate', '--out', out, ...GEN])).code).toBe(0);
+    expect(await linesPerFile(a)).toEqual(await linesPerFile(b));
+    const again = await kindling(['generate', '--out', a, ...GEN]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`--out ${a} already holds 4 NDJSON file(s)`);
+    const bad = await kindling(['generate', '--out', a, '--files', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--files must be an integer >= 1 and <= 100000; got '0'");
+  });
+});
+
+describe('a file source with nothing to read', () => {
+  it('exits 2 naming the path, and runs with --allow-empty', async () => {
+    const dir = await tempDir();
+    const empty = join(dir, 'empty');
+    await mkdir(empty);
+    const r = await kindling(['--source', 'file', '--path', empty, '--no-ui']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--path ${empty}: nothing to read: it holds no files`);
+    expect(r.stderr).toContain('--allow-empty');
+
+    await writeFile(join(empty, 'part-000.ndjson'), '');
+    const onlyEmpty = await kindling(['--source', 'file', '--path', empty, '--no-ui']);
+    expect(onlyEmpty.code).toBe(2);
+    expect(onlyEmpty.stderr).toContain('1 file(s), all empty');
+
+    const allowed = await kindling(['--source', 'file', '--path', empty, '--allow-empty', '--no-ui']);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stderr).toContain('running anyway (--allow-empty): 0 events');
+    expect(allowed.stderr).toContain('events in 0');
+    expect(allowed.stderr).toContain('final watermark none yet');
+  });
+
+  it('warns when no file has an NDJSON name, and rejects --allow-empty for other sources', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'notes.txt'), 'not a record\n');
+    const r = await kindling(['--source', 'file', '--path', dir, '--no-ui', '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('none of its 1 file(s) ends in .ndjson, .jsonl or .json');
+    expect(r.stderr).toContain('rejected 1');
+    const wrong = await kindling(['--allow-empty', '--events', '10']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--allow-empty applies to --source file; this run uses --source generator');
+  });
+});
+
+describe('--progress-json - piped to a JSON reader', () => {
+  it('keeps stdout to progress records only; the console sink\'s tables go to stderr', async () => {
+    const r = await kindling(['--events', '600000', '--users', '50', '--rate', '0', '--start-time', '2024-11-25T10:40:00Z', '--no-ui', '--progress-json', '-', '--cores', '2']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n').filter((l) => l !== '');
+    const records = lines.map((l) => JSON.parse(l) as { batchId: number; sink: { numOutputRows: number } });
+    expect(records.length).toBeGreaterThan(1);
+    expect(records.map((p) => p.batchId)).toEqual(records.map((_, i) => i));
+    const rowsOut = records.reduce((s, p) => s + p.sink.numOutputRows, 0);
+    expect(rowsOut).toBeGreaterThan(0);
+    expect(r.stderr).toContain('Batch: ');
+    expect(r.stderr).toContain('|crash_count|');
+    // The documented pipe, when jq is installed: it must parse every line.
+    if (spawnSync('jq', ['--version']).status === 0) {
+      const jq = spawnSync('jq', ['-c', '.batchId'], { input: r.stdout, encoding: 'utf8' });
+      expect(jq.status).toBe(0);
+      expect(jq.stdout.trim().split('\n')).toEqual(records.map((p) => String(p.batchId)));
+    }
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('counts a SIGINT delivered twice at once (terminal and npm) as one: the run drains and exits 0', async () => {
+    const child = spawn(process.execPath, [MAIN, '--rate', '2000', '--cores', '1', '--no-ui', '--sink', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const started = new Promise<void>((ok) =>
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('checkpoint:')) ok();
+      }),
+    );
+    const exited = new Promise<number | null>((ok) => child.on('close', (code) => ok(code)));
+    await started;
+    child.kill('SIGINT');
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('Kindling finished (stopped)');
+  });
+
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  it.skipIf(!hasScript)('through `npm start` in a terminal exits 0, as README says', async () => {
+    // `script` gives npm a pseudo-terminal; writing ^C to it makes the terminal send SIGINT to npm and kindling.
+    // --ignore-scripts skips prestart's build (the suite already built dist/, and rebuilding would race other tests).
+    const child = spawn('script', ['-qec', 'npm start --ignore-scripts -- --rate 2000 --cores 1 --no-ui --sink none --quiet', '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    const started = new Promise<void>((ok) =>
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('checkpoint:')) ok();
+      }),
+    );
+    const exited = new Promise<number | null>((ok) => child.on('close', (code) => ok(code)));
+    await started;
+    child.stdin.write('\x03');
+    expect(await exited).toBe(0);
+    expect(out).toContain('Kindling finished (stopped)');
+  });
+});
