@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseFlags, renderHelp, type FlagSpec } from './cli.js';
+import { answerText, parseFlags, renderHelp, STANDARD_FLAGS, standardAnswer, type FlagSpec } from './cli.js';
 import { GENERATOR_FLAGS, generatorSpecFrom } from './config.js';
 import { UsageError } from './errors.js';
 import { labEventJson, type GeneratorSpec } from './source/lab-events.js';
@@ -13,24 +13,24 @@ const INTRO =
   "Writes the lab's event stream (the generator source's events, seeded and deterministic) as NDJSON files\n" +
   'DIR/part-000.ndjson, part-001.ndjson, ... for --source file. The same flags write the same bytes; the\n' +
   'late-event knobs push a fraction of timestamps back, so the files hold late and out-of-order events.\n' +
-  'Example: kindling generate --out logs --files 10 --events-per-file 100000 --late-fraction 0.01 --late-spread-ms 60000';
+  'Example: kindling generate --out logs --files 10 --events-per-file 60000 --users 200 --late-fraction 0.01 --late-spread-ms 60000';
 
 /** The fixed default start time: without --start-time, the same flags give the same files on every machine. */
 export const GENERATE_DEFAULT_START = '2024-11-25T10:40:00.000Z';
 
 const OUT = 'Output files';
-/** Generator flags that make sense for files: no wall-clock rate, no event limit (files x events-per-file is the count). */
-const STREAM_FLAGS = GENERATOR_FLAGS.filter((f) => f.name !== 'rate' && f.name !== 'events').map((f) =>
-  f.name === 'start-time' ? { ...f, default: GENERATE_DEFAULT_START, defaultText: undefined } : f.name === 'event-rate' ? { ...f, default: 10_000, defaultText: undefined } : f,
-);
+const STREAM = 'The stream (the generator source\'s flags, without the wall-clock --rate and --events)';
 
-export const GENERATE_FLAGS: readonly FlagSpec[] = [
-  { name: 'out', kind: 'string', group: OUT, valueName: 'DIR', help: 'directory to write into (created if missing; must hold no .ndjson files yet)' },
+export const GENERATE_FLAGS = [
+  { name: 'out', kind: 'string', group: OUT, valueName: 'DIR', help: 'directory to write into (created if missing; must hold no .ndjson/.jsonl/.json files yet)' },
   { name: 'files', kind: 'int', group: OUT, min: 1, max: 100_000, default: 10, help: 'number of files; file k holds events [k*M, (k+1)*M) of the stream' },
   { name: 'events-per-file', kind: 'int', group: OUT, min: 1, default: 10_000, valueName: 'M', help: 'events in each file' },
-  ...STREAM_FLAGS,
-  { name: 'help', kind: 'bool', group: OUT, help: 'show this help' },
-];
+  { name: 'start-time', kind: 'string', group: STREAM, valueName: 'ISO|MS', default: GENERATE_DEFAULT_START, help: 'event time of the first event (fixed by default, so the same flags write the same bytes)' },
+  ...GENERATOR_FLAGS.filter((f) => f.name !== 'rate' && f.name !== 'events' && f.name !== 'start-time').map((f) =>
+    f.name === 'event-rate' ? { ...f, group: STREAM, defaultText: '10000' } : { ...f, group: STREAM },
+  ),
+  ...STANDARD_FLAGS,
+] as const satisfies readonly FlagSpec[];
 
 /** The name of file `k` (zero-padded so name order is stream order, as the file source reads them). */
 export const partFileName = (k: number, files: number): string => `part-${String(k).padStart(Math.max(3, String(files - 1).length), '0')}.ndjson`;
@@ -73,12 +73,13 @@ export async function writeLabFiles(
 /** `kindling generate ARGS`; returns the exit code. */
 export async function generateCommand(argv: readonly string[], log: (line: string) => void, write: (text: string) => void): Promise<number> {
   const { values, positionals } = parseFlags(argv, GENERATE_FLAGS);
-  if (values['help'] === true) {
-    write(renderHelp(USAGE, INTRO, GENERATE_FLAGS) + '\n');
+  const answer = standardAnswer(values);
+  if (answer) {
+    write(answerText(answer, () => renderHelp(USAGE, INTRO, GENERATE_FLAGS)));
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; kindling generate takes flags only (see kindling generate --help)`);
-  const out = values['out'] as string | undefined;
+  const out = values['out'];
   if (out === undefined) throw new UsageError('kindling generate needs --out DIR (where the NDJSON files go)');
   const existing = await readdir(out).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [] as string[];
@@ -88,9 +89,10 @@ export async function generateCommand(argv: readonly string[], log: (line: strin
   if (clash.length > 0) {
     throw new UsageError(`--out ${out} already holds ${clash.length} NDJSON file(s) (${clash.slice(0, 3).join(', ')}${clash.length > 3 ? ', ...' : ''}); the file source would read them too: give an empty or new directory`);
   }
-  const files = values['files'] as number;
-  const eventsPerFile = values['events-per-file'] as number;
-  const spec = generatorSpecFrom({ ...values, rate: 0 }, Date.now());
+  const files = values['files'];
+  const eventsPerFile = values['events-per-file'];
+  // No wall-clock rate here: the event-time rate is --event-rate, or 10,000 events/s.
+  const spec = generatorSpecFrom({ ...values, rate: 0, events: undefined }, Date.now());
   log(
     `kindling generate: ${(files * eventsPerFile).toLocaleString('en-US')} events (seed ${spec.seed}, from ${new Date(spec.startTimeMs).toISOString()}, ` +
       `${spec.eventsPerSecond.toLocaleString('en-US')} events/s of event time${spec.lateFraction > 0 ? `, ${spec.lateFraction} late by up to ${spec.lateSpreadMs} ms` : ''}) into ${files} file(s) in ${out}`,

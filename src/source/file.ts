@@ -72,7 +72,7 @@ async function checkInput(options: FileSourceOptions, files: readonly string[]):
     const what = files.length === 0 ? 'no files (hidden ones are skipped)' : `${files.length} file(s), all empty`;
     const message = `--path ${options.path}: nothing to read: it holds ${what}`;
     if (!options.allowEmpty) {
-      throw new KindlingError('EMPTY_INPUT', `${message}. Write some with  npx kindling generate --out ${options.path}  or give --allow-empty to run with no input`, {
+      throw new KindlingError('BAD_PATH', `${message}. Write some with  npx kindling generate --out ${options.path}  or give --allow-empty to run with no input`, {
         domain: 'user',
       });
     }
