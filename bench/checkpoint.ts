@@ -4,11 +4,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Checkpointer } from '../src/checkpoint/recovery.js';
+import { CheckpointStore } from '../src/checkpoint/store.js';
 import { toPartitionState } from '../src/checkpoint/format.js';
 import { routeState } from '../src/checkpoint/route.js';
 import { SPLIT_BYTES } from '../src/engine/build.js';
-import { Coordinator, type BatchHooks } from '../src/engine/coordinator.js';
+import { Coordinator } from '../src/engine/coordinator.js';
 import { projectRoot, WorkerPool } from '../src/engine/pool.js';
 import type { SnapshotTaskResult } from '../src/engine/protocol.js';
 import { partitionIdOf } from '../src/partition.js';
@@ -65,25 +65,21 @@ class DigestSink implements Sink {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** A run's parts with a checkpointer attached (or none), its pool's threads started before any clock runs. */
+/** A run's parts, checkpointed (or not), its pool's threads started before any clock runs. */
 async function assemble(input: string, batchBytes: number, every: number | null, ckDir: string | null) {
   const source = await FileSource.open({ path: input, maxFilesPerBatch: null, maxEventsPerBatch: null, maxBytesPerBatch: batchBytes, splitBytes: SPLIT_BYTES });
   const pool = new WorkerPool(CORES);
   await Promise.all(pool.loads.map((l) => pool.runOn(l.workerId, { kind: 'restore', workerId: l.workerId, partitionEntries: [], queryRef: QUERY_REF, partitions: PARTITIONS, workers: CORES })));
-  const checkpointer = every !== null && ckDir !== null ? await Checkpointer.open({ dir: ckDir, every, log: () => undefined }) : null;
+  const checkpoint = every !== null && ckDir !== null ? { log: await CheckpointStore.open(ckDir), every } : null;
   const sink = new DigestSink();
   const coordinator = new Coordinator(
-    { queryRef: QUERY_REF, query: crashAlerts, outputMode: 'append', partitions: PARTITIONS, triggerMs: 0, drain: false, maxRecordBytes: 1 << 20, maxLoggedRejects: 0, log: () => undefined },
+    { queryRef: QUERY_REF, query: crashAlerts, outputMode: 'append', partitions: PARTITIONS, triggerMs: 0, drain: false, maxRecordBytes: 1 << 20, maxLoggedRejects: 0, log: () => undefined, checkpoint },
     source,
     [sink],
     pool,
-    (checkpointer ?? {}) as BatchHooks,
   );
-  if (checkpointer) {
-    await checkpointer.attach({ coordinator, pool, source, query: crashAlerts, queryRef: QUERY_REF, outputMode: 'append', partitions: PARTITIONS });
-    await checkpointer.restore();
-  }
-  return { source, pool, checkpointer, sink, coordinator };
+  await coordinator.recover();
+  return { source, pool, sink, coordinator };
 }
 
 /** Synthetic state: `rows` groups over keys user_0.. and 10 s windows, split by the engine's partitioner. */
@@ -126,12 +122,12 @@ export async function snapshotBench(sizes: readonly number[], input: string, log
     let bytes = 0;
     for (let r = 0; r < repeats; r++) {
       let t = performance.now();
-      const written = await run.checkpointer!.snapshot(r);
+      const written = await run.coordinator.snapshot(r);
       bytes = await written.written;
       writes.push(performance.now() - t);
       if (written.rows !== size) throw new Error(`snapshot held ${written.rows} rows, expected ${size}`);
       t = performance.now();
-      const info = await run.checkpointer!.restore();
+      const info = (await run.coordinator.recover())!;
       restores.push(performance.now() - t);
       // Checked before the figure counts: the restored workers hold every row again.
       if (info.stateRows !== size || (await stateRowsIn(run.pool)) !== size) throw new Error(`restore of ${size} rows lost some`);
@@ -156,7 +152,7 @@ async function throughputOnce(input: string, batchBytes: number, every: number |
   });
   const signal = new AbortController().signal;
   const started = performance.now();
-  const summary = run.checkpointer ? await run.checkpointer.runToEnd(signal) : await run.coordinator.run(signal);
+  const summary = await run.coordinator.run(signal);
   const elapsedMs = performance.now() - started;
   await run.pool.close();
   await run.source.close();

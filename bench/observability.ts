@@ -55,7 +55,7 @@ async function runOnce(mode: Mode, dir: string): Promise<RunResult> {
   const { config } = await parseRunArgs([...ARGS, ...flags]);
   const cfg = config as RunConfig;
   const results = cfg.ui ? new ResultsSink() : null;
-  const run = await assembleRun(cfg, () => undefined, undefined, results ? [results] : []);
+  const run = await assembleRun(cfg, () => undefined, { extraSinks: results ? [results] : [] });
   const observers = await startObservability(run.coordinator, {
     terminal: 'none',
     progressJson: cfg.progressJson,

@@ -3,10 +3,10 @@
 import { answerText, renderHelp } from './cli.js';
 import { parseRunArgs, RUN_FLAGS, type RunConfig } from './config.js';
 import { checkpointCommand } from './checkpoint/inspect.js';
-import { adoptCheckpointSettings, Checkpointer, describeResume, type ResumeInfo } from './checkpoint/recovery.js';
+import { adoptCheckpointSettings, describeResume, type ResumeInfo } from './checkpoint/recovery.js';
+import { CheckpointStore } from './checkpoint/store.js';
 import { assembleRun } from './engine/build.js';
 import { KindlingError, UsageError } from './errors.js';
-import { normalizeQueryRef } from './query/queries.js';
 import { chooseTerminalMode, startObservability } from './metrics/observe.js';
 import { ResultsSink } from './metrics/results-sink.js';
 import { describeRun } from './metrics/run-info.js';
@@ -29,6 +29,16 @@ const INTRO =
   'Runs a streaming query over the lab\'s log events in micro-batches on worker threads, with Spark Structured\n' +
   "Streaming's semantics (windows, watermark, late rows, output modes). With no flags: the crash-alerts query on\n" +
   'the built-in generator at 10,000 events/s until Ctrl-C (Ctrl-C finishes the batch in flight, flushes, exits).';
+
+/**
+ * Test-only: KINDLING_TEST_SNAPSHOT_WRITE_DELAY_MS slows every snapshot write so the crash tests
+ * (which run the CLI as a child process) can kill the process while one is being written. Read
+ * here, once, and injected into the store: nothing below main.ts reads the environment.
+ */
+function testSnapshotWriteDelayMs(): number {
+  const delayMs = Number(process.env['KINDLING_TEST_SNAPSHOT_WRITE_DELAY_MS'] ?? 0);
+  return Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
+}
 
 function checkpointLine(config: RunConfig, resume: ResumeInfo | null): string {
   if (!config.checkpoint || !resume) return 'checkpoint: none (a restart starts over)';
@@ -54,19 +64,17 @@ async function run(argv: string[]): Promise<number> {
   // The Results page keeps the latest output rows through a small in-memory sink.
   const results = parsed.ui ? new ResultsSink() : null;
   // The checkpoint directory is checked before any thread starts: an unusable one stops the run here.
-  const checkpointer = parsed.checkpoint ? await Checkpointer.open({ ...parsed.checkpoint, log }) : null;
-  const config = checkpointer ? await adoptCheckpointSettings(parsed, checkpointer.store, log) : parsed;
-  const assembled = await assembleRun(config, log, checkpointer ?? undefined, results ? [results] : []);
+  const store = parsed.checkpoint ? await CheckpointStore.open(parsed.checkpoint.dir, { snapshotWriteDelayMs: testSnapshotWriteDelayMs() }) : null;
+  const config = store ? await adoptCheckpointSettings(parsed, store, log) : parsed;
+  const checkpoint = store && config.checkpoint ? { log: store, every: config.checkpoint.every } : null;
+  const assembled = await assembleRun(config, log, { checkpoint, extraSinks: results ? [results] : [] });
   const { coordinator, source, query } = assembled;
   const outputMode = config.outputMode ?? query.outputMode;
   let observers;
   let resume: ResumeInfo | null = null;
   try {
-    if (checkpointer) {
-      const { pool } = assembled;
-      await checkpointer.attach({ coordinator, pool, source, query, queryRef: normalizeQueryRef(config.queryRef), outputMode, partitions: config.partitions });
-      resume = await checkpointer.restore();
-    }
+    // Restores the checkpoint (if any) before the banner, which says where the run resumes.
+    resume = await coordinator.recover();
     observers = await startObservability(coordinator, {
       terminal: chooseTerminalMode(config.quiet, process.stderr),
       progressJson: config.progressJson,
@@ -91,11 +99,11 @@ async function run(argv: string[]): Promise<number> {
   );
   log(banner(config, source.describe(), query.name, outputMode, checkpointLine(config, resume)) + (observers.uiUrl ? `\n  web UI: ${observers.uiUrl}` : ''));
   try {
-    const summary = checkpointer ? await checkpointer.runToEnd(stop.signal) : await coordinator.run(stop.signal);
+    const summary = await coordinator.run(stop.signal);
     await observers.close();
     for (const line of summaryLines(summary)) log(line);
-    if (checkpointer && checkpointer.recoveries > 0) {
-      log(`  worker recoveries: ${checkpointer.recoveries} (threads replaced: ${assembled.pool.replacements}); each rolled back to the last snapshot and replayed`);
+    if (coordinator.recoveries > 0) {
+      log(`  worker recoveries: ${coordinator.recoveries} (threads replaced: ${assembled.pool.replacements}); each rolled back to the last snapshot and replayed`);
     }
   } finally {
     await observers.close();

@@ -136,7 +136,7 @@ function checkShape(value: unknown): Snapshot {
 }
 
 /** Total (window, key) groups in a snapshot. */
-export function stateRows(snapshot: Pick<Snapshot, 'state'>): number {
+export function stateRows(snapshot: { readonly state: readonly PartitionState[] }): number {
   return snapshot.state.reduce((n, p) => n + p.keys.length, 0);
 }
 

@@ -3,7 +3,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { answerText, parseFlags, renderHelp, STANDARD_FLAGS, standardAnswer, type FlagSpec } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { decodeSnapshot, SnapshotCorrupt, stateRows, type Snapshot } from './format.js';
-import { CheckpointStore, type CheckpointMetadata, type OffsetsEntry } from './store.js';
+import type { CheckpointMetadata, OffsetsEntry } from './log.js';
+import { CheckpointStore } from './store.js';
 
 const INSPECT_FLAGS = [
   { name: 'top', kind: 'int', group: 'Inspect', min: 1, default: 10, help: 'how many of the largest keys to list' },

@@ -4,40 +4,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KindlingError } from '../errors.js';
 import { removeTemporaries, writeFileAtomic } from '../fs-atomic.js';
-import type { QueryIdentity } from './format.js';
-
-/** metadata.json: written once when the directory is first used; names what the checkpoint belongs to. */
-export interface CheckpointMetadata {
-  readonly formatVersion: number;
-  readonly createdAt: string;
-  readonly query: QueryIdentity;
-  readonly source: { readonly name: string; readonly identity: unknown };
-}
-
-/** offsets/<batchId>.json: a batch's source range, written before the batch runs (write-ahead). */
-export interface OffsetsEntry {
-  readonly batchId: number;
-  /** Null for a no-data batch (it runs only to evict with an advanced watermark). */
-  readonly startOffsets: unknown;
-  readonly endOffsets: unknown;
-  readonly noData: boolean;
-  /** The eviction watermark the batch ran with (Spark's batchWatermarkMs); a replay must see the same. */
-  readonly watermarkMs: number | null;
-  /** Written while the batch before it ran (its watermark was not known yet, so it is not checked). */
-  readonly polledAhead?: true;
-  readonly writtenAt: string;
-}
-
-/** commits/<batchId>.json: written after every sink flushed the batch. */
-export interface CommitEntry {
-  readonly batchId: number;
-  readonly committedAt: string;
-}
+import type { CheckpointLog, CheckpointMetadata, CommitEntry, OffsetsEntry, SnapshotListing } from './log.js';
 
 /** A snapshot file as listed (not yet read). */
-export interface SnapshotFile {
-  readonly batchId: number;
-  readonly path: string;
+export interface SnapshotFile extends SnapshotListing {
   readonly bytes: number;
   readonly mtimeMs: number;
 }
@@ -83,15 +53,16 @@ export function describeFsError(err: unknown): string {
  * on the next open. A write that fails (disk full, permissions, the directory removed) is an
  * error that stops the engine: it never runs on without the checkpoints it was asked for.
  */
-export class CheckpointStore {
-  /** Test hook: pause this long inside every snapshot write (after the data, before fsync and rename). */
-  snapshotWriteDelayMs = 0;
-
-  private constructor(readonly dir: string) {}
+export class CheckpointStore implements CheckpointLog {
+  private constructor(
+    readonly dir: string,
+    /** Injected by tests only: pause this long inside every snapshot write (after the data, before fsync and rename). */
+    private readonly snapshotWriteDelayMs = 0,
+  ) {}
 
   /** Creates (if needed) and checks the directory; an unusable one is a user error naming the cause. */
-  static async open(dir: string): Promise<CheckpointStore> {
-    const store = new CheckpointStore(dir);
+  static async open(dir: string, options: { readonly snapshotWriteDelayMs?: number } = {}): Promise<CheckpointStore> {
+    const store = new CheckpointStore(dir, options.snapshotWriteDelayMs);
     try {
       for (const sub of ['offsets', 'commits', 'snapshots']) await mkdir(join(dir, sub), { recursive: true });
       await store.lock();
@@ -169,10 +140,13 @@ export class CheckpointStore {
     await this.write(join(this.dir, 'commits', `${entry.batchId}.json`), JSON.stringify(entry) + '\n', `the commit of batch ${entry.batchId}`);
   }
 
-  async writeSnapshot(batchId: number, bytes: Uint8Array): Promise<string> {
+  async writeSnapshot(batchId: number, bytes: Uint8Array): Promise<void> {
     const path = join(this.dir, 'snapshots', `${batchId}${SNAPSHOT_SUFFIX}`);
     await this.write(path, bytes, `the snapshot of batch ${batchId}`, this.snapshotWriteDelayMs);
-    return path;
+  }
+
+  async readSnapshot(listing: SnapshotListing): Promise<Uint8Array> {
+    return readFile(listing.path);
   }
 
   /** Batch ids with an offsets entry, ascending. */

@@ -10,7 +10,7 @@ import { loadQuery, normalizeQueryRef } from '../query/queries.js';
 import type { Query } from '../query/query.js';
 import type { RunConfig } from '../config.js';
 import { KindlingError } from '../errors.js';
-import { Coordinator, type BatchHooks } from './coordinator.js';
+import { Coordinator, type CheckpointSettings } from './coordinator.js';
 import { WorkerPool } from './pool.js';
 
 /** Bytes per stage-1 task: thousands of events, so a task's round trip (~80 µs) is noise. */
@@ -28,8 +28,12 @@ export interface AssembledRun {
   close(): Promise<void>;
 }
 
-/** Loads the query (a user error if the module is bad) and builds the source, sinks and pool. */
-export async function assembleRun(config: RunConfig, log: (line: string) => void, hooks?: BatchHooks, extraSinks: readonly Sink[] = []): Promise<AssembledRun> {
+/** Loads the query (a user error if the module is bad) and builds the source, sinks, pool and batch loop (with `checkpoint`, checkpointed). */
+export async function assembleRun(
+  config: RunConfig,
+  log: (line: string) => void,
+  options: { readonly checkpoint?: CheckpointSettings | null; readonly extraSinks?: readonly Sink[] } = {},
+): Promise<AssembledRun> {
   const queryRef = normalizeQueryRef(config.queryRef);
   let query: Query;
   try {
@@ -50,7 +54,7 @@ export async function assembleRun(config: RunConfig, log: (line: string) => void
   // With --progress-json - stdout carries JSON lines only (for `| jq`), so the console sink's tables go to stderr.
   const tables = config.progressJson === '-' ? process.stderr : process.stdout;
   for (const s of config.sinks) sinks.push(s.kind === 'console' ? new ConsoleSink(query, tables) : await JsonlSink.open(s.dir, query));
-  sinks.push(...extraSinks);
+  sinks.push(...(options.extraSinks ?? []));
   const pool = new WorkerPool(config.cores);
   let coordinator: Coordinator;
   try {
@@ -65,11 +69,11 @@ export async function assembleRun(config: RunConfig, log: (line: string) => void
         maxRecordBytes: config.maxRecordBytes,
         maxLoggedRejects: 20,
         log,
+        checkpoint: options.checkpoint ?? null,
       },
       source,
       sinks,
       pool,
-      hooks,
     );
   } catch (err) {
     await pool.close();

@@ -1,19 +1,32 @@
-// The batch loop on the main thread: poll, stage 1 on any worker, shuffle, stage 2 on the owners, merge, emit.
+// The batch loop on the main thread: poll, stage 1 on any worker, shuffle, stage 2 on the owners, merge, emit; restore and replay.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { PartialRows } from '../query/aggregate.js';
+import { isDeepStrictEqual } from 'node:util';
+import type { CheckpointLog, OffsetsEntry } from '../checkpoint/log.js';
+import { bindCheckpoint, checkReplay, describeResume, planRecovery, queryIdentity, resumeInfo, SNAPSHOTS_KEPT, type RecoveryPlan, type ReplayedBatch, type ResumeInfo } from '../checkpoint/recovery.js';
+import { PARTITION_HASH, routeState } from '../checkpoint/route.js';
+import { toPartitionState } from '../checkpoint/format.js';
+import { CheckpointWriter } from '../checkpoint/writer.js';
 import { sortRows } from '../query/order.js';
 import { outputModeProblem, type OutputMode, type Query, type QueryRef } from '../query/query.js';
-import { isoMs } from '../query/time.js';
 import { WatermarkTracker } from '../query/watermark.js';
-import type { ResultRow } from '../query/window-state.js';
-import type { ProgressRecord, SystemProgress, TaskProgress, WorkerProgress } from '../metrics/progress.js';
-import type { Sink } from '../sink/sink.js';
-import type { PollResult, Source, SourceBatch, Split } from '../source/source.js';
-import { KindlingError } from '../errors.js';
+import type { EmittedBatch, Sink } from '../sink/sink.js';
+import type { PollResult, ResumableSource, Source, SourceBatch, Split } from '../source/source.js';
+import { nowMs, PhaseTimer, progressRecord } from '../metrics/batch-progress.js';
+import type { ProgressRecord, SystemProgress, TaskProgress } from '../metrics/progress.js';
+import { KindlingError, type ErrorCode } from '../errors.js';
 import type { WorkerPool } from './pool.js';
-import { type DrainTaskResult, type ScanTaskResult, type StatefulTaskResult, type TaskContext } from './protocol.js';
+import type { DrainTaskResult, RestoreTaskResult, ScanTaskResult, SnapshotTaskResult, StatefulTaskResult, TaskContext } from './protocol.js';
+import { mergeBatch, shuffle, type DispatchedStep, type MergedBatch } from './stages.js';
 import { sleepUnlessAborted } from '../sleep.js';
+
+/** Checkpointing of a run: the log it writes, and a snapshot every `every` batches (and when the run stops). */
+export interface CheckpointSettings {
+  readonly log: CheckpointLog;
+  readonly every: number;
+  /** Snapshots kept (SNAPSHOTS_KEPT by default). */
+  readonly keep?: number;
+}
 
 /** Engine settings that do not change during a run. */
 export interface EngineOptions {
@@ -30,6 +43,8 @@ export interface EngineOptions {
   readonly maxLoggedRejects: number;
   /** Where log lines go (stderr in the CLI). */
   readonly log: (line: string) => void;
+  /** Null or absent: no checkpoints (a restart starts over). */
+  readonly checkpoint?: CheckpointSettings | null;
 }
 
 /** Totals of a run, printed as the final summary. */
@@ -46,25 +61,10 @@ export interface RunSummary {
   stoppedBy: 'end-of-input' | 'signal';
 }
 
-/** Optional hooks around each batch (checkpointing plugs in here). */
-export interface BatchHooks {
-  /** Before a batch runs: its id and source range (write-ahead). */
-  beforeBatch?(batchId: number, batch: SourceBatch | null): Promise<void>;
-  /** After the sinks flushed a batch. Returns ms spent (reported as the checkpoint phase). */
-  afterBatch?(batchId: number): Promise<void>;
-  /** When the loop ends (end of input or stop), before --drain empties the state: the last snapshot's chance. */
-  afterLastBatch?(): Promise<void>;
-  /**
-   * After the batch's rows are computed, before any sink sees them: what must be durable before
-   * output exists (the write-ahead offsets log) is awaited here, so its fsync overlaps the batch's work.
-   */
-  beforeEmit?(batchId: number): Promise<void>;
-  /**
-   * A batch polled ahead while the batch before it runs, with the id it will run as: its
-   * write-ahead may start now. beforeBatch still follows when its turn comes.
-   */
-  polledAhead?(batchId: number, batch: SourceBatch): void;
-}
+/** A batch that loses a worker this many times in a row stops the run (a crash that replays itself). */
+export const MAX_RECOVERIES_PER_BATCH = 3;
+/** Error codes after which the workers' state cannot be trusted, but a rollback to the last snapshot can continue the run. */
+const WORKER_LOSS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['WORKER_DIED', 'WORKER_REPLACED', 'TASK_FAILED']);
 
 /** Stage 1's results of a batch, with its task records. */
 interface ScanOutcome {
@@ -75,6 +75,9 @@ interface ScanOutcome {
 /** A poll, with the batch's stage 1 already dispatched when it was polled ahead. */
 type Polled = Exclude<PollResult, { kind: 'batch' }> | { readonly kind: 'batch'; readonly batch: SourceBatch; readonly scanned?: Promise<ScanOutcome> };
 
+/** Watermarks a stateful step runs with (WatermarkTracker.beginBatch), or null for a query without one. */
+type BatchWatermarks = { readonly lateWatermarkMs: number; readonly evictionWatermarkMs: number } | null;
+
 /** Marks a promise as handled now (its rejection surfaces when it is awaited later). */
 function guarded<T>(p: Promise<T>): Promise<T> {
   p.catch(() => undefined);
@@ -83,15 +86,16 @@ function guarded<T>(p: Promise<T>): Promise<T> {
 
 const sleep = sleepUnlessAborted;
 
-const nowMs = (): number => performance.timeOrigin + performance.now();
-
 /**
- * Runs micro-batches until the source ends or the signal aborts. The coordinator owns the
- * watermark and stamps it on every stateful task; it never touches individual events.
+ * Runs micro-batches until the source ends or the signal aborts. It is the only owner of the
+ * batch id, the watermark, the source position and the read-ahead, and with checkpointing of
+ * the order that makes a restart exact (see `emit`). Recovery reads the checkpoint into a plan
+ * (src/checkpoint/recovery.ts); this loop carries it out: restore tasks, seek, replay. It
+ * stamps the watermark on every stateful task and never touches individual events.
  */
 export class Coordinator {
   readonly runId = randomUUID();
-  readonly id: string;
+  readonly id = randomUUID();
   private readonly watermark: WatermarkTracker | null;
   private nextBatchId = 0;
   private readonly listeners: Array<(p: ProgressRecord) => void> = [];
@@ -101,10 +105,23 @@ export class Coordinator {
   private readonly recordsSeen = new Map<string, number>();
   private loggedRejects = 0;
   private lastBatchStartMs: number | null = null;
-  /** True while a replayed batch whose output was already committed runs: its rows are not emitted again. */
-  private muteSinks = false;
   private readonly context: TaskContext;
   private readAhead: Promise<Polled> | null = null;
+  /** Where the source stands after the last batch that began (its endOffsets); null: at its start. */
+  private sourcePosition: unknown = null;
+  /** Checkpointing, or null. */
+  private readonly writer: CheckpointWriter | null;
+  private readonly every: number;
+  private recovered = false;
+  /** Logged batches still to run again, in order (from the recovery plan). */
+  private replayQueue: ReplayedBatch[] = [];
+  /** The batch that began last (a batch polled ahead is only written ahead as the one right after it). */
+  private begunBatchId: number | null = null;
+  /** The last batch that finished, and the one the newest snapshot holds. */
+  private lastBatchId: number | null = null;
+  private lastSnapshotBatchId: number | null = null;
+  /** Rollbacks after a lost worker during this process's life. */
+  recoveries = 0;
   /** Attaches CPU/memory to every progress record as `system` (set by src/metrics; it must return at once). */
   systemProbe: (() => SystemProgress) | null = null;
 
@@ -113,14 +130,15 @@ export class Coordinator {
     private readonly source: Source,
     private readonly sinks: readonly Sink[],
     private readonly pool: WorkerPool,
-    private readonly hooks: BatchHooks = {},
   ) {
     const problem = outputModeProblem(options.query, options.outputMode);
     if (problem) throw new KindlingError('BAD_MODE', `--output-mode ${options.outputMode}: ${problem}`, { domain: 'user' });
     const q = options.query;
     this.watermark = q.window && q.watermarkDelayMs !== undefined ? new WatermarkTracker(q.watermarkDelayMs) : null;
-    this.id = randomUUID();
     this.context = { queryRef: options.queryRef, partitions: options.partitions, workers: pool.size };
+    const ck = options.checkpoint ?? null;
+    this.writer = ck ? new CheckpointWriter(ck.log, queryIdentity(q, options.outputMode), { keep: ck.keep ?? SNAPSHOTS_KEPT }) : null;
+    this.every = ck?.every ?? 0;
   }
 
   /** Subscribes to one ProgressRecord per batch. */
@@ -128,24 +146,81 @@ export class Coordinator {
     this.listeners.push(listener);
   }
 
-  /** The watermark tracker (for snapshots), or null for a query without a watermark. */
-  get watermarkTracker(): WatermarkTracker | null {
-    return this.watermark;
-  }
-
   /** The id the next batch will get. */
   get batchId(): number {
     return this.nextBatchId;
   }
 
-  /** Continues numbering at `batchId` (restores). */
-  set batchId(batchId: number) {
-    this.nextBatchId = batchId;
+  /** Snapshots not taken because the previous one was still being written when they were due. */
+  get deferredSnapshots(): number {
+    return this.writer?.deferredSnapshots ?? 0;
   }
 
-  /** Runs until the input ends or `signal` aborts; finishes the batch in flight first. */
+  /**
+   * With checkpointing: checks the checkpoint belongs to this query and input, reads it into a
+   * plan and carries it out (the state into the workers, watermark, batch id, source position);
+   * the logged batches after the snapshot run again at the start of `run`. Null without
+   * checkpointing. Also the rollback after a lost worker.
+   */
+  async recover(): Promise<ResumeInfo | null> {
+    const writer = this.writer;
+    if (!writer) return null;
+    if (!this.recovered) await bindCheckpoint(writer.log, queryIdentity(this.options.query, this.options.outputMode), this.source);
+    this.recovered = true;
+    this.begunBatchId = null; // no writes ahead while the state and the source move
+    // What was being written must be on disk (or have failed) before the checkpoint is read.
+    await writer.flush();
+    writer.dropAhead();
+    const plan = await planRecovery(writer.log, queryIdentity(this.options.query, this.options.outputMode), this.options.log);
+    await this.carryOut(plan);
+    return resumeInfo(plan, this.watermark !== null);
+  }
+
+  /**
+   * Replays the logged batches, then runs until the input ends or `signal` aborts; finishes the
+   * batch in flight first. With checkpointing, a lost worker (a thread that died, was replaced,
+   * or failed inside) is replaced by the pool and every worker rolls back to the last snapshot
+   * and replays, so nothing is lost or emitted twice; a batch that loses a worker
+   * MAX_RECOVERIES_PER_BATCH times in a row stops the run.
+   */
   async run(signal: AbortSignal): Promise<RunSummary> {
     const started = nowMs();
+    if (this.writer && !this.recovered) await this.recover();
+    let failedBatch = -1;
+    let attempts = 0;
+    let rollBack = false;
+    for (;;) {
+      try {
+        if (rollBack) {
+          const info = (await this.recover())!;
+          this.options.log(`recovery ${this.recoveries}: ${describeResume(info)}`);
+          rollBack = false;
+        }
+        await this.replayLogged();
+        await this.loop(signal);
+        await this.finish();
+        break;
+      } catch (err) {
+        if (this.writer === null || !WORKER_LOSS.has((err as KindlingError).code)) throw err;
+        const batchId = this.nextBatchId - 1;
+        attempts = batchId === failedBatch ? attempts + 1 : 1;
+        failedBatch = batchId;
+        this.recoveries++;
+        if (attempts > MAX_RECOVERIES_PER_BATCH) {
+          throw new KindlingError('WORKER_LOST', `batch ${batchId} lost a worker ${attempts} times in a row; giving up (last: ${(err as Error).message})`, { cause: err });
+        }
+        this.options.log(`worker lost (${(err as Error).message}); recovery ${this.recoveries}: the pool replaces the thread, every worker rolls back to the last snapshot`);
+        rollBack = true;
+      }
+    }
+    if (signal.aborted) this.summary.stoppedBy = 'signal';
+    this.summary.elapsedMs = nowMs() - started;
+    this.summary.watermarkMs = this.watermark?.watermarkMs ?? null;
+    return { ...this.summary };
+  }
+
+  /** Batches as the source cuts them until it ends or `signal` aborts, with no-data batches when the watermark moved. */
+  private async loop(signal: AbortSignal): Promise<void> {
     let nextStartMs = 0;
     while (!signal.aborted) {
       if (this.options.triggerMs > 0) {
@@ -167,38 +242,70 @@ export class Coordinator {
       if (polled.kind === 'end') break;
       if (this.options.triggerMs === 0) await sleep(Math.min(polled.retryInMs, 100), signal);
     }
-    if (signal.aborted) this.summary.stoppedBy = 'signal';
-    await this.hooks.afterLastBatch?.();
+  }
+
+  /** When the loop ends (end of input or stop): the --drain batch, then the last snapshot, so the next start replays nothing. */
+  private async finish(): Promise<void> {
     if (this.options.drain && this.options.outputMode !== 'complete') await this.drainBatch();
-    this.summary.elapsedMs = nowMs() - started;
-    this.summary.watermarkMs = this.watermark?.watermarkMs ?? null;
-    return { ...this.summary };
+    const writer = this.writer;
+    if (!writer) return;
+    if (this.lastBatchId !== null && this.lastBatchId !== this.lastSnapshotBatchId && this.replayQueue.length === 0) await this.snapshot(this.lastBatchId);
+    await writer.flush();
+  }
+
+  /** Carries out a recovery plan. Nothing may still be reading: a batch polled ahead, or a task of the failed batch. */
+  private async carryOut(plan: RecoveryPlan): Promise<void> {
+    await this.dropReadAhead();
+    await this.pool.quiesce();
+    this.pool.acceptReplacedThreads();
+    // Every worker gets a restore task, an empty one included (it clears what a rollback found).
+    const shares = routeState(plan.state, plan.snapshot?.partitioning ?? null, { partitions: this.options.partitions, workers: this.pool.size });
+    await Promise.all(shares.map((partitionEntries, workerId) => this.pool.runOn<RestoreTaskResult>(workerId, { kind: 'restore', workerId, partitionEntries, ...this.context })));
+    this.watermark?.restore(plan.watermark ?? { watermarkMs: 0, lastEvictionWatermarkMs: 0 });
+    this.nextBatchId = plan.startBatchId;
+    if (plan.sourcePosition !== null) await (this.source as ResumableSource).seek(plan.sourcePosition);
+    this.sourcePosition = plan.sourcePosition;
+    this.replayQueue = [...plan.replay];
+    this.lastBatchId = plan.snapshot?.batchId ?? null;
+    this.lastSnapshotBatchId = this.lastBatchId;
+  }
+
+  /** Runs the logged batches of the plan again, each cut to its logged end offsets; a committed one with its output muted. */
+  private async replayLogged(): Promise<void> {
+    const source = this.source as ResumableSource;
+    while (this.replayQueue.length > 0) {
+      const replay = this.replayQueue[0]!;
+      const { entry } = replay;
+      if (this.nextBatchId !== entry.batchId) {
+        throw new KindlingError('REPLAY_DIVERGED', `replay: next batch is ${this.nextBatchId}, the log continues with ${entry.batchId}`);
+      }
+      if (entry.drain) await this.drainBatch(replay);
+      else if (entry.noData) await this.runBatch(null, 0, undefined, replay);
+      else {
+        const polled = await source.pollUntil(entry.endOffsets);
+        if (polled.kind !== 'batch') {
+          throw new KindlingError(
+            'CHECKPOINT_INPUT',
+            `replay of batch ${entry.batchId}: the input ends before the logged end ${JSON.stringify(entry.endOffsets)} (was it shortened or replaced?); use a new --checkpoint-dir to start over`,
+            { domain: 'user' },
+          );
+        }
+        await this.runBatch(polled.batch, 0, undefined, replay);
+      }
+      this.replayQueue.shift();
+    }
   }
 
   /**
    * Drops a batch polled ahead, once its poll has settled: a restore is about to move the source,
    * and that batch was cut from the old position.
    */
-  async dropReadAhead(): Promise<void> {
+  private async dropReadAhead(): Promise<void> {
     const pending = this.readAhead;
     this.readAhead = null;
     if (pending) {
       const polled = await pending.catch(() => null);
       if (polled?.kind === 'batch') await polled.scanned?.catch(() => undefined);
-    }
-  }
-
-  /**
-   * Re-runs a batch from the offsets log (recovery) as the next batch id, with the boundaries the
-   * source re-cut to the logged offsets. `emit: false` for a batch already committed: its rows
-   * reached the sinks before, and it runs again only to rebuild the state.
-   */
-  async replayBatch(batch: SourceBatch | null, options: { emit: boolean }): Promise<void> {
-    this.muteSinks = !options.emit;
-    try {
-      await this.runBatch(batch, 0);
-    } finally {
-      this.muteSinks = false;
     }
   }
 
@@ -219,7 +326,7 @@ export class Coordinator {
           if (r.kind !== 'batch') return;
           const next: Promise<Polled> = this.source.poll().then((n) => {
             if (n.kind !== 'batch') return n;
-            this.hooks.polledAhead?.(this.nextBatchId, n.batch);
+            this.writeAhead(this.nextBatchId, n.batch);
             return { ...n, scanned: guarded(this.dispatchScans(this.nextBatchId, n.batch.splits)) };
           });
           next.catch(() => undefined); // handled when awaited; never an unhandled rejection meanwhile
@@ -253,174 +360,204 @@ export class Coordinator {
     return all.then((scans) => ({ scans, tasks }));
   }
 
-  /** Runs one batch: `batch` null is a no-data batch; `scanned` its stage 1 if already dispatched. */
-  private async runBatch(batch: SourceBatch | null, sourceMs: number, scanned?: Promise<ScanOutcome>): Promise<void> {
+  /**
+   * Runs one batch as a sequence of steps: `batch` null is a no-data batch; `scanned` its stage 1
+   * if already dispatched; `replay` the logged batch it runs again.
+   */
+  private async runBatch(batch: SourceBatch | null, sourceMs: number, scanned?: Promise<ScanOutcome>, replay?: ReplayedBatch): Promise<void> {
     const batchId = this.nextBatchId++;
-    const batchStart = nowMs();
+    const timer = new PhaseTimer(sourceMs);
     const elu = performance.eventLoopUtilization();
     const marks = this.watermark?.beginBatch() ?? null;
     try {
-      await this.hooks.beforeBatch?.(batchId, batch);
+      if (batch) this.sourcePosition = batch.endOffsets;
+      const offsetsDurable = this.logOffsets(batchId, batch, marks?.evictionWatermarkMs ?? null, replay);
+      timer.end('checkpoint');
       const splits = batch?.splits ?? [];
-
-      // Stage 1: one task per split (dispatched already if the batch was polled ahead).
-      const scanStart = nowMs();
       const { scans, tasks } = await (scanned ?? this.dispatchScans(batchId, splits));
-      const shuffleStart = nowMs();
+      timer.end('scan');
       this.logRejects(splits, scans);
-
-      // Shuffle: each scan already grouped its partial rows by the worker owning their partition.
-      const byWorker = Array.from({ length: this.pool.size }, (_, workerId) =>
-        scans.map((scan) => scan.partials[workerId]).filter((p): p is PartialRows => p !== undefined && p.keys.length > 0),
-      );
-
-      // Stage 2: every worker steps all its partitions (eviction needs no input), in one message each.
-      const statefulStart = nowMs();
-      const steps = await Promise.all(
-        byWorker.map((parts, workerId) => {
-          const dispatchedAt = nowMs();
-          return this.pool
-            .runOn<StatefulTaskResult>(workerId, {
-              kind: 'stateful',
-              batchId,
-              workerId,
-              outputMode: this.options.outputMode,
-              lateWatermarkMs: marks?.lateWatermarkMs ?? null,
-              evictionWatermarkMs: marks?.evictionWatermarkMs ?? null,
-              inputs: parts,
-              ...this.context,
-            })
-            .then((r) => ({ r, dispatchedAt }));
-        }),
-      );
-      const mergeStart = nowMs();
-
-      // Merge: rows in a stable order, counters, watermark.
-      const rows: ResultRow[] = [];
-      let lateRows = 0;
-      let updated = 0;
-      let removed = 0;
-      let stateGroups = 0;
-      let stateBytes = 0;
-      for (const { r, dispatchedAt } of steps) {
-        let offset = r.startedAtMs;
-        for (const p of r.partitions) {
-          for (const row of p.rows) rows.push(row);
-          lateRows += p.lateRows;
-          updated += p.updatedGroups;
-          removed += p.evictedGroups;
-          stateGroups += p.stateGroups;
-          stateBytes += p.stateBytes;
-          if (p.inputRows > 0 || p.rows.length > 0 || p.evictedGroups > 0) {
-            tasks.push({ stage: 2, splitIndex: null, partitionId: p.partitionId, workerId: r.workerId, rows: p.inputRows, startedAtMs: offset, durationMs: p.durationMs, queueWaitMs: Math.max(0, r.startedAtMs - dispatchedAt) });
-          }
-          offset += p.durationMs;
-        }
-      }
-      sortRows(rows, this.options.query.orderBy);
-      let records = 0;
-      let rejected = 0;
-      let filtered = 0;
-      let matched = 0;
-      let maxEventTimeMs: number | null = null;
-      for (const s of scans) {
-        records += s.records;
-        rejected += s.rejected;
-        filtered += s.filtered;
-        matched += s.matched;
-        if (s.maxEventTimeMs !== null && (maxEventTimeMs === null || s.maxEventTimeMs > maxEventTimeMs)) maxEventTimeMs = s.maxEventTimeMs;
-      }
-      this.watermark?.endBatch(maxEventTimeMs);
-
-      const sinkStart = nowMs();
-      await this.hooks.beforeEmit?.(batchId);
-      if (!this.muteSinks) for (const sink of this.sinks) await sink.emit({ batchId, rows, drained: false });
-      const checkpointStart = nowMs();
-      await this.hooks.afterBatch?.(batchId);
-      const end = nowMs();
-
-      Object.assign(this.summary, {
-        batches: this.summary.batches + 1,
-        records: this.summary.records + records,
-        rejected: this.summary.rejected + rejected,
-        filtered: this.summary.filtered + filtered,
-        matched: this.summary.matched + matched,
-        lateRows: this.summary.lateRows + lateRows,
-        rowsOut: this.summary.rowsOut + rows.length,
-      });
-      const wall = end - batchStart + sourceMs;
-      const sinceLast = this.lastBatchStartMs === null ? wall : batchStart - this.lastBatchStartMs;
-      this.lastBatchStartMs = batchStart;
-      const workers: WorkerProgress[] = this.pool.loads.map((l) => {
-        const mine = tasks.filter((t) => t.workerId === l.workerId);
-        const busyMs = mine.reduce((n, t) => n + t.durationMs, 0);
-        return { workerId: l.workerId, tasks: mine.length, busyMs, utilisation: wall > 0 ? Math.min(1, busyMs / wall) : 0 };
-      });
-      const q = this.options.query;
-      const progress: ProgressRecord = {
-        id: this.id,
-        runId: this.runId,
-        name: q.name,
-        batchId,
-        timestamp: new Date(batchStart).toISOString(),
-        numInputRows: records,
-        inputRowsPerSecond: sinceLast > 0 ? (records * 1000) / sinceLast : 0,
-        processedRowsPerSecond: wall > 0 ? (records * 1000) / wall : 0,
-        durationMs: {
-          source: sourceMs,
-          scan: shuffleStart - scanStart,
-          shuffle: statefulStart - shuffleStart,
-          stateful: mergeStart - statefulStart,
-          merge: sinkStart - mergeStart,
-          sink: checkpointStart - sinkStart,
-          checkpoint: end - checkpointStart,
-          total: wall,
-        },
-        eventTime: {
-          ...(maxEventTimeMs !== null ? { max: isoMs(maxEventTimeMs) } : {}),
-          ...(this.watermark ? { watermark: isoMs(this.watermark.watermarkMs) } : {}),
-        },
-        stateOperators: [
-          { numRowsTotal: stateGroups, numRowsUpdated: updated, numRowsDroppedByWatermark: lateRows, numRowsRemoved: removed, memoryUsedBytes: stateBytes, numShufflePartitions: this.options.partitions },
-        ],
-        sources: [{ description: this.source.describe(), startOffset: batch?.startOffsets ?? null, endOffset: batch?.endOffsets ?? null, ...batch?.progress, numInputRows: records }],
-        sink: { description: this.sinks.map((s) => s.name).join(', ') || 'none', numOutputRows: rows.length },
-        kindling: {
-          noDataBatch: batch === null,
-          drained: false,
-          rejected,
-          filtered,
-          matched,
-          lateRows,
-          watermarkMs: this.watermark?.watermarkMs ?? null,
-          maxEventTimeMs,
-          tasks,
-          workers,
-          mainThreadUtilisation: performance.eventLoopUtilization(elu).utilization,
-        },
-        ...(this.systemProbe ? { system: this.systemProbe() } : {}),
-      };
-      for (const listener of this.listeners) listener(progress);
+      const inputs = shuffle(scans, this.pool.size);
+      timer.end('shuffle');
+      const steps = await this.runStateful(batchId, inputs, marks);
+      timer.end('stateful');
+      const merged = mergeBatch(scans, steps, this.options.query.orderBy, tasks);
+      this.watermark?.endBatch(merged.counts.maxEventTimeMs);
+      timer.end('merge');
+      await this.emit({ batchId, rows: merged.rows, drained: false }, offsetsDurable, replay?.committed === true);
+      timer.end('sink');
+      await this.commit(batchId, replay);
+      timer.end('checkpoint');
+      this.addToSummary(merged);
+      this.publish(batchId, batch, timer, merged, tasks, performance.eventLoopUtilization(elu).utilization);
     } catch (err) {
-      const e = err as Error;
-      throw new KindlingError((err as KindlingError).code ?? 'BATCH_FAILED', `batch ${batchId}: ${e.message}`, {
-        domain: (err as KindlingError).domain ?? 'internal',
-        cause: err,
-      });
+      const e = err as KindlingError;
+      throw new KindlingError(e.code ?? 'BATCH_FAILED', `batch ${batchId}: ${e.message}`, { domain: e.domain ?? 'internal', cause: err });
     }
   }
 
-  /** The --drain batch: every open group leaves as a forced row. */
-  private async drainBatch(): Promise<void> {
+  /** The --drain batch: every open group leaves as a forced row. It is logged, emitted and committed like any batch. */
+  private async drainBatch(replay?: ReplayedBatch): Promise<void> {
     const batchId = this.nextBatchId++;
+    const offsetsDurable = this.logOffsets(batchId, null, this.watermark?.lastEvictionWatermarkMs ?? null, replay, true);
     const results = await Promise.all(
       this.pool.loads.map((l) => this.pool.runOn<DrainTaskResult>(l.workerId, { kind: 'drain', workerId: l.workerId, ...this.context })),
     );
     const rows = sortRows(results.flatMap((r) => r.rows), this.options.query.orderBy);
-    for (const sink of this.sinks) await sink.emit({ batchId, rows, drained: true });
+    const muted = replay?.committed === true;
+    await this.emit({ batchId, rows, drained: true }, offsetsDurable, muted);
+    await this.commit(batchId, replay);
     this.summary.rowsOut += rows.length;
     this.summary.batches++;
-    this.options.log(`drained: ${rows.length} row(s) from open windows emitted as batch ${batchId}, tagged forced`);
+    if (!muted) this.options.log(`drained: ${rows.length} row(s) from open windows emitted as batch ${batchId}, tagged forced`);
+  }
+
+  /**
+   * The write-ahead of a batch's range (with checkpointing), started without waiting: its fsyncs
+   * overlap the batch's tasks. Returns what the batch's output must wait for. A replayed batch
+   * writes nothing, but must be the logged one.
+   */
+  private logOffsets(batchId: number, batch: SourceBatch | null, watermarkMs: number | null, replay: ReplayedBatch | undefined, drain = false): Promise<void> {
+    const writer = this.writer;
+    if (!writer) return Promise.resolve();
+    writer.throwIfFailed();
+    this.begunBatchId = batchId;
+    if (replay) {
+      checkReplay(replay.entry, batch, watermarkMs);
+      return writer.replayed();
+    }
+    const entry: OffsetsEntry = {
+      batchId,
+      startOffsets: batch?.startOffsets ?? null,
+      endOffsets: batch?.endOffsets ?? null,
+      noData: batch === null,
+      ...(drain ? { drain: true as const } : {}),
+      watermarkMs,
+      writtenAt: new Date().toISOString(),
+    };
+    return writer.offsets(entry);
+  }
+
+  /**
+   * A batch polled ahead while the batch before it runs, with the id it will run as: its range is
+   * written now, so those fsyncs overlap the running batch instead of holding back the next one's
+   * output. Only for the batch right after the running one, starting where it ends.
+   */
+  private writeAhead(batchId: number, batch: SourceBatch): void {
+    if (!this.writer || this.begunBatchId === null || batchId !== this.begunBatchId + 1) return;
+    if (this.replayQueue.some((r) => r.entry.batchId === batchId) || !isDeepStrictEqual(batch.startOffsets, this.sourcePosition)) return;
+    this.writer.writeAhead({ batchId, startOffsets: batch.startOffsets, endOffsets: batch.endOffsets, noData: false, watermarkMs: null, polledAhead: true, writtenAt: new Date().toISOString() });
+  }
+
+  /**
+   * THE rule that makes a restart exact: no output exists before its batch's range is durable in
+   * the offsets log, so a replay can re-cut exactly what a sink holds. Every batch's output, the
+   * drain's included, goes through here; the wait is for this batch's own offsets write only.
+   * `muted`: a replayed batch whose output was committed before (it runs only to rebuild state).
+   */
+  private async emit(output: EmittedBatch, offsetsDurable: Promise<void>, muted: boolean): Promise<void> {
+    await offsetsDurable;
+    this.writer?.throwIfFailed();
+    if (muted) return;
+    for (const sink of this.sinks) await sink.emit(output);
+  }
+
+  /**
+   * After the sinks flushed a batch: its commit (in the background; a replayed committed batch has
+   * one), and every `every` batches a snapshot. A slow disk must not stall the batches: while the
+   * last snapshot is still being written, this one is left to the next turn (the logs cover the
+   * batches in between).
+   */
+  private async commit(batchId: number, replay: ReplayedBatch | undefined): Promise<void> {
+    const writer = this.writer;
+    if (!writer) return;
+    writer.throwIfFailed();
+    if (!replay?.committed) writer.commit(batchId);
+    this.lastBatchId = batchId;
+    if ((batchId + 1) % this.every !== 0) return;
+    if (writer.snapshotBusy) writer.deferredSnapshots++;
+    else await this.snapshot(batchId);
+  }
+
+  /**
+   * Reads every worker's state (the batch loop waits for that), then hands it to the writer, which
+   * encodes and writes snapshots/<batchId> in the background. `written` resolves with the file's
+   * size once it is durable.
+   */
+  async snapshot(batchId: number): Promise<{ rows: number; written: Promise<number> }> {
+    const writer = this.writer;
+    if (!writer) throw new KindlingError('CHECKPOINT_UNBOUND', 'snapshot() on a run without checkpointing');
+    await writer.snapshotSettled();
+    const results = await Promise.all(
+      this.pool.loads.map((l) => this.pool.runOn<SnapshotTaskResult>(l.workerId, { kind: 'snapshot', workerId: l.workerId, ...this.context })),
+    );
+    const state = results.flatMap((r) => r.partitionEntries.map((p) => toPartitionState(p.partitionId, p.entries))).sort((a, b) => a.partitionId - b.partitionId);
+    this.lastSnapshotBatchId = batchId;
+    return writer.snapshot({
+      batchId,
+      partitioning: { partitions: this.options.partitions, workers: this.pool.size, hash: PARTITION_HASH },
+      sourceOffsets: this.sourcePosition,
+      watermark: this.watermark?.toJSON() ?? null,
+      state,
+    });
+  }
+
+  /** Stage 2: every worker steps all its partitions (eviction needs no input), in one message each. */
+  private runStateful(batchId: number, inputs: ReturnType<typeof shuffle>, marks: BatchWatermarks): Promise<DispatchedStep[]> {
+    return Promise.all(
+      inputs.map((parts, workerId) => {
+        const dispatchedAtMs = nowMs();
+        return this.pool
+          .runOn<StatefulTaskResult>(workerId, {
+            kind: 'stateful',
+            batchId,
+            workerId,
+            outputMode: this.options.outputMode,
+            lateWatermarkMs: marks?.lateWatermarkMs ?? null,
+            evictionWatermarkMs: marks?.evictionWatermarkMs ?? null,
+            inputs: parts,
+            ...this.context,
+          })
+          .then((result) => ({ result, dispatchedAtMs }));
+      }),
+    );
+  }
+
+  private addToSummary({ counts }: MergedBatch): void {
+    const s = this.summary;
+    s.batches++;
+    s.records += counts.records;
+    s.rejected += counts.rejected;
+    s.filtered += counts.filtered;
+    s.matched += counts.matched;
+    s.lateRows += counts.lateRows;
+    s.rowsOut += counts.rowsOut;
+  }
+
+  /** Hands the batch's progress record (assembled in src/metrics) to every listener. */
+  private publish(batchId: number, batch: SourceBatch | null, timer: PhaseTimer, merged: MergedBatch, tasks: readonly TaskProgress[], mainThreadUtilisation: number): void {
+    const previousStartMs = this.lastBatchStartMs;
+    this.lastBatchStartMs = timer.startedAtMs;
+    if (this.listeners.length === 0) return;
+    const progress = progressRecord({
+      id: this.id,
+      runId: this.runId,
+      name: this.options.query.name,
+      batchId,
+      timer,
+      previousStartMs,
+      counts: merged.counts,
+      watermarkMs: this.watermark?.watermarkMs ?? null,
+      partitions: this.options.partitions,
+      source: { description: this.source.describe(), startOffset: batch?.startOffsets ?? null, endOffset: batch?.endOffsets ?? null, ...batch?.progress },
+      noData: batch === null,
+      sinkDescription: this.sinks.map((s) => s.name).join(', ') || 'none',
+      tasks,
+      workerIds: this.pool.loads.map((l) => l.workerId),
+      mainThreadUtilisation,
+      ...(this.systemProbe ? { system: this.systemProbe() } : {}),
+    });
+    for (const listener of this.listeners) listener(progress);
   }
 
   /** Logs the first rejected records with their position; all are counted. */

@@ -57,13 +57,13 @@ export interface Source {
  * generator: {index}; Kafka: per topicPartition). A replay does not re-apply the cut options: it
  * cuts exactly to the logged end, so a batch re-runs with the boundaries it had.
  */
-export interface ResumableSource extends Source {
+export interface ResumableSource<O = unknown> extends Source {
   /** What the offsets are positions in (a path, generator settings, a topic): a checkpoint refuses another input. */
   identity(): unknown;
   /** Moves to offsets a batch logged (a user error if they do not fit this input). */
-  seek(offsets: unknown): Promise<void>;
+  seek(offsets: O): Promise<void>;
   /** Cuts the next batch so that it ends exactly at `endOffsets`; 'end' if the input stops short of them. */
-  pollUntil(endOffsets: unknown): Promise<PollResult>;
+  pollUntil(endOffsets: O): Promise<PollResult>;
 }
 
 /** True when a source can resume from a checkpoint. */

@@ -1,10 +1,13 @@
 // Test helpers: a Source that replays given batches of records as byte splits, and a Sink that keeps what it gets.
 import { Buffer } from 'node:buffer';
 import type { EmittedBatch, Sink } from '../../src/sink/sink.js';
-import type { PollResult, Source, Split } from '../../src/source/source.js';
+import type { PollResult, ResumableSource, Split } from '../../src/source/source.js';
 
-/** Replays `batches` (lists of raw records), cutting each into `splitsPerBatch` byte splits at record boundaries. */
-export class MemorySource implements Source {
+/**
+ * Replays `batches` (lists of raw records), cutting each into `splitsPerBatch` byte splits at record
+ * boundaries. Its offsets are batch indexes, so it can resume from a checkpoint like the real sources.
+ */
+export class MemorySource implements ResumableSource<number> {
   readonly name = 'memory';
   private next = 0;
 
@@ -39,6 +42,19 @@ export class MemorySource implements Source {
       }
     }
     return { kind: 'batch', batch: { splits, records: records.length, startOffsets: batchIndex, endOffsets: batchIndex + 1 } };
+  }
+
+  identity(): unknown {
+    return { batches: this.batches.length };
+  }
+
+  async seek(offsets: number): Promise<void> {
+    this.next = offsets;
+  }
+
+  async pollUntil(endOffsets: number): Promise<PollResult> {
+    if (endOffsets !== this.next + 1) throw new Error(`memory source: cannot cut batch ${this.next} to end at ${endOffsets}`);
+    return this.poll();
   }
 
   async close(): Promise<void> {}

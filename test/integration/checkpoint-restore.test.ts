@@ -173,6 +173,32 @@ describe('restoring a checkpoint', () => {
     expect(result.stderr).toContain('batch 5: worker 0 failed running a stateful task: worker exited with code: 70');
   });
 
+  it('--drain: the drain batch is logged and committed; a restart with more input continues after it and never rewrites its forced rows', async () => {
+    const { ck, out } = dirs();
+    const grown = writeInput(join(root, 'drain-input'), 2, 12_000);
+    const args = runArgs(grown, out, ['--cores', '2', '--partitions', '2', '--checkpoint-dir', ck, '--drain']);
+    expectSuccess(await runKindling(args));
+    const first = readOutput(out);
+    const batchIdOf = (name: string): number => Number(/^batch-(\d+)\.jsonl$/.exec(name)![1]);
+    const drainId = Math.max(...[...first.keys()].map(batchIdOf));
+    const drainFile = `batch-${drainId}.jsonl`;
+    expect(first.get(drainFile)).toContain('"forced":true');
+    expect(JSON.parse(readFileSync(join(ck, 'offsets', `${drainId}.json`), 'utf8'))).toMatchObject({ batchId: drainId, drain: true });
+    expect(listDir(join(ck, 'commits'))).toContain(`${drainId}.json`);
+
+    // More input arrives (the next file of the same stream), and the query runs again.
+    writeInput(join(root, 'drain-more'), 3, 12_000);
+    renameSync(join(root, 'drain-more', 'part-002.ndjson'), join(grown, 'part-002.ndjson'));
+    const second = expectSuccess(await runKindling(args));
+    expect(second.stderr).toContain(`resuming from batch ${drainId + 1}`);
+    const after = readOutput(out);
+    expect(after.size).toBeGreaterThan(first.size);
+    // What the first run emitted stays as it was: no batch id is reused, the forced rows stay once.
+    for (const [name, text] of first) expect(after.get(name), name).toBe(text);
+    const forcedBefore = outputRows(out).filter((r) => r.row.includes('"forced":true') && batchIdOf(r.batch) <= drainId);
+    expect(forcedBefore.every((r) => r.batch === drainFile)).toBe(true);
+  });
+
   it('inspect shows the query, batches, snapshots, offsets and state of a checkpoint', async () => {
     const { ck, out } = dirs();
     expectSuccess(await runKindling(runArgs(input, out, ['--checkpoint-dir', ck, '--partitions', '3'])));

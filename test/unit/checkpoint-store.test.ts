@@ -4,7 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CheckpointStore, describeFsError, type OffsetsEntry } from '../../src/checkpoint/store.js';
+import type { OffsetsEntry } from '../../src/checkpoint/log.js';
+import { CheckpointStore, describeFsError } from '../../src/checkpoint/store.js';
 import { KindlingError } from '../../src/errors.js';
 
 const dirs: string[] = [];

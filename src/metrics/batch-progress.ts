@@ -1,0 +1,129 @@
+// Assembles a batch's ProgressRecord from what the batch loop measured and counted: phase times, counters, tasks.
+import { performance } from 'node:perf_hooks';
+import { isoMs } from '../query/time.js';
+import type { PhaseDurations, ProgressRecord, SystemProgress, TaskProgress, WorkerProgress } from './progress.js';
+
+/** Epoch ms with sub-ms precision, comparable with the workers' task times. */
+export const nowMs = (): number => performance.timeOrigin + performance.now();
+
+type Phase = Exclude<keyof PhaseDurations, 'total' | 'source'>;
+
+/**
+ * Times a batch's phases back to back: `end(phase)` charges the time since the previous call to
+ * `phase`, so the phases add up to the batch's wall time. The source phase (the poll) happened
+ * before the batch started and is added to the total.
+ */
+export class PhaseTimer {
+  readonly startedAtMs = nowMs();
+  private lastMs = this.startedAtMs;
+  private readonly phases: Record<Phase, number> = { scan: 0, shuffle: 0, stateful: 0, merge: 0, sink: 0, checkpoint: 0 };
+
+  constructor(private readonly sourceMs: number) {}
+
+  end(phase: Phase): void {
+    const t = nowMs();
+    this.phases[phase] += t - this.lastMs;
+    this.lastMs = t;
+  }
+
+  /** The batch's wall time so far, the poll included. */
+  get wallMs(): number {
+    return this.lastMs - this.startedAtMs + this.sourceMs;
+  }
+
+  durations(): PhaseDurations {
+    return { source: this.sourceMs, ...this.phases, total: this.wallMs };
+  }
+}
+
+/** A batch's counters, summed over its tasks. */
+export interface BatchCounts {
+  readonly records: number;
+  readonly rejected: number;
+  readonly filtered: number;
+  readonly matched: number;
+  readonly lateRows: number;
+  readonly rowsOut: number;
+  readonly maxEventTimeMs: number | null;
+  readonly stateGroups: number;
+  readonly updatedGroups: number;
+  readonly evictedGroups: number;
+  readonly stateBytes: number;
+}
+
+/** Everything a progress record says about one batch. */
+export interface BatchFacts {
+  readonly id: string;
+  readonly runId: string;
+  readonly name: string;
+  readonly batchId: number;
+  readonly timer: PhaseTimer;
+  /** When the batch before it started (null: the first batch), for the input rate. */
+  readonly previousStartMs: number | null;
+  readonly counts: BatchCounts;
+  readonly watermarkMs: number | null;
+  readonly partitions: number;
+  readonly source: {
+    readonly description: string;
+    readonly startOffset: unknown;
+    readonly endOffset: unknown;
+    readonly latestOffset?: unknown;
+    readonly metrics?: Readonly<Record<string, string>>;
+  };
+  readonly noData: boolean;
+  readonly sinkDescription: string;
+  readonly tasks: readonly TaskProgress[];
+  readonly workerIds: readonly number[];
+  readonly mainThreadUtilisation: number;
+  readonly system?: SystemProgress;
+}
+
+/** Busy time and utilisation of each worker over the batch's wall time. */
+function workerProgress(workerIds: readonly number[], tasks: readonly TaskProgress[], wallMs: number): WorkerProgress[] {
+  return workerIds.map((workerId) => {
+    const mine = tasks.filter((t) => t.workerId === workerId);
+    const busyMs = mine.reduce((n, t) => n + t.durationMs, 0);
+    return { workerId, tasks: mine.length, busyMs, utilisation: wallMs > 0 ? Math.min(1, busyMs / wallMs) : 0 };
+  });
+}
+
+/** The batch's record in Spark's StreamingQueryProgress shape, plus Kindling's own figures. */
+export function progressRecord(f: BatchFacts): ProgressRecord {
+  const c = f.counts;
+  const wall = f.timer.wallMs;
+  const sinceLast = f.previousStartMs === null ? wall : f.timer.startedAtMs - f.previousStartMs;
+  return {
+    id: f.id,
+    runId: f.runId,
+    name: f.name,
+    batchId: f.batchId,
+    timestamp: new Date(f.timer.startedAtMs).toISOString(),
+    numInputRows: c.records,
+    inputRowsPerSecond: sinceLast > 0 ? (c.records * 1000) / sinceLast : 0,
+    processedRowsPerSecond: wall > 0 ? (c.records * 1000) / wall : 0,
+    durationMs: f.timer.durations(),
+    eventTime: {
+      ...(c.maxEventTimeMs !== null ? { max: isoMs(c.maxEventTimeMs) } : {}),
+      ...(f.watermarkMs !== null ? { watermark: isoMs(f.watermarkMs) } : {}),
+    },
+    stateOperators: [
+      { numRowsTotal: c.stateGroups, numRowsUpdated: c.updatedGroups, numRowsDroppedByWatermark: c.lateRows, numRowsRemoved: c.evictedGroups, memoryUsedBytes: c.stateBytes, numShufflePartitions: f.partitions },
+    ],
+    sources: [{ ...f.source, numInputRows: c.records }],
+    sink: { description: f.sinkDescription, numOutputRows: c.rowsOut },
+    kindling: {
+      noDataBatch: f.noData,
+      drained: false,
+      rejected: c.rejected,
+      filtered: c.filtered,
+      matched: c.matched,
+      lateRows: c.lateRows,
+      watermarkMs: f.watermarkMs,
+      maxEventTimeMs: c.maxEventTimeMs,
+      tasks: f.tasks,
+      workers: workerProgress(f.workerIds, f.tasks, wall),
+      mainThreadUtilisation: f.mainThreadUtilisation,
+    },
+    ...(f.system ? { system: f.system } : {}),
+  };
+}
