@@ -6,6 +6,7 @@ import { parseFlags, STANDARD_FLAGS, standardAnswer, type FlagName, type FlagSpe
 import { UsageError } from './errors.js';
 import { OUTPUT_MODES, type OutputMode } from './query/query.js';
 import { BUILTIN_QUERIES } from './query/queries.js';
+import { parseBrokerList } from './source/kafka-address.js';
 import { DEFAULT_GENERATOR, type GeneratorSpec } from './source/lab-events.js';
 
 const G = 'Query and engine';
@@ -172,17 +173,6 @@ export function generatorSpecFrom(values: FlagValues<typeof GENERATOR_FLAGS>, no
   };
 }
 
-/** --brokers as a list; a UsageError naming the bad entry. */
-export function parseBrokers(raw: string | undefined, why: string): string[] {
-  if (raw === undefined || raw.trim() === '') throw new UsageError(`${why} needs --brokers HOST:PORT[,HOST:PORT...] (or KAFKA_BROKERS in the environment)`);
-  const list = raw.split(',').map((b) => b.trim()).filter(Boolean);
-  for (const b of list) {
-    const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(b);
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65_535) throw new UsageError(`--brokers must be HOST:PORT[,HOST:PORT...]; got '${b}' in '${raw}'`);
-  }
-  return list;
-}
-
 /** The source a run reads: --source when given, else Kafka when --brokers is on the command line (KAFKA_BROKERS alone does not pick it). */
 function sourceKindOf(values: RunFlagValues, given: ReadonlySet<RunFlagName>): RunConfig['source']['kind'] {
   return !given.has('source') && given.has('brokers') ? 'kafka' : values['source'];
@@ -204,7 +194,7 @@ export async function runConfigFrom(values: RunFlagValues, given: ReadonlySet<Ru
     const queryName = values['query'].replace(/^.*[\\/]/, '').replace(/\.[cm]?[jt]s$/, '');
     source = {
       kind: 'kafka',
-      brokers: parseBrokers(values['brokers'], '--source kafka'),
+      brokers: parseBrokerList(values['brokers'], '--source kafka'),
       topic: values['topic'],
       groupId: values['group'] ?? `kindling-${queryName}`,
       startingOffsets: values['starting-offsets'],

@@ -1,12 +1,14 @@
 // `kindling produce`: writes the generator's seeded event stream to a Kafka topic (the lab's load generator, without Docker).
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { answerText, flagNamed, parseFlags, renderHelp, restyle, STANDARD_FLAGS, standardAnswer, type FlagSpec, type StandardAnswer } from './cli.js';
-import { GENERATOR_FLAGS, generatorSpecFrom, parseBrokers, RUN_FLAGS } from './config.js';
+import { GENERATOR_FLAGS, generatorSpecFrom, RUN_FLAGS } from './config.js';
 import { KindlingError, UsageError } from './errors.js';
+import { brokerAddressText, parseBrokerList } from './source/kafka-address.js';
 import { BrokerConnection } from './source/kafka-connection.js';
 import { decodeMetadata, decodeProduce, encodeMetadata, encodeProduce, isRetriableKafkaError, kafkaError, kafkaErrorName, type ProducePartition } from './source/kafka-protocol.js';
 import { encodeRecordBatch } from './source/kafka-records.js';
 import { labEventJson, type GeneratorSpec } from './source/lab-events.js';
+import { backoffDelayMs, type BackoffPolicy } from './backoff.js';
 import { sleepUnlessAborted } from './sleep.js';
 
 const KAFKA = 'Kafka';
@@ -55,7 +57,7 @@ export function parseProduceArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   if (answer) return answer;
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; flags start with -- (see kindling produce --help)`);
   return {
-    brokers: parseBrokers(values['brokers'], 'kindling produce'),
+    brokers: parseBrokerList(values['brokers'], 'kindling produce'),
     topic: values['topic'],
     partitions: values['partitions'],
     spec: generatorSpecFrom(values, nowMs),
@@ -119,7 +121,7 @@ class TopicWriter {
       try {
         const conn = await this.connection(address);
         const md = decodeMetadata(await conn.send('Metadata', encodeMetadata([this.topic]), REQUEST_TIMEOUT_MS));
-        const byId = new Map(md.brokers.map((b) => [b.nodeId, `${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port}`]));
+        const byId = new Map(md.brokers.map((b) => [b.nodeId, brokerAddressText(b.host, b.port)]));
         const t = md.topics.find((x) => x.name === this.topic);
         if (!t || t.errorCode !== 0 || t.partitions.length === 0) throw kafkaError(t?.errorCode ?? 3, `metadata of topic ${this.topic}`);
         const leaders = new Map<number, string>();
@@ -175,8 +177,8 @@ class TopicWriter {
     this.connections.clear();
   }
 }
-const RETRY_INITIAL_MS = 250;
-const RETRY_MAX_MS = 5000;
+/** Waiting for a broker that is away: exact delays (one producer has no one to collide with). */
+const RETRY: BackoffPolicy = { initialMs: 250, maxMs: 5000, jitter: 0 };
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 
@@ -213,7 +215,7 @@ export async function produce(config: ProduceConfig, signal: AbortSignal, log: (
       } catch (err) {
         if (err instanceof KindlingError && !err.retriable) throw err;
         failures++;
-        const delay = Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** Math.min(failures - 1, 10));
+        const delay = backoffDelayMs(failures, RETRY);
         if (waitingSince === null || failures % 10 === 0) {
           log(`produce: waiting for broker ${config.brokers.join(',')} (${what}: ${(err as Error).message}); retrying in ${(delay / 1000).toFixed(1)} s, Ctrl-C stops`);
         }

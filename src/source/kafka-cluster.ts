@@ -1,5 +1,6 @@
 // The brokers of one topic as the Kafka source sees them: connections, partition leaders from Metadata, and ListOffsets.
 import { KindlingError } from '../errors.js';
+import { brokerAddressText } from './kafka-address.js';
 import type { ConnectionFactory, KafkaConnection } from './kafka-connection.js';
 import { decodeListOffsets, decodeMetadata, encodeListOffsets, encodeMetadata, kafkaError, kafkaErrorName, KafkaErrorCode, type ApiName } from './kafka-protocol.js';
 
@@ -19,11 +20,6 @@ export interface ClusterOptions {
   readonly connect: ConnectionFactory;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
-}
-
-/** `host:port`, IPv6 hosts in brackets. */
-export function hostPort(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /**
@@ -80,7 +76,7 @@ export class KafkaCluster {
     const { topic } = this.o;
     const { conn, address } = await this.anyConnection();
     const md = decodeMetadata(await conn.send('Metadata', encodeMetadata([topic]), this.o.requestTimeoutMs));
-    this.brokersById = new Map(md.brokers.map((b) => [b.nodeId, hostPort(b.host, b.port)]));
+    this.brokersById = new Map(md.brokers.map((b) => [b.nodeId, brokerAddressText(b.host, b.port)]));
     const t = md.topics.find((x) => x.name === topic);
     if (!t || t.errorCode === KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION || (t.errorCode === 0 && t.partitions.length === 0)) {
       throw new KindlingError('KAFKA_NO_TOPIC', `it does not exist on ${address} (\`kindling produce --topic ${topic}\` creates it with 2 partitions)`, { domain: 'external', retriable: true });

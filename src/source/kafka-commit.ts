@@ -1,6 +1,7 @@
 // Advisory offset commits to the consumer group, so Kafka's own tools show the lag; Kindling never reads them back.
 import { KindlingError } from '../errors.js';
-import { hostPort, type KafkaCluster } from './kafka-cluster.js';
+import { brokerAddressText } from './kafka-address.js';
+import type { KafkaCluster } from './kafka-cluster.js';
 import { decodeFindCoordinator, decodeOffsetCommit, encodeFindCoordinator, encodeOffsetCommit, kafkaError, kafkaErrorName, KafkaErrorCode } from './kafka-protocol.js';
 
 /** The offset of each topic partition a commit records. */
@@ -75,7 +76,7 @@ export class AdvisoryCommitter {
       const { conn } = await this.cluster.anyConnection();
       const found = decodeFindCoordinator(await conn.send('FindCoordinator', encodeFindCoordinator(groupId), requestTimeoutMs));
       if (found.errorCode !== 0) throw kafkaError(found.errorCode, `finding the coordinator of group ${groupId}`);
-      this.coordinator = hostPort(found.coordinator.host, found.coordinator.port);
+      this.coordinator = brokerAddressText(found.coordinator.host, found.coordinator.port);
     }
     const conn = await this.cluster.connection(this.coordinator);
     for (const r of decodeOffsetCommit(await conn.send('OffsetCommit', encodeOffsetCommit(groupId, topic, offsets), requestTimeoutMs))) {

@@ -2,20 +2,8 @@
 import { Buffer } from 'node:buffer';
 import { connect, type Socket } from 'node:net';
 import { KindlingError } from '../errors.js';
+import { parseBrokerAddress, type BrokerAddressText } from './kafka-address.js';
 import { decodeApiVersions, encodeRequest, Reader, unsupportedApis, type ApiName } from './kafka-protocol.js';
-
-/** A broker's address as `host:port`. */
-export type BrokerAddressText = string;
-
-/** Splits `host:port` (IPv6 as `[::1]:9092`); a user error when it is not one. */
-export function parseBrokerAddress(text: string): { host: string; port: number } {
-  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(text.trim());
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port > 0 && port < 65_536)) {
-    throw new KindlingError('BAD_BROKERS', `--brokers must be host:port[,host:port...]; got '${text}'`, { domain: 'user' });
-  }
-  return { host: m[1]!, port };
-}
 
 interface Pending {
   readonly correlationId: number;

@@ -1,4 +1,5 @@
 // The Kafka source's background fetch loop: bounded per-partition buffers, back-pressure, retries with backoff, and what a Fetch response means.
+import { backoffDelayMs } from '../backoff.js';
 import { KindlingError } from '../errors.js';
 import { groupBy, type KafkaCluster } from './kafka-cluster.js';
 import { offsetOutOfRange, startingOffset, checkpointPartitionGone, type StartingOffsets } from './kafka-offsets.js';
@@ -246,7 +247,7 @@ export class KafkaFetchLoop {
         failures++;
         this.needMetadata = true;
         const { retryInitialMs, retryMaxMs } = this.o.tuning;
-        const delay = Math.min(retryMaxMs, retryInitialMs * 2 ** Math.min(failures - 1, 16)) * (0.8 + 0.4 * Math.random());
+        const delay = backoffDelayMs(failures, { initialMs: retryInitialMs, maxMs: retryMaxMs, jitter: 0.2 });
         this.nowWaiting(e, delay);
         await this.backoff.wait(delay, this.closed);
       }

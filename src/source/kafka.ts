@@ -2,7 +2,8 @@
 import { KindlingError } from '../errors.js';
 import { AdvisoryCommitter, type CommitOffsets } from './kafka-commit.js';
 import { KafkaCluster } from './kafka-cluster.js';
-import { openBrokerConnection, parseBrokerAddress, type ConnectionFactory } from './kafka-connection.js';
+import { parseBrokerAddress } from './kafka-address.js';
+import { openBrokerConnection, type ConnectionFactory } from './kafka-connection.js';
 import { batchEnd, caughtUp, cutBatch, hasData, type CutLimits } from './kafka-cut.js';
 import { DEFAULT_KAFKA_TUNING, KafkaFetchLoop, type KafkaSourceState, type KafkaTuning } from './kafka-fetch.js';
 import { noSuchPartition, parseKafkaOffsets, type StartingOffsets } from './kafka-offsets.js';
