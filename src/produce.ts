@@ -78,8 +78,12 @@ export interface ProduceSummary {
 
 /** Events per send: large enough that a send's overhead is noise, small enough to keep a low rate smooth. */
 const MAX_SEND_EVENTS = 10_000;
-/** Sends in flight at once; on one connection the broker handles them in order, so order per partition holds. */
-const MAX_IN_FLIGHT = 4;
+/**
+ * Sends encoded ahead of the one being written. Only one send is written at a time (one request in
+ * flight per topic partition), and a failed one is retried before the next starts: with several in
+ * flight, each retried on its own, a later send could land before an earlier one after a broker error.
+ */
+const MAX_ENCODED_AHEAD = 2;
 /** A rate-limited producer sends at most this often, so sends stay batched (like a producer's linger.ms). */
 const LINGER_MS = 5;
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -140,36 +144,50 @@ class TopicWriter {
     throw lastError;
   }
 
-  /** Writes events [first, first + count) of the stream, event i to topic partition i mod partitions. */
-  async send(spec: GeneratorSpec, first: number, count: number, partitions: number): Promise<void> {
-    if (this.stale) await this.refresh();
+  /** Encodes events [first, first + count) of the stream, event i to topic partition i mod partitions: one record batch per topic partition. */
+  encode(spec: GeneratorSpec, first: number, count: number, partitions: number): Map<number, ProducePartition> {
     const values = Array.from({ length: partitions }, () => [] as string[]);
     for (let i = first; i < first + count; i++) values[i % partitions]!.push(labEventJson(spec, i));
     const now = Date.now();
-    const byLeader = new Map<string, ProducePartition[]>();
+    const batches = new Map<number, ProducePartition>();
     values.forEach((vs, partition) => {
-      if (vs.length === 0) return;
-      const leader = this.leaders.get(partition)!;
-      const list = byLeader.get(leader) ?? [];
-      list.push({ partition, records: encodeRecordBatch(vs, now) });
-      byLeader.set(leader, list);
+      if (vs.length > 0) batches.set(partition, { partition, records: encodeRecordBatch(vs, now) });
     });
-    await Promise.all(
+    return batches;
+  }
+
+  /**
+   * Writes `pending` (topic partition -> record batch) to the leaders, removing each batch the broker
+   * took; throws when any was refused or its answer lost, leaving those for the retry. Every leader's
+   * request is settled before it returns, so a retry never overlaps a request still in flight.
+   */
+  async write(pending: Map<number, ProducePartition>): Promise<void> {
+    if (this.stale) await this.refresh();
+    const byLeader = new Map<string, ProducePartition[]>();
+    for (const batch of pending.values()) {
+      const leader = this.leaders.get(batch.partition)!;
+      const list = byLeader.get(leader) ?? [];
+      list.push(batch);
+      byLeader.set(leader, list);
+    }
+    const outcomes = await Promise.allSettled(
       [...byLeader].map(async ([address, parts]) => {
-        try {
-          const conn = await this.connection(address);
-          const answer = decodeProduce(await conn.send('Produce', encodeProduce(this.topic, parts, { acks: -1, timeoutMs: REQUEST_TIMEOUT_MS }), REQUEST_TIMEOUT_MS + 5000));
-          for (const r of answer) {
-            if (r.errorCode === 0) continue;
-            if (isRetriableKafkaError(r.errorCode)) throw kafkaError(r.errorCode, `produce to ${this.topic}-${r.partition}`);
-            throw new KindlingError('KAFKA_PRODUCE', `produce to ${this.topic}-${r.partition}: broker answered ${kafkaErrorName(r.errorCode)}`, { domain: 'external' });
-          }
-        } catch (err) {
-          this.stale = true;
-          throw err;
+        const conn = await this.connection(address);
+        const answer = decodeProduce(await conn.send('Produce', encodeProduce(this.topic, parts, { acks: -1, timeoutMs: REQUEST_TIMEOUT_MS }), REQUEST_TIMEOUT_MS + 5000));
+        let failure: KindlingError | null = null;
+        for (const r of answer) {
+          if (r.errorCode === 0) pending.delete(r.partition);
+          else if (isRetriableKafkaError(r.errorCode)) failure ??= kafkaError(r.errorCode, `produce to ${this.topic}-${r.partition}`);
+          else throw new KindlingError('KAFKA_PRODUCE', `produce to ${this.topic}-${r.partition}: broker answered ${kafkaErrorName(r.errorCode)}`, { domain: 'external' });
         }
+        if (failure) throw failure;
       }),
     );
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) {
+      this.stale = true;
+      throw failed.reason;
+    }
   }
 
   close(): void {
@@ -187,7 +205,8 @@ const sleep = sleepUnlessAborted;
 /**
  * Produces until --events are written or `signal` aborts. Broker trouble (unreachable, gone
  * mid-run) is retried with backoff and a visible "waiting for broker" line; a failed send is sent
- * again, so a broker that dies mid-send can leave duplicates (at-least-once, like the lab's producer).
+ * again before any later one, so each topic partition keeps the stream's order, but a broker that
+ * dies mid-send can leave duplicates (at-least-once, like the lab's producer).
  */
 export async function produce(config: ProduceConfig, signal: AbortSignal, log: (line: string) => void, live: ((line: string) => void) | null): Promise<ProduceSummary> {
   const kafka = new Kafka({
@@ -259,7 +278,9 @@ export async function produce(config: ProduceConfig, signal: AbortSignal, log: (
       lastLiveAt = now;
     };
     let dispatched = 0;
-    const inFlight = new Set<Promise<void>>();
+    /** Encoded sends not yet written; each is written after the one before it (`lastWrite`). */
+    const queued = new Set<Promise<void>>();
+    let lastWrite: Promise<unknown> = Promise.resolve();
     while (!signal.aborted && (config.events === null || dispatched < config.events)) {
       let due = config.rate === 0 ? MAX_SEND_EVENTS : Math.floor(((Date.now() - clockStart) * config.rate) / 1000) - dispatched;
       if (config.events !== null) due = Math.min(due, config.events - dispatched);
@@ -271,19 +292,23 @@ export async function produce(config: ProduceConfig, signal: AbortSignal, log: (
         showLive(false);
         continue;
       }
-      while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+      while (queued.size >= MAX_ENCODED_AHEAD) await Promise.race(queued);
       if (signal.aborted) break;
-      const first = dispatched;
+      const pending = writer.encode(config.spec, dispatched, due, topicPartitions);
       dispatched += due;
-      const send: Promise<void> = retrying('sending', () => writer.send(config.spec, first, due, topicPartitions))
+      const send: Promise<void> = lastWrite
+        .then(() => retrying('sending', () => writer.write(pending)))
         .then((ok) => {
           if (ok !== null) sent += due;
           showLive(false);
         })
-        .finally(() => inFlight.delete(send));
-      inFlight.add(send);
+        .finally(() => queued.delete(send));
+      // A failure surfaces through the loop's race or the final await; the chain stops at it.
+      send.catch(() => undefined);
+      queued.add(send);
+      lastWrite = send;
     }
-    await Promise.all(inFlight);
+    await Promise.all(queued);
     showLive(true);
   } finally {
     writer.close();
