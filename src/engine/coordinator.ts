@@ -9,7 +9,7 @@ import { toPartitionState } from '../checkpoint/format.js';
 import { CheckpointWriter } from '../checkpoint/writer.js';
 import { sortRows } from '../query/order.js';
 import { outputModeProblem, type OutputMode, type Query, type QueryRef } from '../query/query.js';
-import { WatermarkTracker } from '../query/watermark.js';
+import { WatermarkTracker, type BatchWatermarks as TrackerWatermarks } from '../query/watermark.js';
 import type { EmittedBatch, Sink } from '../sink/sink.js';
 import type { PollResult, ResumableSource, Source, SourceBatch, Split } from '../source/source.js';
 import { nowMs, PhaseTimer, progressRecord } from '../metrics/batch-progress.js';
@@ -76,7 +76,7 @@ interface ScanOutcome {
 type Polled = Exclude<PollResult, { kind: 'batch' }> | { readonly kind: 'batch'; readonly batch: SourceBatch; readonly scanned?: Promise<ScanOutcome> };
 
 /** Watermarks a stateful step runs with (WatermarkTracker.beginBatch), or null for a query without one. */
-type BatchWatermarks = { readonly lateWatermarkMs: number; readonly evictionWatermarkMs: number } | null;
+type BatchWatermarks = TrackerWatermarks | null;
 
 /** Marks a promise as handled now (its rejection surfaces when it is awaited later). */
 function guarded<T>(p: Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@
 import type { ErrorCode } from '../errors.js';
 import type { PartialRows } from '../query/aggregate.js';
 import type { OutputMode, QueryRef } from '../query/query.js';
+import type { WatermarkMs } from '../query/time.js';
 import type { ScanOutput } from '../query/scan.js';
 import type { ResultRow, StateEntry } from '../query/window-state.js';
 import type { GeneratorSpec } from '../source/lab-events.js';
@@ -36,8 +37,8 @@ export interface StatefulTask extends TaskContext {
   readonly batchId: number;
   readonly workerId: number;
   readonly outputMode: OutputMode;
-  readonly lateWatermarkMs: number | null;
-  readonly evictionWatermarkMs: number | null;
+  readonly lateWatermarkMs: WatermarkMs | null;
+  readonly evictionWatermarkMs: WatermarkMs | null;
   /** This worker's share of every stage-1 task's partial rows (only partitions it owns), as produced. */
   readonly inputs: readonly PartialRows[];
 }

@@ -1,4 +1,16 @@
 // The global event-time watermark and the two values each batch runs with (Spark's WatermarkTracker).
+import { watermarkMs as asWatermark, type WatermarkMs } from './time.js';
+
+/**
+ * The two watermarks one batch runs with. Branded WatermarkMs, so that a raw event time cannot be
+ * passed where a stateful step expects a watermark.
+ */
+export interface BatchWatermarks {
+  /** Rows whose window ends at or before it are late: the previous batch's eviction watermark, W(N-1). */
+  readonly lateWatermarkMs: WatermarkMs;
+  /** Windows that end at or before it are complete and evicted: W(N). */
+  readonly evictionWatermarkMs: WatermarkMs;
+}
 
 /**
  * Tracks the global watermark: after each batch, `W = max(W, maxEventTime - delay)`; a batch with
@@ -7,23 +19,23 @@
  * previous batch's eviction watermark — Spark keeps the two apart on purpose (SPARK-40925).
  */
 export class WatermarkTracker {
-  private currentMs = 0;
-  private lastEvictionMs = 0;
+  private currentMs = asWatermark(0);
+  private lastEvictionMs = asWatermark(0);
 
   constructor(private readonly delayMs: number) {}
 
   /** The watermark the next batch will evict with. */
-  get watermarkMs(): number {
+  get watermarkMs(): WatermarkMs {
     return this.currentMs;
   }
 
   /** The eviction watermark the last started batch used (the next batch's late watermark). */
-  get lastEvictionWatermarkMs(): number {
+  get lastEvictionWatermarkMs(): WatermarkMs {
     return this.lastEvictionMs;
   }
 
   /** Watermarks for the batch about to run; call once per batch, before it runs. */
-  beginBatch(): { lateWatermarkMs: number; evictionWatermarkMs: number } {
+  beginBatch(): BatchWatermarks {
     const late = this.lastEvictionMs;
     this.lastEvictionMs = this.currentMs;
     return { lateWatermarkMs: late, evictionWatermarkMs: this.currentMs };
@@ -33,7 +45,7 @@ export class WatermarkTracker {
   endBatch(maxEventTimeMs: number | null): void {
     if (maxEventTimeMs === null) return;
     const candidate = maxEventTimeMs - this.delayMs;
-    if (candidate > this.currentMs) this.currentMs = candidate;
+    if (candidate > this.currentMs) this.currentMs = asWatermark(candidate);
   }
 
   /** True when the watermark moved past the last batch's eviction watermark: a no-data batch would evict. */
@@ -48,7 +60,7 @@ export class WatermarkTracker {
 
   /** Restores the state written by toJSON. */
   restore(saved: { watermarkMs: number; lastEvictionWatermarkMs: number }): void {
-    this.currentMs = saved.watermarkMs;
-    this.lastEvictionMs = saved.lastEvictionWatermarkMs;
+    this.currentMs = asWatermark(saved.watermarkMs);
+    this.lastEvictionMs = asWatermark(saved.lastEvictionWatermarkMs);
   }
 }

@@ -1,6 +1,7 @@
 // Stage 2 of a batch: one partition's window state — late filter, merge, evict and emit per output mode.
 import type { PartialRows } from './aggregate.js';
 import type { OutputMode } from './query.js';
+import type { WatermarkMs } from './time.js';
 
 /** One aggregated group as it leaves the engine. `windowStartMs` is 0 for a query without a window. */
 export interface ResultRow {
@@ -17,9 +18,9 @@ export interface StatefulStep {
   /** Window size; null for a query without a window (then nothing is late or evicted). */
   readonly windowSizeMs: number | null;
   /** Rows whose window end <= this are late: W(N-1), the previous batch's eviction watermark. Null: no watermark. */
-  readonly lateWatermarkMs: number | null;
+  readonly lateWatermarkMs: WatermarkMs | null;
   /** Windows whose end <= this are complete: W(N). Null: no watermark. */
-  readonly evictionWatermarkMs: number | null;
+  readonly evictionWatermarkMs: WatermarkMs | null;
   readonly having: ((count: number) => boolean) | undefined;
 }
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { crashAlerts } from '../../src/query/queries.js';
 import { runReference } from '../../src/query/reference.js';
+import { watermarkMs } from '../../src/query/time.js';
 import { WatermarkTracker } from '../../src/query/watermark.js';
 import { WindowState, type StatefulStep } from '../../src/query/window-state.js';
 
@@ -77,11 +78,19 @@ describe('WatermarkTracker', () => {
 
 describe('WindowState', () => {
   const rows = (...groups: Array<[number, string, number]>) => ({ partitionIds: groups.map(() => 0), windowStartsMs: groups.map((g) => g[0]), keys: groups.map((g) => g[1]), counts: groups.map((g) => g[2]) });
-  const step = (o: Partial<StatefulStep>): StatefulStep => ({ outputMode: 'append', windowSizeMs: 10_000, lateWatermarkMs: 0, evictionWatermarkMs: 0, having: (n) => n > 2, ...o });
+  const step = (o: Partial<StatefulStep>): StatefulStep => ({ outputMode: 'append', windowSizeMs: 10_000, lateWatermarkMs: watermarkMs(0), evictionWatermarkMs: watermarkMs(0), having: (n) => n > 2, ...o });
+  /** The watermark at T0 + s seconds. */
+  const wm = (s: number) => watermarkMs(at(s));
+
+  it('takes watermarks only as WatermarkMs: a raw event time does not compile where a step expects one', () => {
+    // @ts-expect-error: at(10) is a plain number (event time), not a WatermarkMs (tsc -p tsconfig.test.json checks this line)
+    const raw: StatefulStep = step({ evictionWatermarkMs: at(10) });
+    expect(raw.evictionWatermarkMs).toBe(wm(10));
+  });
 
   it('counts partial rows of a late window (end <= late watermark) as late, by event count', () => {
     const s = new WindowState();
-    const out = s.step([rows([at(0), 'a', 4], [at(10), 'a', 1])], step({ lateWatermarkMs: at(10), evictionWatermarkMs: at(10) }));
+    const out = s.step([rows([at(0), 'a', 4], [at(10), 'a', 1])], step({ lateWatermarkMs: wm(10), evictionWatermarkMs: wm(10) }));
     expect(out.lateRows).toBe(4);
     expect(s.size).toBe(1);
   });
@@ -89,7 +98,7 @@ describe('WindowState', () => {
   it('treats a window ending exactly at the eviction watermark as complete', () => {
     const s = new WindowState();
     s.step([rows([at(0), 'a', 3])], step({}));
-    const out = s.step([], step({ evictionWatermarkMs: at(10) }));
+    const out = s.step([], step({ evictionWatermarkMs: wm(10) }));
     expect(out.rows).toEqual([{ windowStartMs: at(0), key: 'a', count: 3 }]);
     expect(out.evictedGroups).toBe(1);
     expect(s.size).toBe(0);
@@ -98,7 +107,7 @@ describe('WindowState', () => {
   it('evicts without emitting in update mode', () => {
     const s = new WindowState();
     s.step([rows([at(0), 'a', 3])], step({ outputMode: 'update' }));
-    const out = s.step([], step({ outputMode: 'update', evictionWatermarkMs: at(10) }));
+    const out = s.step([], step({ outputMode: 'update', evictionWatermarkMs: wm(10) }));
     expect(out.rows).toEqual([]);
     expect(out.evictedGroups).toBe(1);
   });
