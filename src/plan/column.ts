@@ -94,10 +94,31 @@ export class Column {
     return new Column(call('when', ...e.args, toExpr(value)));
   }
 
+  /** Sort descending in orderBy. */
+  desc(): SortColumn {
+    return new SortColumn(this.expr, false);
+  }
+  /** Sort ascending in orderBy (the default). */
+  asc(): SortColumn {
+    return new SortColumn(this.expr, true);
+  }
+
   private op(name: string, other: ColumnLike): Column {
     return new Column(call(name, this.expr, toExpr(other)));
   }
 }
+
+/** A sort key for orderBy: an expression and a direction (nulls first ascending, last descending, as Spark). */
+export class SortColumn {
+  constructor(readonly expr: Expr, readonly ascending: boolean) {
+    Object.freeze(this);
+  }
+}
+
+/** desc("count") / desc(col("count")). */
+export const desc = (c: Column | string): SortColumn => new SortColumn((typeof c === 'string' ? col(c) : c).expr, false);
+/** asc("count") / asc(col("count")). */
+export const asc = (c: Column | string): SortColumn => new SortColumn((typeof c === 'string' ? col(c) : c).expr, true);
 
 /** A Column for a JS value (a literal) or the Column itself. */
 export function toExpr(value: ColumnLike): Expr {
