@@ -8,6 +8,7 @@ import { CheckpointStore } from './checkpoint/store.js';
 import { assembleRun } from './engine/build.js';
 import { KindlingError, UsageError } from './errors.js';
 import { chooseTerminalMode, startObservability } from './metrics/observe.js';
+import { firstRowsNote } from './metrics/first-rows.js';
 import { ResultsSink } from './metrics/results-sink.js';
 import { describeRun } from './metrics/run-info.js';
 import { summaryLines } from './metrics/summary.js';
@@ -50,7 +51,7 @@ function banner(config: RunConfig, describeSource: string, queryName: string, mo
   return (
     `Kindling: query ${queryName} (${mode} mode) on ${describeSource}\n` +
     `  ${config.cores} worker thread(s), ${config.partitions} partition(s), trigger ${config.triggerMs === 0 ? 'as soon as possible' : `${config.triggerMs} ms`}` +
-    `, sinks: ${config.sinks.map((s) => (s.kind === 'jsonl' ? `jsonl:${s.dir}` : s.kind)).join(', ') || 'none'}\n` +
+    `, sinks: ${config.sinks.map((s) => (s.kind === 'jsonl' ? `jsonl:${s.dir}` : config.progressJson === '-' ? 'console (tables on stderr: stdout carries --progress-json)' : s.kind)).join(', ') || 'none'}\n` +
     `  ${checkpoint}`
   );
 }
@@ -97,7 +98,8 @@ async function run(argv: string[]): Promise<number> {
     },
     () => process.exit(130),
   );
-  log(banner(config, source.describe(), query.name, outputMode, checkpointLine(config, resume)) + (observers.uiUrl ? `\n  web UI: ${observers.uiUrl}` : ''));
+  const firstRows = firstRowsNote({ outputMode, window: query.window ?? null, watermarkDelayMs: query.watermarkDelayMs ?? null });
+  log(banner(config, source.describe(), query.name, outputMode, checkpointLine(config, resume)) + (firstRows ? `\n  ${firstRows}` : '') + (observers.uiUrl ? `\n  web UI: ${observers.uiUrl}` : ''));
   try {
     const summary = await coordinator.run(stop.signal);
     await observers.close();

@@ -99,6 +99,12 @@ export class Coordinator {
   private readonly watermark: WatermarkTracker | null;
   private nextBatchId = 0;
   private readonly listeners: Array<(p: ProgressRecord) => void> = [];
+  /**
+   * The event loop's counters at the previous progress record: the main thread's share is measured
+   * since then, waits for input and the trigger included. Measured over the batch alone, a live
+   * Kafka run of 1 ms batches showed 73-85 % while the process used 8 % of a core.
+   */
+  private eluMark = performance.eventLoopUtilization();
   private readonly summary: RunSummary = {
     batches: 0, records: 0, rejected: 0, filtered: 0, matched: 0, lateRows: 0, rowsOut: 0, elapsedMs: 0, watermarkMs: null, stoppedBy: 'end-of-input',
   };
@@ -360,6 +366,14 @@ export class Coordinator {
     return all.then((scans) => ({ scans, tasks }));
   }
 
+  /** The main thread's busy share of the wall time since the previous progress record (0..1). */
+  private mainThreadShare(): number {
+    const now = performance.eventLoopUtilization();
+    const share = performance.eventLoopUtilization(now, this.eluMark).utilization;
+    this.eluMark = now;
+    return share;
+  }
+
   /**
    * Runs one batch as a sequence of steps: `batch` null is a no-data batch; `scanned` its stage 1
    * if already dispatched; `replay` the logged batch it runs again.
@@ -367,7 +381,6 @@ export class Coordinator {
   private async runBatch(batch: SourceBatch | null, sourceMs: number, scanned?: Promise<ScanOutcome>, replay?: ReplayedBatch): Promise<void> {
     const batchId = this.nextBatchId++;
     const timer = new PhaseTimer(sourceMs);
-    const elu = performance.eventLoopUtilization();
     const marks = this.watermark?.beginBatch() ?? null;
     try {
       if (batch) this.sourcePosition = batch.endOffsets;
@@ -389,7 +402,7 @@ export class Coordinator {
       await this.commit(batchId, replay);
       timer.end('checkpoint');
       this.addToSummary(merged);
-      this.publish(batchId, batch, timer, merged, tasks, performance.eventLoopUtilization(elu).utilization);
+      this.publish(batchId, batch, timer, merged, tasks, this.mainThreadShare());
     } catch (err) {
       const e = err as KindlingError;
       throw new KindlingError(e.code ?? 'BATCH_FAILED', `batch ${batchId}: ${e.message}`, { domain: e.domain ?? 'internal', cause: err });

@@ -166,7 +166,7 @@ export function diagnoseBatch(p: ProgressRecord): Diagnosis {
         phase: top.name,
         share,
         verdict: 'main-thread',
-        sentence: `${lead}: work on the main thread (busy ${pct(p.kindling.mainThreadUtilisation)} of the batch) while the workers wait`,
+        sentence: `${lead}: work on the main thread (busy ${pct(p.kindling.mainThreadUtilisation)} since the last batch) while the workers wait`,
       };
     case 'source':
       return { phase: top.name, share, verdict: 'source', sentence: `${lead}: reading input and cutting it into ${count(stageStats(p, 1).tasks, 'split')}` };

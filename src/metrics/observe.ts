@@ -128,7 +128,7 @@ export async function startObservability(engine: ObservedEngine, o: ObserveOptio
     }
     if (footer) {
       view.add(p);
-      footer.update(renderTerminalView(p, view, { width: stderr.columns || 100, color, uiUrl }));
+      footer.update(renderTerminalView(p, view, { width: stderr.columns || 100, color, uiUrl, query: o.run.query }));
     } else if (o.terminal === 'plain') o.log(progressLine(p));
   });
 

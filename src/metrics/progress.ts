@@ -98,7 +98,7 @@ export interface ProgressRecord {
     readonly maxEventTimeMs: number | null;
     readonly tasks: readonly TaskProgress[];
     readonly workers: readonly WorkerProgress[];
-    /** Share of the batch's wall time the main thread's event loop was busy (0..1). */
+    /** Share of the wall time since the previous batch's record (waiting for input and the trigger included) the main thread's event loop was busy (0..1). */
     readonly mainThreadUtilisation: number;
   };
   /** CPU load per core and memory used vs total; present when an observer samples them (see src/metrics/system-sampler.ts). */

@@ -1,7 +1,8 @@
 // Renders the live terminal view: a dozen lines about the latest batch, the recent rate and the machine (pure).
 import { diagnoseBatch, formatMs, PHASES } from './bottleneck.js';
 import type { ProgressRecord } from './progress.js';
-import { consumerLag } from './summary.js';
+import { firstRowsStatus, type WindowedQuery } from './first-rows.js';
+import { consumerLag, watermarkText } from './summary.js';
 
 /** What the view remembers between batches: recent rates, totals and the highest event time seen. */
 export class ViewHistory {
@@ -12,6 +13,8 @@ export class ViewHistory {
   rejected = 0;
   rowsOut = 0;
   maxEventTimeMs: number | null = null;
+  /** Max event time of the first batch that had one: where the first windows opened. */
+  firstEventTimeMs: number | null = null;
 
   constructor(private readonly keep = 40) {}
 
@@ -24,6 +27,7 @@ export class ViewHistory {
     this.rowsOut += p.sink.numOutputRows;
     const max = p.kindling.maxEventTimeMs;
     if (max !== null && (this.maxEventTimeMs === null || max > this.maxEventTimeMs)) this.maxEventTimeMs = max;
+    if (max !== null && this.firstEventTimeMs === null) this.firstEventTimeMs = max;
     if (!p.kindling.noDataBatch) {
       this.processedRates.push(p.processedRowsPerSecond);
       if (this.processedRates.length > this.keep) this.processedRates.shift();
@@ -36,6 +40,8 @@ export interface ViewOptions {
   readonly width: number;
   readonly color: boolean;
   readonly uiUrl: string | null;
+  /** The query's window, watermark delay and mode: until its first rows, the view says when they can come. */
+  readonly query?: WindowedQuery;
 }
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
@@ -113,9 +119,11 @@ export function renderTerminalView(p: ProgressRecord, h: ViewHistory, o: ViewOpt
   lines.push(`${label('batch')}${n(p.numInputRows)} rows in ${bold(formatMs(d.total))}${phases.length ? dim(` = ${phases.join(' · ')} ms`) : ''}`);
 
   if (k.watermarkMs !== null) {
-    const gap = h.maxEventTimeMs !== null ? `, ${((h.maxEventTimeMs - k.watermarkMs) / 1000).toFixed(1)} s behind max event time ${clock(h.maxEventTimeMs)}` : '';
-    lines.push(`${label('watermark')}${clock(k.watermarkMs)}${gap}`);
+    const gap = h.maxEventTimeMs !== null && k.watermarkMs !== 0 ? `, ${((h.maxEventTimeMs - k.watermarkMs) / 1000).toFixed(1)} s behind max event time ${clock(h.maxEventTimeMs)}` : '';
+    lines.push(`${label('watermark')}${k.watermarkMs === 0 ? watermarkText(0) : clock(k.watermarkMs)}${gap}`);
   }
+  const waiting = o.query ? firstRowsStatus(o.query, { firstEventTimeMs: h.firstEventTimeMs, maxEventTimeMs: h.maxEventTimeMs, watermarkMs: k.watermarkMs, rowsOut: h.rowsOut }) : null;
+  if (waiting) lines.push(`${label('first rows')}${yellow(waiting)}`);
   const lag = consumerLag(p);
   if (lag !== null) lines.push(`${label('kafka lag')}${n(lag)} offsets behind the topic's end`);
 

@@ -13,8 +13,14 @@ export interface KafkaTuning {
   fetchMaxBytes: number;
   /** Bytes per topic partition in one Fetch (max.partition.fetch.bytes). */
   partitionFetchMaxBytes: number;
-  /** How long the broker may hold a Fetch when there is no new data. */
+  /** How long the broker may hold a Fetch while it has less than fetchMinBytes of new data. */
   fetchMaxWaitMs: number;
+  /**
+   * Bytes the broker gathers before answering a Fetch (Kafka's fetch.min.bytes), up to fetchMaxWaitMs:
+   * a live topic then arrives in chunks of a few hundred records, not one send's worth, so batches run
+   * at trigger 0 are not tiny (docs/kafka.md, "Batch size on a live topic"). A backlog fills it at once.
+   */
+  fetchMinBytes: number;
   /**
    * Decoded bytes buffered over all topic partitions (each gets an equal share, at least two
    * fetches' worth); fetching a topic partition pauses while its share is full (back-pressure).
@@ -37,7 +43,8 @@ export interface KafkaTuning {
 export const DEFAULT_KAFKA_TUNING: Readonly<KafkaTuning> = {
   fetchMaxBytes: 8 << 20,
   partitionFetchMaxBytes: 2 << 20,
-  fetchMaxWaitMs: 500,
+  fetchMaxWaitMs: 100,
+  fetchMinBytes: 64 << 10,
   bufferBytes: 64 << 20,
   connectTimeoutMs: 3000,
   requestTimeoutMs: 15_000,
@@ -366,7 +373,7 @@ export class KafkaFetchLoop {
     const maxBytes = Math.max(tuning.fetchMaxBytes, ...parts.map((p) => p.maxBytes));
     const body = encodeFetch(this.o.topic, parts.map((p) => ({ partition: p.partitionId, fetchOffset: p.buffer.endOffset, maxBytes: p.maxBytes })), {
       maxWaitMs: tuning.fetchMaxWaitMs,
-      minBytes: 1,
+      minBytes: tuning.fetchMinBytes,
       maxBytes,
     });
     const reader = await conn.send('Fetch', body, tuning.requestTimeoutMs + tuning.fetchMaxWaitMs);

@@ -22,7 +22,7 @@ export interface KafkaVectors {
   readonly recordedFrom: string;
   readonly mixed: {
     readonly topic: string;
-    readonly tuning: { fetchMaxBytes: number; partitionFetchMaxBytes: number };
+    readonly tuning: { fetchMaxBytes: number; partitionFetchMaxBytes: number; fetchMaxWaitMs: number; fetchMinBytes: number };
     readonly exchanges: readonly RecordedExchange[];
     /** What kafkajs's consumer read from the same log (read_uncommitted): the oracle. */
     readonly kafkajs: ReadonlyArray<{ offset: number; value: string | null }>;

@@ -40,7 +40,7 @@ describe('diagnoseBatch', () => {
       spec: { durationMs: { scan: 5, merge: 30 }, mainThreadUtilisation: 0.9, tasks: [task(1, 0, 0, 4.5)] },
       phase: 'merge',
       verdict: 'main-thread',
-      sentence: /main thread \(busy 90% of the batch\)/,
+      sentence: /main thread \(busy 90% since the last batch\)/,
     },
     {
       name: 'a no-data batch only moves the watermark',

@@ -1,0 +1,81 @@
+// When an append-mode query's first rows can appear, and how far it is from them (pure; the terminal and the web page share it).
+
+/** What the answer depends on: the query's window, watermark delay and output mode (a run description's `query`). */
+export interface WindowedQuery {
+  readonly outputMode: string;
+  readonly window: { readonly sizeMs: number; readonly slideMs: number } | null;
+  readonly watermarkDelayMs: number | null;
+}
+
+const secondsText = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
+
+/** Queries whose rows wait for the watermark: append mode over event-time windows. */
+function waitsForWatermark(q: WindowedQuery): q is WindowedQuery & { window: { sizeMs: number; slideMs: number }; watermarkDelayMs: number } {
+  return q.outputMode === 'append' && q.window !== null && q.watermarkDelayMs !== null;
+}
+
+/** The banner's sentence: when a window's rows come out; null when rows do not wait for the watermark. */
+export function firstRowsNote(q: WindowedQuery): string | null {
+  if (!waitsForWatermark(q)) return null;
+  const { sizeMs } = q.window;
+  return (
+    `first rows: append mode writes a window once the watermark (max event time - ${secondsText(q.watermarkDelayMs)}) passes its end, ` +
+    `${secondsText(sizeMs + q.watermarkDelayMs)} of event time after the window opens (${secondsText(sizeMs)} window + ${secondsText(q.watermarkDelayMs)} delay): ` +
+    `live, the first rows come ${secondsText(q.watermarkDelayMs).replace(' s', '')}-${secondsText(sizeMs + q.watermarkDelayMs)} after the first matching event`
+  );
+}
+
+/** What the run has seen so far, for {@link firstRowsStatus}. */
+export interface SeenSoFar {
+  /** Max event time of the first batch that had one: the oldest open window is taken as the one holding it. */
+  readonly firstEventTimeMs: number | null;
+  readonly maxEventTimeMs: number | null;
+  readonly watermarkMs: number | null;
+  readonly rowsOut: number;
+}
+
+/** The windows open before the first rows: how many, the oldest, and event time left until the watermark closes it. */
+export interface OpenWindows {
+  readonly open: number;
+  /** Windows the watermark already closed without a row out (no group passed the query's HAVING). */
+  readonly closedEmpty: number;
+  readonly oldestStartMs: number;
+  readonly oldestEndMs: number;
+  /** Event time the watermark still has to advance before the oldest open window is written. */
+  readonly closesInMs: number;
+}
+
+/** Start of the earliest window holding event time `t` (tumbling: its only window). */
+const earliestWindowStart = (t: number, sizeMs: number, slideMs: number): number => Math.floor(t / slideMs) * slideMs - sizeMs + slideMs;
+
+/** The open windows until the first rows are out; null once rows came out or when rows do not wait for the watermark. */
+export function openWindows(q: WindowedQuery, seen: SeenSoFar): OpenWindows | null {
+  if (!waitsForWatermark(q) || seen.rowsOut > 0 || seen.firstEventTimeMs === null || seen.maxEventTimeMs === null) return null;
+  const { sizeMs, slideMs } = q.window;
+  const watermarkMs = Math.max(seen.watermarkMs ?? 0, seen.maxEventTimeMs - q.watermarkDelayMs);
+  const firstStartMs = earliestWindowStart(seen.firstEventTimeMs, sizeMs, slideMs);
+  // Windows whose end the watermark passed are closed (evicted); the oldest open one ends after it.
+  const closedEmpty = Math.max(0, Math.floor((watermarkMs - firstStartMs - sizeMs) / slideMs) + 1);
+  const oldestStartMs = firstStartMs + closedEmpty * slideMs;
+  const newestStartMs = Math.floor(seen.maxEventTimeMs / slideMs) * slideMs;
+  return {
+    open: Math.max(1, Math.round((newestStartMs - oldestStartMs) / slideMs) + 1),
+    closedEmpty,
+    oldestStartMs,
+    oldestEndMs: oldestStartMs + sizeMs,
+    closesInMs: oldestStartMs + sizeMs - watermarkMs,
+  };
+}
+
+/** One line for people: no rows yet, why, and how far away they are; null once rows came out. */
+export function firstRowsStatus(q: WindowedQuery, seen: SeenSoFar): string | null {
+  if (!waitsForWatermark(q) || seen.rowsOut > 0) return null;
+  const w = openWindows(q, seen);
+  if (w === null) return 'no rows yet: no matching event so far (the first one opens the first window)';
+  const closed = w.closedEmpty > 0 ? `${w.closedEmpty} window(s) closed with no group passing the query's filter on counts; ` : '';
+  return (
+    `no rows yet: ${closed}${w.open} window(s) open; the oldest, ${clock(w.oldestStartMs)}-${clock(w.oldestEndMs)}, is written when the watermark passes its end, ` +
+    `${secondsText(w.closesInMs)} of event time from now`
+  );
+}
