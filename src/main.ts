@@ -133,7 +133,9 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof KindlingError) {
       log(`kindling: ${err.message}`);
-      process.exit(err.domain === 'user' ? 2 : 1);
+      // 2 is for usage: bad flags, input or files. A query that failed while it ran is the user's
+      // too, but the run was valid: it failed (1), as a Spark query that throws terminates it.
+      process.exit(err.domain === 'user' && err.code !== 'QUERY_FAILED' ? 2 : 1);
     }
     log(`kindling: internal error: ${(err as Error).stack ?? String(err)}`);
     process.exit(1);

@@ -5,6 +5,7 @@ import { threadId, workerData } from 'node:worker_threads';
 import { byPartition } from '../src/query/aggregate.js';
 import { loadQuery } from '../src/query/queries.js';
 import { Scanner } from '../src/query/scan.js';
+import { guardHaving, QueryCodeError } from '../src/query/user-code.js';
 import { WindowState } from '../src/query/window-state.js';
 import { labEventsNdjson } from '../src/source/lab-events.js';
 import {
@@ -16,6 +17,7 @@ import {
   type SnapshotTask,
   type StatefulTask,
   type Task,
+  type TaskFailure,
   type TaskResult,
   type TaskTiming,
 } from '../src/engine/protocol.js';
@@ -83,7 +85,7 @@ async function stateful(task: StatefulTask, timing: () => TaskTiming): Promise<T
     windowSizeMs: query.window?.sizeMs ?? null,
     lateWatermarkMs: task.lateWatermarkMs,
     evictionWatermarkMs: task.evictionWatermarkMs,
-    having: query.having,
+    having: guardHaving(query.having),
   };
   const partitions: PartitionStepResult[] = [];
   for (const partitionId of [...ids].sort((a, b) => a - b)) {
@@ -111,7 +113,8 @@ async function stateful(task: StatefulTask, timing: () => TaskTiming): Promise<T
 
 async function drain(task: DrainTask, timing: () => TaskTiming): Promise<TaskResult> {
   const query = await loadQuery(task.queryRef);
-  const rows = [...states.values()].flatMap((s) => s.drain(query.having));
+  const having = guardHaving(query.having);
+  const rows = [...states.values()].flatMap((s) => s.drain(having));
   states.clear();
   return { kind: 'drain', rows, ...timing() };
 }
@@ -153,13 +156,35 @@ export default async function handle(task: Task): Promise<TaskResult> {
         return restore(task, timing);
     }
   } catch (err) {
-    const e = err as Error;
+    return failure(err, timing());
+  }
+}
+
+/**
+ * A failure as data: the user's query code throwing (QUERY_FAILED: the run stops and names the
+ * record; the thread is fine), a misrouted partition, or anything else (TASK_FAILED: this worker's
+ * state cannot be trusted, like a dead thread).
+ */
+function failure(err: unknown, timing: TaskTiming): TaskFailure {
+  if (err instanceof QueryCodeError) {
+    const stack = err.thrownStack;
     return {
       kind: 'failure',
-      code: e instanceof Misroute ? 'MISROUTE' : 'TASK_FAILED',
-      message: e.message,
-      ...(e instanceof Misroute ? { partitionId: e.partitionId } : {}),
-      ...timing(),
+      code: 'QUERY_FAILED',
+      message: err.message,
+      queryFunction: err.queryFunction,
+      ...(err.recordIndex !== null ? { recordIndex: err.recordIndex } : {}),
+      ...(stack !== null ? { stack } : {}),
+      ...timing,
     };
   }
+  const e = err as Error;
+  return {
+    kind: 'failure',
+    code: e instanceof Misroute ? 'MISROUTE' : 'TASK_FAILED',
+    message: e.message,
+    ...(e instanceof Misroute ? { partitionId: e.partitionId } : {}),
+    ...(typeof e.stack === 'string' ? { stack: e.stack } : {}),
+    ...timing,
+  };
 }

@@ -15,7 +15,8 @@ import type { PollResult, ResumableSource, Source, SourceBatch, Split } from '..
 import { nowMs, PhaseTimer, progressRecord } from '../metrics/batch-progress.js';
 import type { ProgressRecord, SystemProgress, TaskProgress } from '../metrics/progress.js';
 import { KindlingError, type ErrorCode } from '../errors.js';
-import type { WorkerPool } from './pool.js';
+import { TaskFailedError, type WorkerPool } from './pool.js';
+import { describePosition, RecordPositions } from './positions.js';
 import type { DrainTaskResult, RestoreTaskResult, ScanTaskResult, SnapshotTaskResult, StatefulTaskResult, TaskContext } from './protocol.js';
 import { mergeBatch, shuffle, type DispatchedStep, type MergedBatch } from './stages.js';
 import { sleepUnlessAborted } from '../sleep.js';
@@ -66,9 +67,9 @@ export const MAX_RECOVERIES_PER_BATCH = 3;
 /** Error codes after which the workers' state cannot be trusted, but a rollback to the last snapshot can continue the run. */
 const WORKER_LOSS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['WORKER_DIED', 'WORKER_REPLACED', 'TASK_FAILED']);
 
-/** Stage 1's results of a batch, with its task records. */
+/** Stage 1's results of a batch (one per split, in split order, each a result or a failure), with its task records. */
 interface ScanOutcome {
-  scans: ScanTaskResult[];
+  settled: PromiseSettledResult<ScanTaskResult>[];
   tasks: TaskProgress[];
 }
 
@@ -85,6 +86,9 @@ function guarded<T>(p: Promise<T>): Promise<T> {
 }
 
 const sleep = sleepUnlessAborted;
+
+/** A stack frame in Kindling's built code or its dependencies (where a query module's frames end). */
+const KINDLING_FRAME = /\/dist\/(src|workers)\/|\/node_modules\/|\(node:/;
 
 /**
  * Runs micro-batches until the source ends or the signal aborts. It is the only owner of the
@@ -108,7 +112,7 @@ export class Coordinator {
   private readonly summary: RunSummary = {
     batches: 0, records: 0, rejected: 0, filtered: 0, matched: 0, lateRows: 0, rowsOut: 0, elapsedMs: 0, watermarkMs: null, stoppedBy: 'end-of-input',
   };
-  private readonly recordsSeen = new Map<string, number>();
+  private readonly positions = new RecordPositions();
   private loggedRejects = 0;
   private lastBatchStartMs: number | null = null;
   private readonly context: TaskContext;
@@ -207,7 +211,13 @@ export class Coordinator {
         await this.finish();
         break;
       } catch (err) {
-        if (this.writer === null || !WORKER_LOSS.has((err as KindlingError).code)) throw err;
+        if (this.writer === null) throw err;
+        if (!WORKER_LOSS.has((err as KindlingError).code)) {
+          // The run stops: the writes in flight (a commit, the snapshot) finish first, so the
+          // next start replays as little as possible.
+          await this.writer.flush().catch(() => undefined);
+          throw err;
+        }
         const batchId = this.nextBatchId - 1;
         attempts = batchId === failedBatch ? attempts + 1 : 1;
         failedBatch = batchId;
@@ -351,7 +361,8 @@ export class Coordinator {
    */
   private dispatchScans(batchId: number, splits: readonly Split[]): Promise<ScanOutcome> {
     const tasks: TaskProgress[] = [];
-    const all = Promise.all(
+    // Settled, not all: a failing split's position is told from the records of the splits before it.
+    const all = Promise.allSettled(
       splits.map(async (split, splitIndex) => {
         const transfer = split.payload.kind === 'bytes' ? [split.payload.bytes.buffer as ArrayBuffer] : [];
         const queuedAtMs = nowMs();
@@ -363,7 +374,7 @@ export class Coordinator {
         return r;
       }),
     );
-    return all.then((scans) => ({ scans, tasks }));
+    return all.then((settled) => ({ settled, tasks }));
   }
 
   /** The main thread's busy share of the wall time since the previous progress record (0..1). */
@@ -387,7 +398,8 @@ export class Coordinator {
       const offsetsDurable = this.logOffsets(batchId, batch, marks?.evictionWatermarkMs ?? null, replay);
       timer.end('checkpoint');
       const splits = batch?.splits ?? [];
-      const { scans, tasks } = await (scanned ?? this.dispatchScans(batchId, splits));
+      const { settled, tasks } = await (scanned ?? this.dispatchScans(batchId, splits));
+      const scans = this.scanResults(splits, settled);
       timer.end('scan');
       this.logRejects(splits, scans);
       const inputs = shuffle(scans, this.pool.size);
@@ -404,9 +416,48 @@ export class Coordinator {
       this.addToSummary(merged);
       this.publish(batchId, batch, timer, merged, tasks, this.mainThreadShare());
     } catch (err) {
-      const e = err as KindlingError;
-      throw new KindlingError(e.code ?? 'BATCH_FAILED', `batch ${batchId}: ${e.message}`, { domain: e.domain ?? 'internal', cause: err });
+      throw this.batchFailed(batchId, err);
     }
+  }
+
+  /**
+   * Stage 1's results, or its first failure (in split order). The user's query code throwing is
+   * told with the record's position in the input (the splits before it are counted in).
+   */
+  private scanResults(splits: readonly Split[], settled: readonly PromiseSettledResult<ScanTaskResult>[]): ScanTaskResult[] {
+    const failed = settled.findIndex((s) => s.status === 'rejected');
+    if (failed === -1) return settled.map((s) => (s as PromiseFulfilledResult<ScanTaskResult>).value);
+    const err: unknown = (settled[failed] as PromiseRejectedResult).reason;
+    const recordIndex = err instanceof TaskFailedError ? err.failure.recordIndex : undefined;
+    if (err instanceof TaskFailedError && err.code === 'QUERY_FAILED' && recordIndex !== undefined) {
+      const earlier = settled.slice(0, failed).map((s) => (s as PromiseFulfilledResult<ScanTaskResult>).value.records);
+      throw this.queryFailed(err, this.positions.where(splits, earlier, failed, recordIndex));
+    }
+    throw err;
+  }
+
+  /**
+   * The user's query code threw: the run stops (it is no lost worker, a replay would throw again)
+   * naming the query, the record's position, the error and where in the query module it was thrown.
+   */
+  private queryFailed(err: TaskFailedError, position: string | null): KindlingError {
+    const { queryRef, query } = this.options;
+    // The query module's frames: those above the first one in Kindling's own code.
+    const frames: string[] = [];
+    for (const line of (err.failure.stack ?? '').split('\n')) {
+      if (!/^\s+at /.test(line)) continue;
+      if (KINDLING_FRAME.test(line)) break;
+      frames.push(line);
+    }
+    const on = position === null ? '' : ` on the record at ${position}`;
+    const message = `query ${query.name} (${queryRef}) failed${on}: ${err.failure.message}${frames.length > 0 ? '\n' + frames.join('\n') : ''}`;
+    return new KindlingError('QUERY_FAILED', message, { domain: 'user', cause: err });
+  }
+
+  /** Names the batch in an error; the user's query code throwing in stage 2 or the drain is told as such. */
+  private batchFailed(batchId: number, err: unknown): KindlingError {
+    const e = err instanceof TaskFailedError && err.code === 'QUERY_FAILED' ? this.queryFailed(err, null) : (err as KindlingError);
+    return new KindlingError(e.code ?? 'BATCH_FAILED', `batch ${batchId}: ${e.message}`, { domain: e.domain ?? 'internal', cause: err });
   }
 
   /** The --drain batch: every open group leaves as a forced row. It is logged, emitted and committed like any batch. */
@@ -415,7 +466,9 @@ export class Coordinator {
     const offsetsDurable = this.logOffsets(batchId, null, this.watermark?.lastEvictionWatermarkMs ?? null, replay, true);
     const results = await Promise.all(
       this.pool.loads.map((l) => this.pool.runOn<DrainTaskResult>(l.workerId, { kind: 'drain', workerId: l.workerId, ...this.context })),
-    );
+    ).catch((err: unknown) => {
+      throw this.batchFailed(batchId, err);
+    });
     const rows = sortRows(results.flatMap((r) => r.rows), this.options.query.orderBy);
     const muted = replay?.committed === true;
     await this.emit({ batchId, rows, drained: true }, offsetsDurable, muted);
@@ -575,20 +628,12 @@ export class Coordinator {
 
   /** Logs the first rejected records with their position; all are counted. */
   private logRejects(splits: readonly Split[], scans: readonly ScanTaskResult[]): void {
+    const before = this.positions.advance(splits, scans.map((s) => s.records));
     for (let i = 0; i < splits.length; i++) {
-      const origin = splits[i]!.origin;
-      const scan = scans[i]!;
-      const before = this.recordsSeen.get(origin.label) ?? 0;
-      this.recordsSeen.set(origin.label, before + scan.records);
-      for (const sample of scan.samples) {
+      for (const sample of scans[i]!.samples) {
         if (this.loggedRejects >= this.options.maxLoggedRejects) return;
         this.loggedRejects++;
-        const where = origin.recordOffsets
-          ? `${origin.label} offset ${origin.recordOffsets[sample.recordIndex]}`
-          : origin.firstIndex !== undefined
-            ? `${origin.label} event ${origin.firstIndex + sample.recordIndex}`
-            : `${origin.label} line ${before + sample.recordIndex + 1}`;
-        this.options.log(`rejected record at ${where}: ${sample.reason}: ${sample.excerpt}`);
+        this.options.log(`rejected record at ${describePosition(splits[i]!.origin, sample.recordIndex, before[i]!)}: ${sample.reason}: ${sample.excerpt}`);
         if (this.loggedRejects === this.options.maxLoggedRejects) this.options.log('(further rejected records are counted, not logged)');
       }
     }

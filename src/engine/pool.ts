@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import { KindlingError } from '../errors.js';
 import { projectRoot } from '../project.js';
-import type { Task, TaskResult } from './protocol.js';
+import type { Task, TaskFailure, TaskResult } from './protocol.js';
 
 /** The project root (kept here too: the benches and tests import it from the pool). */
 export { projectRoot };
@@ -31,6 +31,22 @@ const NO_REQUIRE_ESM = 'require_module' in process.features ? ['--no-experimenta
 
 /** Stage-1 tasks a worker holds at once: one running and one waiting, so its next task is already there. */
 const SCAN_DEPTH = 2;
+
+/**
+ * A task that came back as a failure (the thread is alive): its code says whose fault it is
+ * (QUERY_FAILED: the user's query code threw; TASK_FAILED or MISROUTE: Kindling's), and `failure`
+ * carries what the worker knew (stack, query function, record index in the split).
+ */
+export class TaskFailedError extends KindlingError {
+  constructor(
+    readonly workerId: number,
+    readonly failure: TaskFailure,
+  ) {
+    const where = failure.partitionId === undefined ? '' : `, partition ${failure.partitionId}`;
+    super(failure.code, `worker ${workerId}${where}: ${failure.message}`, { domain: failure.code === 'QUERY_FAILED' ? 'user' : 'internal' });
+    this.name = 'TaskFailedError';
+  }
+}
 
 /** Busy time and task counts of one worker since the pool started. */
 export interface WorkerLoad {
@@ -174,10 +190,7 @@ export class WorkerPool {
       );
     }
     load.threadId = result.threadId;
-    if (result.kind === 'failure') {
-      const where = result.partitionId === undefined ? '' : `, partition ${result.partitionId}`;
-      throw new KindlingError(result.code, `worker ${workerId}${where}: ${result.message}`);
-    }
+    if (result.kind === 'failure') throw new TaskFailedError(workerId, result);
     return result as R;
   }
 

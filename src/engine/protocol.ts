@@ -4,6 +4,7 @@ import type { PartialRows } from '../query/aggregate.js';
 import type { OutputMode, QueryRef } from '../query/query.js';
 import type { WatermarkMs } from '../query/time.js';
 import type { ScanOutput } from '../query/scan.js';
+import type { QueryFunction } from '../query/user-code.js';
 import type { ResultRow, StateEntry } from '../query/window-state.js';
 import type { GeneratorSpec } from '../source/lab-events.js';
 
@@ -116,6 +117,12 @@ export interface TaskFailure extends TaskTiming {
   readonly code: ErrorCode;
   readonly message: string;
   readonly partitionId?: number;
+  /** The thrown error's stack: for QUERY_FAILED, where in the query module it failed. */
+  readonly stack?: string;
+  /** QUERY_FAILED (the user's query code threw, the worker is fine): which function... */
+  readonly queryFunction?: QueryFunction;
+  /** ...and, in a scan task, the record's index in the split. */
+  readonly recordIndex?: number;
 }
 
 export type TaskResult = ScanTaskResult | StatefulTaskResult | DrainTaskResult | SnapshotTaskResult | RestoreTaskResult | TaskFailure;

@@ -3,6 +3,7 @@ import { Buffer } from 'node:buffer';
 import { parseEvent } from './event.js';
 import { CountTable, type PartialRows } from './aggregate.js';
 import type { Query } from './query.js';
+import { QueryCodeError } from './user-code.js';
 import { windowStartsFor } from './window.js';
 
 /** A rejected record, kept as a sample for the log: its index within the scanned split. */
@@ -219,14 +220,26 @@ class ScanRun {
     }
     const event = parsed.event;
     const query = this.query;
-    if (!query.filter(event)) {
+    // The query's own code: a throw names the function and the record (never a lost worker).
+    let keep: boolean;
+    try {
+      keep = query.filter(event);
+    } catch (err) {
+      throw new QueryCodeError('filter', recordIndex, err);
+    }
+    if (!keep) {
       this.out.filtered++;
       return;
     }
     this.out.matched++;
     const t = event.timestamp;
     if (t > this.maxEventTimeMs) this.maxEventTimeMs = t;
-    const key = query.key(event);
+    let key: string;
+    try {
+      key = query.key(event);
+    } catch (err) {
+      throw new QueryCodeError('key', recordIndex, err);
+    }
     if (query.window === undefined) this.table.add(0, key, 1);
     else for (const start of windowStartsFor(t, query.window)) this.table.add(start, key, 1);
   }
