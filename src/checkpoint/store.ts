@@ -1,9 +1,10 @@
 // The checkpoint directory on disk: metadata, offsets log, commit log, snapshot files; every write atomic and durable.
-import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KindlingError } from '../errors.js';
 import { removeTemporaries, writeFileAtomic } from '../fs-atomic.js';
+import { lockCheckpointDir } from './lock.js';
 import type { CheckpointLog, CheckpointMetadata, CommitEntry, OffsetsEntry, SnapshotListing } from './log.js';
 
 /** A snapshot file as listed (not yet read). */
@@ -13,16 +14,6 @@ export interface SnapshotFile extends SnapshotListing {
 }
 
 const SNAPSHOT_SUFFIX = '.snapshot';
-
-/** True when a process with this pid exists (signal 0 checks without signalling). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Describes a filesystem error for a person: what happened and the errno. */
 export function describeFsError(err: unknown): string {
@@ -65,7 +56,7 @@ export class CheckpointStore implements CheckpointLog {
     const store = new CheckpointStore(dir, options.snapshotWriteDelayMs);
     try {
       for (const sub of ['offsets', 'commits', 'snapshots']) await mkdir(join(dir, sub), { recursive: true });
-      await store.lock();
+      await lockCheckpointDir(dir);
       await store.removeTemporaries();
       // Prove the directory takes a durable write now, not at the first batch.
       await store.writeAtomic(join(dir, '.probe'), 'ok\n');
@@ -75,31 +66,6 @@ export class CheckpointStore implements CheckpointLog {
       throw new KindlingError('CHECKPOINT_DIR', `--checkpoint-dir ${dir}: cannot use it as a checkpoint directory: ${describeFsError(err)}`, { domain: 'user', cause: err });
     }
     return store;
-  }
-
-  /**
-   * Takes DIR/lock (this process's pid): two runs writing one checkpoint would interleave their
-   * logs. A lock whose process is gone (a crash, kill -9) is taken over.
-   */
-  private async lock(): Promise<void> {
-    const path = join(this.dir, 'lock');
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const handle = await open(path, 'wx');
-        await handle.writeFile(`${process.pid}\n`);
-        await handle.close();
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new KindlingError('CHECKPOINT_IN_USE', `another Kindling (pid ${pid}) is using this checkpoint directory; stop it, or delete ${path} if that process is not Kindling`, { domain: 'user' });
-      }
-      if (pid === process.pid) return;
-      await unlink(path).catch(() => undefined);
-    }
-    throw new KindlingError('CHECKPOINT_IN_USE', `cannot take ${path}: another process took it at the same time`, { domain: 'user' });
   }
 
   /** Opens an existing checkpoint for reading only (inspect); a missing directory is a user error. */

@@ -1,6 +1,5 @@
 // The checkpoint directory: atomic files, listing, pruning, leftovers of killed writers, and errors that name the cause.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -31,20 +30,6 @@ describe('CheckpointStore', () => {
     expect(readdirSync(join(dir, 'offsets'))).toEqual(['0.json']);
     expect(readdirSync(join(dir, 'snapshots'))).toEqual(['0.snapshot']);
     expect(await store.readOffsets(0)).toEqual(entry(0));
-  });
-
-  it('refuses a directory another live process holds, naming its pid', async () => {
-    const dir = temp();
-    writeFileSync(join(dir, 'lock'), `${process.ppid}\n`);
-    await expect(CheckpointStore.open(dir)).rejects.toThrow(`another Kindling (pid ${process.ppid}) is using this checkpoint directory`);
-  });
-
-  it('takes over the lock of a process that is gone (a kill -9)', async () => {
-    const dir = temp();
-    const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
-    writeFileSync(join(dir, 'lock'), `${gone}\n`);
-    await CheckpointStore.open(dir);
-    expect(readFileSync(join(dir, 'lock'), 'utf8')).toBe(`${process.pid}\n`);
   });
 
   it('removes temporary files a killed writer left', async () => {
