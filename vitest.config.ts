@@ -10,5 +10,7 @@ export default defineConfig({
     // The global setup may fetch the broker's jars (first run) and start the JVM.
     hookTimeout: 180_000,
     pool: 'forks',
+    // The default report, then every skipped suite with its reason (a skipped browser or Kafka suite is easy to miss).
+    reporters: ['default', './test/helpers/skipped-summary.ts'],
   },
 });

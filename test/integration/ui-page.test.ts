@@ -85,9 +85,11 @@ async function chartPoints(page: Page, id: string, min: number): Promise<number>
 }
 
 const needsBrowser = !existsSync(CHROMIUM) && !process.env['CI'];
-if (needsBrowser) console.warn(`[kindling] ${CHROMIUM} missing: the web UI browser tests are skipped (apt-get install -y chromium; CI installs it)`);
+const BROWSER_SKIP = `${CHROMIUM} missing: the web UI browser tests are skipped (apt-get install -y chromium; CI installs it)`;
+if (needsBrowser) console.warn(`[kindling] ${BROWSER_SKIP}`);
 
-describe.skipIf(needsBrowser)('the web UI in headless Chromium', () => {
+// The reason in the suite's name reaches the run's final summary (test/helpers/skipped-summary.ts).
+describe.skipIf(needsBrowser)(`the web UI in headless Chromium${needsBrowser ? ` [skipped: ${BROWSER_SKIP}]` : ''}`, () => {
   it('loads, draws charts from the running engine, and shows the same numbers as /api/progress', async () => {
     const { base } = await startEngine();
     const { page, requests, errors } = await openBrowser();
