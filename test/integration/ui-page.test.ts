@@ -31,8 +31,8 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined | fal
 }
 
 /** Starts the engine as a user would and returns the UI's address from its banner. */
-async function startEngine(): Promise<{ base: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [MAIN, ...ENGINE_ARGS], { stdio: ['ignore', 'ignore', 'pipe'] });
+async function startEngine(args: readonly string[] = ENGINE_ARGS): Promise<{ base: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   cleanups.push(async () => {
@@ -140,6 +140,20 @@ describe.skipIf(needsBrowser)(`the web UI in headless Chromium${needsBrowser ? `
     expect(errors).toEqual([]);
   });
 
+  it('before the first append rows, says how many windows are open and how far the watermark is from closing the oldest', async () => {
+    // Event time at wall-clock speed: the first window closes 30-40 s in, long after the page looks.
+    const { base } = await startEngine(['--rate', '4000', '--trigger', '250', '--cores', '1', '--partitions', '200', '--sink', 'none', '--ui-port', '0', '--quiet']);
+    const { page, errors } = await openBrowser();
+    await page.goto(base);
+    await page.waitForSelector('[data-testid="first-rows"]', { timeout: 20_000 });
+    await expect.poll(() => page.textContent('[data-testid="first-rows"]')).toMatch(/no rows yet: \d+ window\(s\) open; the oldest, \d\d:\d\d:\d\d-\d\d:\d\d:\d\d, is written when the watermark passes its end, [\d.]+ s of event time from now/);
+    expect(await page.textContent('[data-testid="first-rows"]')).toContain('the first rows come 30-40 s after the first matching event');
+    await page.goto(`${base}#tasks`);
+    await expect.poll(() => page.getAttribute('[data-testid="spark-tasks"]', 'data-spark-tasks')).toBe('200');
+    expect(await page.textContent('[data-testid="spark-tasks"]')).toMatch(/Stage 2 lists \d+ of the 200 partitions: the other \d+ received, emitted and evicted nothing/);
+    expect(errors).toEqual([]);
+  });
+
   it('shows the Tasks, Workers, Results and Config tabs with the run\'s data', async () => {
     const { base } = await startEngine();
     const { page, errors } = await openBrowser();
@@ -151,6 +165,9 @@ describe.skipIf(needsBrowser)(`the web UI in headless Chromium${needsBrowser ? `
     const p = (await progress(base)).find((r) => r.batchId === chosen)!;
     expect(Number(await page.textContent('[data-testid="stage1-tasks"]'))).toBe(p.kindling.tasks.filter((t) => t.stage === 1).length);
     expect(await chartPoints(page, 'partition-rows', 2)).toBe(2);
+    // Spark's stage-2 task count is the shuffle partitions, whatever Kindling ran.
+    expect(Number(await page.getAttribute('[data-testid="spark-tasks"]', 'data-spark-tasks'))).toBe(p.stateOperators[0]!.numShufflePartitions);
+    expect(await page.textContent('[data-testid="spark-tasks"]')).toContain(`Spark would run ${p.stateOperators[0]!.numShufflePartitions} stage-2 tasks`);
     await page.screenshot({ path: join(OUT, 'ui-tasks.png'), fullPage: true });
 
     await page.click('nav a[href="#workers"]');

@@ -3,6 +3,7 @@ import { PHASES } from '../../bottleneck.js';
 import type { ProgressRecord } from '../../progress.js';
 import { barChart, legend, lineChart, PALETTE, type Series } from './charts.js';
 import { compact, esc, eventClock, int, ms, seconds, wallClock } from './format.js';
+import { firstRowsNote, firstRowsStatus } from '../../first-rows.js';
 import { latestWithData, runningMaxEventTime, type AppState } from './state.js';
 
 /** Colours of the batch phases, shared by the Streaming and Tasks tabs. */
@@ -27,7 +28,16 @@ function kpi(id: string, label: string, value: string, raw: number | string | nu
 export function renderKpis(s: AppState): string {
   const rs = s.records;
   const p = latestWithData(rs);
-  if (!p) return `<div class="kpis" data-testid="kpi-strip" data-batch=""><div class="kpi wide"><div class="kpi-label">Waiting</div><div class="kpi-value">no batch yet</div><div class="kpi-sub">the first progress record arrives when the first batch ends</div></div></div>`;
+  if (!p) {
+    // Until the event stream answers, the page does not know yet whether batches ran.
+    const [label, value, sub] =
+      s.link === 'connecting'
+        ? ['Connecting', 'connecting to the engine…', 'the page follows the run over server-sent events']
+        : s.link === 'live'
+          ? ['Waiting', 'no batch yet', 'the first progress record arrives when the first batch ends']
+          : ['No batches', 'no batch was recorded', s.link === 'ended' ? 'the run finished before its first batch' : 'the engine is not answering'];
+    return `<div class="kpis" data-testid="kpi-strip" data-batch=""><div class="kpi wide"><div class="kpi-label">${label}</div><div class="kpi-value" data-testid="kpi-waiting">${value}</div><div class="kpi-sub">${sub}</div></div></div>`;
+  }
   const last = rs[rs.length - 1]!;
   const late = rs.reduce((n, r) => n + r.kindling.lateRows, 0);
   const maxes = runningMaxEventTime(rs);
@@ -43,7 +53,22 @@ export function renderKpis(s: AppState): string {
     ${kpi('watermark', 'Watermark', wm === null ? '–' : eventClock(wm).slice(0, 8), wm, wm !== null && max !== null ? `UTC · ${seconds(max - wm)} behind max` : 'query has no watermark')}
     ${kpi('state-rows', 'State rows', int(last.stateOperators[0]?.numRowsTotal ?? 0), last.stateOperators[0]?.numRowsTotal ?? 0, 'open groups')}
     ${kpi('late-rows', 'Late rows', int(late), late, `in the last ${int(rs.length)} batches`)}
-  </div>`;
+  </div>${firstRowsCallout(s)}`;
+}
+
+/** Until an append query's first rows: when they can come, and how far the watermark still is (needs batch 0 in view). */
+function firstRowsCallout(s: AppState): string {
+  const rs = s.records;
+  if (!s.config || rs[0]?.batchId !== 0) return '';
+  const maxes = runningMaxEventTime(rs);
+  const status = firstRowsStatus(s.config.query, {
+    firstEventTimeMs: rs.find((r) => r.kindling.maxEventTimeMs !== null)?.kindling.maxEventTimeMs ?? null,
+    maxEventTimeMs: maxes[maxes.length - 1] ?? null,
+    watermarkMs: rs[rs.length - 1]!.kindling.watermarkMs,
+    rowsOut: rs.reduce((n, r) => n + r.sink.numOutputRows, 0),
+  });
+  if (status === null) return '';
+  return `<div class="callout" data-testid="first-rows">${esc(status)}<br><span class="muted">${esc(firstRowsNote(s.config.query) ?? '')}</span></div>`;
 }
 
 /** A chart card: title, the latest value, a hint for students, the chart and its legend. */

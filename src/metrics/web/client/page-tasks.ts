@@ -67,7 +67,18 @@ function stageTable(p: ProgressRecord): string {
     const v = describeStage(s, workers);
     return `<tr><td><span class="swatch" style="--c:${STAGE_COLORS[stage]}"></span>stage ${stage} (${stage === 1 ? 'scan' : 'stateful'})</td><td data-testid="stage${stage}-tasks">${int(s.tasks)}</td><td>${ms(s.wallMs)}</td><td>${ms(s.meanTaskMs)}</td><td>${ms(s.maxTaskMs)}</td><td>${ms(s.meanQueueWaitMs)}</td><td>${int(s.rows)}</td><td>${percent(s.busyShare)}</td><td class="verdict ${v.verdict}">${esc(v.detail)}</td></tr>`;
   });
-  return `<table class="table stages"><thead><tr><th>stage</th><th>tasks</th><th>wall time</th><th>mean task</th><th>max task</th><th>mean queue wait</th><th>rows</th><th>workers busy</th><th>reading</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table class="table stages"><thead><tr><th>stage</th><th>tasks</th><th>wall time</th><th>mean task</th><th>max task</th><th>mean queue wait</th><th>rows</th><th>workers busy</th><th>reading</th></tr></thead><tbody>${rows.join('')}</tbody></table>${sparkTaskCount(p)}`;
+}
+
+/** Stage 2 as Spark would run it: one task per shuffle partition every batch, empty or not. */
+function sparkTaskCount(p: ProgressRecord): string {
+  const partitions = p.stateOperators[0]?.numShufflePartitions;
+  if (partitions === undefined) return '';
+  const ran = stageStats(p, 2).tasks;
+  const empty = partitions - ran;
+  return `<p class="hint" data-testid="spark-tasks" data-spark-tasks="${partitions}">Stage 2 lists ${int(ran)} of the ${int(partitions)} partitions: ${
+    empty > 0 ? `the other ${int(empty)} received, emitted and evicted nothing this batch, so Kindling gives them no task (each worker steps all its partitions in one message). ` : ''
+  }Spark would run <strong>${int(partitions)}</strong> stage-2 tasks (<code>spark.sql.shuffle.partitions</code>), empty or not, each a scheduled task with its own overhead.</p>`;
 }
 
 function rowsPerPartition(p: ProgressRecord): string {
