@@ -6,6 +6,7 @@ import { checkpointCommand } from './checkpoint/inspect.js';
 import { adoptCheckpointSettings, describeResume, type ResumeInfo } from './checkpoint/recovery.js';
 import { CheckpointStore } from './checkpoint/store.js';
 import { assembleRun } from './engine/build.js';
+import type { WorkerFaults } from './engine/protocol.js';
 import { KindlingError, UsageError } from './errors.js';
 import { chooseTerminalMode, startObservability } from './metrics/observe.js';
 import { firstRowsNote } from './metrics/first-rows.js';
@@ -32,13 +33,21 @@ const INTRO =
   'the built-in generator at 10,000 events/s until Ctrl-C (Ctrl-C finishes the batch in flight, flushes, exits).';
 
 /**
- * Test-only: KINDLING_TEST_SNAPSHOT_WRITE_DELAY_MS slows every snapshot write so the crash tests
- * (which run the CLI as a child process) can kill the process while one is being written. Read
- * here, once, and injected into the store: nothing below main.ts reads the environment.
+ * Test-only settings for the tests that run the CLI as a child process, read here once and injected
+ * (nothing below main.ts reads the environment; a normal run has neither):
+ * - KINDLING_TEST_SNAPSHOT_WRITE_DELAY_MS=N slows every snapshot write, so the crash drill can kill
+ *   the process while one is being written (into CheckpointStore.open);
+ * - KINDLING_TEST_WORKER_EXIT=<batchId>:<workerId>:<markerFile> ends that worker's thread in that
+ *   batch's stateful task, once (into the workers' init message, see WorkerFaults).
  */
 function testSnapshotWriteDelayMs(): number {
   const delayMs = Number(process.env['KINDLING_TEST_SNAPSHOT_WRITE_DELAY_MS'] ?? 0);
   return Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
+}
+
+function testWorkerFaults(): WorkerFaults | undefined {
+  const m = /^(\d+):(\d+):(.+)$/.exec(process.env['KINDLING_TEST_WORKER_EXIT'] ?? '');
+  return m ? { exitInStatefulTask: { batchId: Number(m[1]), workerId: Number(m[2]), markerFile: m[3]! } } : undefined;
 }
 
 function checkpointLine(config: RunConfig, resume: ResumeInfo | null): string {
@@ -68,7 +77,8 @@ async function run(argv: string[]): Promise<number> {
   const store = parsed.checkpoint ? await CheckpointStore.open(parsed.checkpoint.dir, { snapshotWriteDelayMs: testSnapshotWriteDelayMs() }) : null;
   const config = store ? await adoptCheckpointSettings(parsed, store, log) : parsed;
   const checkpoint = store && config.checkpoint ? { log: store, every: config.checkpoint.every } : null;
-  const assembled = await assembleRun(config, log, { checkpoint, extraSinks: results ? [results] : [] });
+  const faults = testWorkerFaults();
+  const assembled = await assembleRun(config, log, { checkpoint, extraSinks: results ? [results] : [], ...(faults ? { faults } : {}) });
   const { coordinator, source, query } = assembled;
   const outputMode = config.outputMode ?? query.outputMode;
   let observers;

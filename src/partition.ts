@@ -1,4 +1,4 @@
-// Stable hash partitioning of grouping keys: Kafka's murmur2 over the key's UTF-8 bytes, mod the partition count.
+// Where a grouping key's state lives: its partitionId (Kafka's murmur2 of the key's UTF-8 bytes, mod the partition count) and the worker owning that partitionId.
 
 const encoder = new TextEncoder();
 
@@ -42,4 +42,13 @@ export function murmur2(data: Uint8Array): number {
  */
 export function partitionIdOf(key: string, partitions: number): number {
   return (murmur2(encoder.encode(key)) & 0x7fffffff) % partitions;
+}
+
+/**
+ * The worker that owns `partitionId`, for the engine's life: stage 1 sends a partition's rows
+ * there, its state never leaves that thread, and a restore routes state there. The one place
+ * this rule lives.
+ */
+export function ownerOf(partitionId: number, workers: number): number {
+  return partitionId % workers;
 }

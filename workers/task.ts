@@ -9,7 +9,6 @@ import { guardHaving, QueryCodeError } from '../src/query/user-code.js';
 import { WindowState } from '../src/query/window-state.js';
 import { labEventsNdjson } from '../src/source/lab-events.js';
 import {
-  ownerOf,
   type DrainTask,
   type PartitionStepResult,
   type RestoreTask,
@@ -20,28 +19,22 @@ import {
   type TaskFailure,
   type TaskResult,
   type TaskTiming,
+  type WorkerInit,
 } from '../src/engine/protocol.js';
+import { ownerOf } from '../src/partition.js';
 
-const workerId: number = (workerData as { workerId: number }).workerId;
+const { workerId, faults } = workerData as WorkerInit;
 const states = new Map<number, WindowState>();
 const scanners = new Map<string, Scanner>();
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
 
-/**
- * Test hook for the recovery tests: KINDLING_TEST_WORKER_EXIT="<batchId>:<workerId>:<markerFile>"
- * ends this thread in the middle of that batch's stateful task, after its first partition changed,
- * once (the marker file, created exclusively, says it happened), as a crashing worker would.
- */
-const exitHook = ((raw: string | undefined) => {
-  const m = raw ? /^(\d+):(\d+):(.+)$/.exec(raw) : null;
-  return m ? { batchId: Number(m[1]), workerId: Number(m[2]), marker: m[3]! } : null;
-})(process.env['KINDLING_TEST_WORKER_EXIT']);
-
+/** The injected fault (tests only, see WorkerFaults): ends this thread in that batch's stateful task, once. */
 function maybeExitForTest(batchId: number): void {
-  if (!exitHook || exitHook.batchId !== batchId || exitHook.workerId !== workerId) return;
+  const exit = faults?.exitInStatefulTask;
+  if (!exit || exit.batchId !== batchId || exit.workerId !== workerId) return;
   try {
-    writeFileSync(exitHook.marker, `${threadId}\n`, { flag: 'wx' });
+    writeFileSync(exit.markerFile, `${threadId}\n`, { flag: 'wx' });
   } catch {
     return;
   }

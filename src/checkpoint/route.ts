@@ -1,6 +1,5 @@
 // Where restored state goes: entries re-hashed by key when the partition count changed, then sent to each partition's owner.
-import { ownerOf } from '../engine/protocol.js';
-import { partitionIdOf } from '../partition.js';
+import { ownerOf, partitionIdOf } from '../partition.js';
 import type { StateEntry } from '../query/window-state.js';
 import type { Partitioning, PartitionState } from './format.js';
 

@@ -12,6 +12,7 @@ import type { RunConfig } from '../config.js';
 import { KindlingError } from '../errors.js';
 import { Coordinator, type CheckpointSettings } from './coordinator.js';
 import { WorkerPool } from './pool.js';
+import type { WorkerFaults } from './protocol.js';
 
 /** Bytes per stage-1 task: thousands of events, so a task's round trip (~80 µs) is noise. */
 export const SPLIT_BYTES = 1 << 20;
@@ -32,7 +33,7 @@ export interface AssembledRun {
 export async function assembleRun(
   config: RunConfig,
   log: (line: string) => void,
-  options: { readonly checkpoint?: CheckpointSettings | null; readonly extraSinks?: readonly Sink[] } = {},
+  options: { readonly checkpoint?: CheckpointSettings | null; readonly extraSinks?: readonly Sink[]; readonly faults?: WorkerFaults } = {},
 ): Promise<AssembledRun> {
   const queryRef = normalizeQueryRef(config.queryRef);
   let query: Query;
@@ -55,7 +56,7 @@ export async function assembleRun(
   const tables = config.progressJson === '-' ? process.stderr : process.stdout;
   for (const s of config.sinks) sinks.push(s.kind === 'console' ? new ConsoleSink(query, tables) : await JsonlSink.open(s.dir, query));
   sinks.push(...(options.extraSinks ?? []));
-  const pool = new WorkerPool(config.cores);
+  const pool = new WorkerPool(config.cores, options.faults ? { faults: options.faults } : {});
   let coordinator: Coordinator;
   try {
     coordinator = new Coordinator(

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import { KindlingError } from '../errors.js';
 import { projectRoot } from '../project.js';
-import type { Task, TaskFailure, TaskResult } from './protocol.js';
+import type { Task, TaskFailure, TaskResult, WorkerFaults, WorkerInit } from './protocol.js';
 
 /** The project root (kept here too: the benches and tests import it from the pool). */
 export { projectRoot };
@@ -79,7 +79,8 @@ export class WorkerPool {
   /** Worker threads that died or were found replaced since the pool started (piscina starts a new one each time). */
   replacements = 0;
 
-  constructor(readonly size: number, options: { env?: NodeJS.ProcessEnv; execArgv?: string[] } = {}) {
+  /** `faults`: injected into every worker's init message, for tests only. */
+  constructor(readonly size: number, options: { execArgv?: string[]; faults?: WorkerFaults } = {}) {
     if (!Number.isInteger(size) || size < 1) throw new KindlingError('BAD_POOL', `worker count must be an integer >= 1; got ${size}`);
     const filename = workerFile();
     this.pools = Array.from(
@@ -91,8 +92,7 @@ export class WorkerPool {
           maxThreads: 1,
           idleTimeout: Number.POSITIVE_INFINITY,
           concurrentTasksPerWorker: 1,
-          workerData: { workerId },
-          ...(options.env ? { env: options.env } : {}),
+          workerData: { workerId, ...(options.faults ? { faults: options.faults } : {}) } satisfies WorkerInit,
           execArgv: [...(options.execArgv ?? process.execArgv), ...NO_REQUIRE_ESM],
         }),
     );

@@ -13,6 +13,21 @@ export type SplitPayload =
   | { readonly kind: 'bytes'; readonly bytes: Uint8Array; readonly recordEnds?: Uint32Array }
   | { readonly kind: 'generated'; readonly spec: GeneratorSpec; readonly firstIndex: number; readonly count: number };
 
+/**
+ * Faults a test injects into the workers (never set in a normal run): `exitInStatefulTask` ends
+ * that worker's thread in the middle of that batch's stateful task, after its first partition
+ * changed, once (the marker file, created exclusively, says it happened), as a crashing worker would.
+ */
+export interface WorkerFaults {
+  readonly exitInStatefulTask?: { readonly batchId: number; readonly workerId: number; readonly markerFile: string };
+}
+
+/** What a worker thread starts with (piscina's workerData): its id, and faults only when a test asks. */
+export interface WorkerInit {
+  readonly workerId: number;
+  readonly faults?: WorkerFaults;
+}
+
 /** Settings every task of a run shares. */
 export interface TaskContext {
   readonly queryRef: QueryRef;
@@ -126,8 +141,3 @@ export interface TaskFailure extends TaskTiming {
 }
 
 export type TaskResult = ScanTaskResult | StatefulTaskResult | DrainTaskResult | SnapshotTaskResult | RestoreTaskResult | TaskFailure;
-
-/** The partitionId's owner: fixed for the engine's life, so state never moves between threads. */
-export function ownerOf(partitionId: number, workers: number): number {
-  return partitionId % workers;
-}

@@ -1,5 +1,5 @@
 // Partial aggregation: counts per (window, key), and the per-partition rows that stage 1 ships to stage 2.
-import { partitionIdOf } from '../partition.js';
+import { ownerOf, partitionIdOf } from '../partition.js';
 
 /**
  * Partial counts that a stage-1 task hands to stage 2: parallel arrays, so structured clone copies
@@ -48,7 +48,7 @@ export class CountTable {
           partitionId = partitionIdOf(key, partitions);
           partitionOfKey.set(key, partitionId);
         }
-        const rows = out[partitionId % workers]!;
+        const rows = out[ownerOf(partitionId, workers)]!;
         rows.partitionIds.push(partitionId);
         rows.windowStartsMs.push(windowStartMs);
         rows.keys.push(key);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { toPartitionState, type PartitionState } from '../../src/checkpoint/format.js';
 import { PARTITION_HASH, routeState } from '../../src/checkpoint/route.js';
-import { ownerOf } from '../../src/engine/protocol.js';
+import { ownerOf } from '../../src/partition.js';
 import { partitionIdOf } from '../../src/partition.js';
 import type { StateEntry } from '../../src/query/window-state.js';
 
