@@ -19,13 +19,26 @@ const log = (line: string): void => {
   process.stderr.write(line + '\n');
 };
 
-/** Kindling's commands, in the order --help lists them; `run` is the default. */
-const COMMANDS = [
-  { name: 'run', usage: 'kindling [run] [flags]', does: 'run a streaming query (this help)' },
-  { name: 'produce', usage: 'kindling produce --brokers HOST:PORT [flags]', does: "write the lab's events to a Kafka topic (kindling produce --help)" },
-  { name: 'generate', usage: 'kindling generate --out DIR [flags]', does: "write the lab's events as NDJSON files for --source file (kindling generate --help)" },
-  { name: 'checkpoint inspect', usage: 'kindling checkpoint inspect DIR [flags]', does: 'show what a checkpoint directory holds (kindling checkpoint inspect --help)' },
-] as const;
+const out = (text: string): void => {
+  process.stdout.write(text);
+};
+
+/** One command: its name (its first word selects it), how --help shows it, and what runs it (returning the exit code). */
+interface Command {
+  readonly name: string;
+  readonly usage: string;
+  readonly does: string;
+  readonly start: (rest: string[]) => Promise<number>;
+}
+
+/** Kindling's commands, in the order --help lists them; `run` is also what runs without a command word. */
+const COMMANDS: readonly Command[] = [
+  { name: 'run', usage: 'kindling [run] [flags]', does: 'run a streaming query (this help)', start: (rest) => run(rest) },
+  // produce and generate are loaded only when used: `kindling run` never loads kafkajs.
+  { name: 'produce', usage: 'kindling produce --brokers HOST:PORT [flags]', does: "write the lab's events to a Kafka topic (kindling produce --help)", start: async (rest) => (await import('./produce.js')).produceCommand(rest, log) },
+  { name: 'generate', usage: 'kindling generate --out DIR [flags]', does: "write the lab's events as NDJSON files for --source file (kindling generate --help)", start: async (rest) => (await import('./generate.js')).generateCommand(rest, log, out) },
+  { name: 'checkpoint inspect', usage: 'kindling checkpoint inspect DIR [flags]', does: 'show what a checkpoint directory holds (kindling checkpoint inspect --help)', start: (rest) => checkpointCommand(rest, out) },
+];
 const USAGE = `Usage:\n${COMMANDS.map((c) => `  ${c.usage.padEnd(46)} ${c.does}`).join('\n')}`;
 const INTRO =
   'Runs a streaming query over the lab\'s log events in micro-batches on worker threads, with Spark Structured\n' +
@@ -126,14 +139,11 @@ async function run(argv: string[]): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === 'run') return run(rest);
-  if (command === 'checkpoint') return checkpointCommand(rest, (text) => process.stdout.write(text));
-  // Loaded only for this command: `kindling run` never loads kafkajs.
-  if (command === 'produce') return (await import('./produce.js')).produceCommand(rest, log);
-  if (command === 'generate') return (await import('./generate.js')).generateCommand(rest, log, (text) => process.stdout.write(text));
-  if (command !== undefined && !command.startsWith('-')) {
-    throw new UsageError(`unknown command '${command}'; the commands are ${COMMANDS.map((c) => c.name).join(', ')} (see kindling --help)`);
+  const [word, ...rest] = argv;
+  const command = COMMANDS.find((c) => c.name.split(' ')[0] === word);
+  if (command) return command.start(rest);
+  if (word !== undefined && !word.startsWith('-')) {
+    throw new UsageError(`unknown command '${word}'; the commands are ${COMMANDS.map((c) => c.name).join(', ')} (see kindling --help)`);
   }
   return run(argv);
 }
