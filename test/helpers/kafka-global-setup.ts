@@ -3,6 +3,7 @@
 import type { TestProject } from 'vitest/node';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaToolchainError, startBroker, type KafkaBroker } from '../../src/kafka/broker.js';
+import { parseBrokerList } from '../../src/source/kafka-address.js';
 
 /** What this setup provides to test files through vitest's `inject()`. */
 export interface KafkaProvidedContext {
@@ -83,7 +84,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 async function describeCluster(brokers: string): Promise<void> {
   const admin = new Kafka({
     clientId: 'kindling-test-setup',
-    brokers: brokers.split(',').map((b) => b.trim()).filter(Boolean),
+    brokers: parseBrokerList(brokers, 'the Kafka test setup'),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3000,
     requestTimeout: 10_000,

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, inject } from 'vitest';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { waitFor } from '../../src/kafka/wait.js';
+import { parseBrokerList } from '../../src/source/kafka-address.js';
 import type { KafkaProvidedContext } from './kafka-global-setup.js';
 
 export { waitFor };
@@ -63,7 +64,7 @@ export function uniqueName(prefix: string): string {
 export function kafkaClient(brokers: string, config: Partial<KafkaConfig> = {}): Kafka {
   return new Kafka({
     clientId: uniqueName('kindling-test'),
-    brokers: brokers.split(',').map((b) => b.trim()).filter(Boolean),
+    brokers: parseBrokerList(brokers, 'the Kafka test setup'),
     logLevel: logLevel.ERROR,
     connectionTimeout: 3000,
     requestTimeout: 15_000,
