@@ -1,6 +1,6 @@
 // Checkpoint bench: snapshot write and restore time against state size, and engine throughput with snapshots every 1 / 10 batches vs none, as ratios.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -9,7 +9,7 @@ import { toPartitionState } from '../src/checkpoint/format.js';
 import { routeState } from '../src/checkpoint/route.js';
 import { SPLIT_BYTES } from '../src/engine/build.js';
 import { Coordinator } from '../src/engine/coordinator.js';
-import { projectRoot, WorkerPool } from '../src/engine/pool.js';
+import { WorkerPool } from '../src/engine/pool.js';
 import type { SnapshotTaskResult } from '../src/engine/protocol.js';
 import { partitionIdOf } from '../src/partition.js';
 import { crashAlerts } from '../src/query/queries.js';
@@ -17,6 +17,7 @@ import type { StateEntry } from '../src/query/window-state.js';
 import { sparkJsonRow, type EmittedBatch, type Sink } from '../src/sink/sink.js';
 import { FileSource } from '../src/source/file.js';
 import { labFiles } from './fixtures.js';
+import { saveResults } from './results.js';
 
 const CORES = 2;
 const PARTITIONS = 2;
@@ -232,11 +233,8 @@ async function main(): Promise<void> {
   const machine = `${c.length} logical CPU(s), ${c[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} at the end`;
   const at = new Date().toISOString();
   const markdown = `# checkpoint benchmark\n\n${at} on ${machine}, ${events.toLocaleString('en-US')} input events\n\n${checkpointTable(snapshots, throughput)}\n`;
-  const dir = join(projectRoot(), 'bench', 'results');
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'checkpoint.json'), JSON.stringify({ machine, at, events, data: { snapshots, throughput } }, null, 2) + '\n');
-  await writeFile(join(dir, 'checkpoint.md'), markdown);
   process.stdout.write('\n' + markdown);
+  await saveResults('checkpoint', { machine, at, events, data: { snapshots, throughput } }, markdown, log);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ import { runReference } from '../src/query/reference.js';
 import { sparkJsonRow } from '../src/sink/sink.js';
 import { DEFAULT_GENERATOR, labEventJson, type GeneratorSpec } from '../src/source/lab-events.js';
 import { KafkaSource } from '../src/source/kafka.js';
+import { saveResults } from './results.js';
 
 const MAIN = join(projectRoot(), 'dist', 'src', 'main.js');
 const SELF = fileURLToPath(import.meta.url);
@@ -447,12 +448,9 @@ async function main(): Promise<void> {
   const liveSeconds = Number(process.env['KINDLING_BENCH_KAFKA_LIVE_S'] ?? 15);
   const result = await kafkaBench({ events, liveSeconds, log });
   const markdown = kafkaTable(result);
-  const dir = join(projectRoot(), 'bench', 'results');
-  await mkdir(dir, { recursive: true });
   const header = `# kafka benchmark\n\n${new Date().toISOString()} on ${machine()}\n\n`;
-  await writeFile(join(dir, 'kafka.json'), JSON.stringify({ machine: machine(), at: new Date().toISOString(), data: result }, null, 2) + '\n');
-  await writeFile(join(dir, 'kafka.md'), header + markdown + '\n');
   process.stdout.write(`\n${header}${markdown}\n`);
+  await saveResults('kafka', { machine: machine(), at: new Date().toISOString(), data: result }, header + markdown, log);
 }
 
 if (process.argv[1] === SELF) {

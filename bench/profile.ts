@@ -193,6 +193,7 @@ async function runClinic(tool: 'flame' | 'doctor', dest: string, targetArgs: str
   await mkdir(dest, { recursive: true });
   // Without a terminal clinic exits 0 and writes nothing unless NO_INSIGHT is set (TOOLCHAIN.md).
   const env = { ...process.env, NO_INSIGHT: '1' };
+  log(`clinic ${tool} will print "To generate the report press: Ctrl + C": no need, the profiled run is bounded and ends by itself, then clinic writes the report`);
   const code = await runChild(process.execPath, [clinicBin(), tool, '--open=false', '--dest', dest, '--', process.execPath, SELF, ...targetArgs], env, process.cwd());
   const html = readdirSync(dest).filter((n) => n.endsWith('.html')).map((n) => join(dest, n));
   if (html.length === 0) throw new KindlingError('CLINIC_FAILED', `clinic ${tool} exited with code ${code} and wrote no HTML report in ${dest}`);

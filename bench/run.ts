@@ -1,10 +1,8 @@
-// `npm run bench`: runs the benchmark sections in one go and writes bench/results/<section>.json and .md.
-import { mkdir, writeFile } from 'node:fs/promises';
+// `npm run bench`: runs the benchmark sections in one go and writes bench/results/latest/<section>.json and .md.
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
-import { projectRoot } from '../src/engine/pool.js';
 import { engineBench, engineTable } from './engine.js';
 import { kafkaBench, kafkaTable } from './kafka.js';
+import { saveResults } from './results.js';
 
 const log = (s: string): void => {
   process.stderr.write(s + '\n');
@@ -17,12 +15,9 @@ function machine(): string {
 }
 
 async function save(section: string, data: unknown, markdown: string): Promise<void> {
-  const dir = join(projectRoot(), 'bench', 'results');
-  await mkdir(dir, { recursive: true });
   const header = `# ${section} benchmark\n\n${new Date().toISOString()} on ${machine()}\n\n`;
-  await writeFile(join(dir, `${section}.json`), JSON.stringify({ machine: machine(), at: new Date().toISOString(), data }, null, 2) + '\n');
-  await writeFile(join(dir, `${section}.md`), header + markdown + '\n');
   process.stdout.write(`\n${header}${markdown}\n`);
+  await saveResults(section, { machine: machine(), at: new Date().toISOString(), data }, header + markdown, log);
 }
 
 /** Sections by name; `npm run bench -- engine` runs one. */

@@ -11,6 +11,7 @@ import { crashAlerts } from '../../src/query/queries.js';
 import { runReference } from '../../src/query/reference.js';
 import { labEventJson } from '../../src/source/lab-events.js';
 import { benchSpec } from '../fixtures.js';
+import { saveResults } from '../results.js';
 
 const log = (s: string): void => {
   process.stderr.write(s + '\n');
@@ -111,22 +112,27 @@ function pysparkVersion(python: string): string {
   return r.stdout.trim();
 }
 
+/** PySpark versions whose Spark jars (the Kafka connector among them) Maven Central served, as last checked. */
+const CONNECTOR_VERSIONS_SEEN = '4.0.0-4.0.4, 4.1.0-4.1.3 and 4.2.0';
+
 /** Makes sure the Kafka connector matching PySpark is in ~/.m2 (where spark.jars.packages looks first). */
 function primeConnector(version: string): string {
   const coordinate = `org.apache.spark:spark-sql-kafka-0-10_2.13:${version}`;
   const jar = join(homedir(), '.m2', 'repository', 'org', 'apache', 'spark', 'spark-sql-kafka-0-10_2.13', version, `spark-sql-kafka-0-10_2.13-${version}.jar`);
   if (existsSync(jar)) return coordinate;
   log(`  priming ~/.m2 with ${coordinate} (mvn dependency:get)...`);
-  const mvn = findMaven();
+  // findMaven checks that mvn runs (with an install hint if not); it returns mvn's version line, not a path.
+  findMaven();
   // The 3.x plugin resolves runtime dependencies only; Maven's default 2.8 also asks for test jars that Central lacks.
-  const r = spawnSync(mvn, ['-B', '-q', 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:get', `-Dartifact=${coordinate}`], { encoding: 'utf8', timeout: 600_000 });
+  const r = spawnSync('mvn', ['-B', '-q', 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:get', `-Dartifact=${coordinate}`], { encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0 || !existsSync(jar)) {
+    const why = r.error ? r.error.message : `mvn exited ${r.status}`;
     throw new MissingPrerequisite(
-      `Could not fetch Spark's Kafka connector ${coordinate} from Maven Central (mvn exited ${r.status}).\n` +
-        `  A PySpark release can reach PyPI before its connector reaches Maven Central; the versions there:\n` +
-        `  https://repo.maven.apache.org/maven2/org/apache/spark/spark-sql-kafka-0-10_2.13/maven-metadata.xml\n` +
-        `  Install a PySpark whose connector is published (e.g. pip install 'pyspark==4.2.0') and run again.\n` +
-        (r.stderr || r.stdout).trim().split('\n').slice(0, 3).join('\n'),
+      `Could not fetch Spark's Kafka connector ${coordinate} from Maven Central (${why}).\n` +
+        `  A PySpark release can reach PyPI before Spark's jars of that version reach Maven Central: on 2026-12-02\n` +
+        `  they were published for ${CONNECTOR_VERSIONS_SEEN}, not for 4.0.5 (which PyPI had).\n` +
+        `  Install a PySpark whose connector is published (e.g. pip install 'pyspark==4.0.4') and run again.\n` +
+        `${r.stderr ?? ''}${r.stdout ?? ''}`.replace(/\u001b\[[0-9;]*m/g, '').trim().split('\n').slice(0, 1).join('\n'),
     );
   }
   return coordinate;
@@ -484,10 +490,7 @@ function table(r: {
 }
 
 async function writeResults(result: unknown, md: string): Promise<void> {
-  const dir = join(projectRoot(), 'bench', 'results');
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'spark.json'), JSON.stringify(result, null, 2) + '\n');
-  await writeFile(join(dir, 'spark.md'), md + '\n');
+  await saveResults('spark', result, md, log);
 }
 
 main(process.argv.slice(2)).then(
