@@ -42,13 +42,77 @@ function count(): AggregateFunction<number> {
   };
 }
 
-function sum(type: 'long' | 'double', ansi: boolean): AggregateFunction<number | null> {
+/**
+ * An exact running sum of doubles (Shewchuk's non-overlapping partials, as Python's math.fsum):
+ * the result is the correctly rounded sum whatever the order and grouping of the additions, so a
+ * sum or average never depends on how a batch was split into tasks. Non-finite inputs are summed
+ * apart. State: [partials, nonFinite, count of values].
+ */
+type ExactSum = [number[], number, number];
+
+function addExact(s: ExactSum, value: number): ExactSum {
+  s[2]++;
+  return addPartial(s, value);
+}
+
+function addPartial(s: ExactSum, value: number): ExactSum {
+  if (!Number.isFinite(value)) {
+    s[1] += value;
+    return s;
+  }
+  const partials = s[0];
+  let x = value;
+  let i = 0;
+  for (let j = 0; j < partials.length; j++) {
+    let y = partials[j]!;
+    if (Math.abs(x) < Math.abs(y)) [x, y] = [y, x];
+    const hi = x + y;
+    const lo = y - (hi - x);
+    if (lo !== 0) partials[i++] = lo;
+    x = hi;
+  }
+  partials.length = i;
+  partials.push(x);
+  return s;
+}
+
+function mergeExact(a: ExactSum, b: ExactSum): ExactSum {
+  for (const x of b[0]) addPartial(a, x);
+  a[1] += b[1];
+  a[2] += b[2];
+  return a;
+}
+
+function exactValue(s: ExactSum): number {
+  if (s[1] !== 0 || Number.isNaN(s[1])) return s[1];
+  const p = s[0];
+  let n = p.length;
+  if (n === 0) return 0;
+  let hi = p[--n]!;
+  let lo = 0;
+  while (n > 0) {
+    const x = hi;
+    const y = p[--n]!;
+    hi = x + y;
+    lo = y - (hi - x);
+    if (lo !== 0) break;
+  }
+  // Round half to even across the remaining partials, as fsum does.
+  if (n > 0 && ((lo < 0 && p[n - 1]! < 0) || (lo > 0 && p[n - 1]! > 0))) {
+    const y = lo * 2;
+    const x = hi + y;
+    if (y === x - hi) hi = x;
+  }
+  return hi + 0;
+}
+
+function sumLong(ansi: boolean): AggregateFunction<number | null> {
   const check = (r: number): number => {
-    if (type === 'long' && !(r > -LONG_LIMIT && r < LONG_LIMIT) && ansi) throw new QueryRuntimeError('[ARITHMETIC_OVERFLOW] long overflow in sum (Spark 4 ANSI mode)');
+    if (!(r > -LONG_LIMIT && r < LONG_LIMIT) && ansi) throw new QueryRuntimeError('[ARITHMETIC_OVERFLOW] long overflow in sum (Spark 4 ANSI mode)');
     return r;
   };
   return {
-    name: 'sum', resultType: type,
+    name: 'sum', resultType: 'long',
     init: () => null,
     update: (s, v) => (v === null ? s : s === null ? (v as number) : check(s + (v as number))),
     merge: (a, b) => (a === null ? b : b === null ? a : check(a + b)),
@@ -56,15 +120,20 @@ function sum(type: 'long' | 'double', ansi: boolean): AggregateFunction<number |
   };
 }
 
-/** avg keeps [sum as double, count], as Spark's Average does. */
-function avg(): AggregateFunction<[number, number]> {
+/** sum of doubles, exact then rounded once; null for a group without a non-null value. */
+function sumDouble(): AggregateFunction<ExactSum> {
   return {
-    name: 'avg', resultType: 'double',
-    init: () => [0, 0],
-    update: (s, v) => (v === null ? s : [s[0] + (v as number), s[1] + 1]),
-    merge: (a, b) => [a[0] + b[0], a[1] + b[1]],
-    evaluate: (s) => (s[1] === 0 ? null : s[0] / s[1]),
+    name: 'sum', resultType: 'double',
+    init: () => [[], 0, 0],
+    update: (s, v) => (v === null ? s : addExact(s, v as number)),
+    merge: mergeExact,
+    evaluate: (s) => (s[2] === 0 ? null : exactValue(s)),
   };
+}
+
+/** avg: the exact sum over the count, as DOUBLE. */
+function avg(): AggregateFunction<ExactSum> {
+  return { ...sumDouble(), name: 'avg', evaluate: (s) => (s[2] === 0 ? null : exactValue(s) / s[2]) };
 }
 
 function extreme(name: 'min' | 'max', type: DataType): AggregateFunction<Value> {
@@ -123,7 +192,7 @@ export function bindAggregate(name: string, args: readonly Bound[], star: boolea
     case 'sum': {
       const i = needNumber();
       const type = i.type === 'double' ? 'double' : 'long';
-      return { name: n, input: castTo(i, type, options), fn: sum(type, options.ansi) };
+      return { name: n, input: castTo(i, type, options), fn: type === 'long' ? sumLong(options.ansi) : sumDouble() };
     }
     case 'avg':
     case 'mean':

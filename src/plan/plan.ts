@@ -65,7 +65,11 @@ export interface AnalyzedPlan {
   readonly schema: Schema;
   readonly pre: readonly RowStep[];
   readonly watermark: { readonly column: string; readonly delayMs: number } | null;
-  readonly dedup: { readonly keyOrdinals: readonly number[]; readonly eventTimeOrdinal: number | null } | null;
+  /**
+   * `timeOrdinal`: the watermarked column in the row at this step (late rows are dropped by it);
+   * `eventTimeOrdinal`: the same when it is one of the keys (only then are seen keys evicted).
+   */
+  readonly dedup: { readonly keyOrdinals: readonly number[]; readonly timeOrdinal: number | null; readonly eventTimeOrdinal: number | null } | null;
   readonly mid: readonly RowStep[];
   readonly aggregate: AnalyzedAggregate | null;
   readonly post: readonly RowStep[];
@@ -147,7 +151,7 @@ export function analyzePlan(root: PlanNode, options: ResolveOptions): AnalyzedPl
           if (dedup) throw new PlanError('a plan has at most one dropDuplicates');
           const keyOrdinals = node.columns === null ? columns.map((_, i) => i) : node.columns.map((c) => columnOrdinal(c, columns));
           const eventTime = watermark ? columns.findIndex((c) => c.name === watermark!.column) : -1;
-          dedup = { keyOrdinals, eventTimeOrdinal: eventTime >= 0 && keyOrdinals.includes(eventTime) ? eventTime : null };
+          dedup = { keyOrdinals, timeOrdinal: eventTime >= 0 ? eventTime : null, eventTimeOrdinal: eventTime >= 0 && keyOrdinals.includes(eventTime) ? eventTime : null };
           steps = mid;
           break;
         }
@@ -159,6 +163,7 @@ export function analyzePlan(root: PlanNode, options: ResolveOptions): AnalyzedPl
           for (const e of node.groupBy) {
             const inner = e.kind === 'alias' ? e.expr : e;
             if (inner.kind === 'call' && inner.name.toLowerCase() === 'window') {
+              if (keys.some((k) => k.kind === 'window')) throw new PlanError('groupBy takes at most one window(...) (Spark refuses several: their product of rows)');
               const key = windowKey(inner.args, columns, options);
               if (watermark && key.timeColumn === watermark.column && evictionKey === null) evictionKey = keys.length;
               keys.push(key);

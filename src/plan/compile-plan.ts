@@ -1,0 +1,230 @@
+// Compiles a plan once into closures: stage 1 (parse → row steps → group key and partial aggregates) and the stateful stage-2 parts.
+import type { AggregateFunction } from './aggregate.js';
+import { compileExpr, type RowFn } from './compile-expr.js';
+import { newParseCounters, recordParser, type ParseCounters } from './from-json.js';
+import { orderRows } from './order.js';
+import { analyzePlan, checkStreaming, type AnalyzedPlan, type QueryPlan, type RowStep } from './plan.js';
+import { derivePrecheck, precheckAccepts, type PrecheckTerms } from './precheck.js';
+import { AggregationState, DedupState, emptyPartialGroups, type DedupInput, type PartialGroups } from './state.js';
+import type { Row, Value } from './types.js';
+import { keyOf } from './values.js';
+
+/** What stage 1 produced from one split of a batch. */
+export interface ScanResult {
+  readonly counters: ParseCounters;
+  /** Records skipped by the pre-check without parsing. */
+  skippedRecords: number;
+  /** Rows a filter dropped. */
+  filteredRows: number;
+  /** Max event time (ms) over rows that reached the watermark step; null: none. */
+  maxEventTimeMs: number | null;
+  /** Aggregation without dropDuplicates: partial aggregates of this split. */
+  readonly partial: PartialGroups | null;
+  /** dropDuplicates plans: rows with their keys, for the dedup state. */
+  readonly dedup: DedupInput | null;
+  /** Plans without state: the output rows, in input order. */
+  readonly rows: Row[];
+}
+
+/** One row step compiled. Returns the next row, or null when dropped. */
+type CompiledStep = { kind: 'project'; fns: RowFn[] } | { kind: 'filter'; fn: RowFn; pushed: boolean } | { kind: 'watermark'; ordinal: number };
+
+function compileSteps(steps: readonly RowStep[]): CompiledStep[] {
+  return steps.map((s): CompiledStep => {
+    switch (s.kind) {
+      case 'project': return { kind: 'project', fns: s.exprs.map(compileExpr) };
+      case 'filter': return { kind: 'filter', fn: compileExpr(s.condition), pushed: s.pushedBelowWatermark };
+      case 'watermark': return { kind: 'watermark', ordinal: s.ordinal };
+    }
+  });
+}
+
+/** A plan compiled for execution. */
+export interface CompiledQuery {
+  readonly query: QueryPlan;
+  readonly plan: AnalyzedPlan;
+  /** Terms the pre-check looks for (empty: every record is parsed). */
+  readonly precheck: PrecheckTerms;
+  /** Stage 1 over one split's records. `usePrecheck` false parses every record. */
+  scan(records: readonly string[], usePrecheck?: boolean): ScanResult;
+  /** The aggregate functions, in agg order (for AggregationState and merges). */
+  readonly aggregateFunctions: readonly AggregateFunction[];
+  newAggregationState(): AggregationState;
+  newDedupState(): DedupState;
+  /** After dropDuplicates: the mid steps, then partial aggregates (aggregation plans) or output rows. */
+  afterDedup(rows: readonly Row[]): { partial: PartialGroups | null; rows: Row[]; filteredRows: number };
+  /** HAVING and projections after the aggregation, then the output order (stateful plans: sorted; stateless: input order). */
+  finish(rows: Row[]): Row[];
+}
+
+/** Compiles `query` (checking it as Spark would at start). Each closure is built once; no tree is walked per row. */
+export function compileQuery(query: QueryPlan, options: { maxRecordChars?: number } = {}): CompiledQuery {
+  const plan = checkStreaming(analyzePlan(query.root, { ansi: query.ansi }), query.outputMode);
+  const parse = recordParser(plan.schema);
+  const width = plan.schema.fields.length;
+  const maxChars = options.maxRecordChars ?? Infinity;
+  const pre = compileSteps(plan.pre);
+  const mid = compileSteps(plan.mid);
+  const post = compileSteps(plan.post);
+  const precheck = derivePrecheck(plan);
+  const aggregate = plan.aggregate;
+  const functions = aggregate ? aggregate.aggregates.map((a) => a.fn) : [];
+  const inputs = aggregate ? aggregate.aggregates.map((a) => (a.input === null ? null : compileExpr(a.input))) : [];
+  const keyFns = aggregate ? aggregate.keys.map((k) => (k.kind === 'expr' ? compileExpr(k.bound) : null)) : [];
+  const windowAt = aggregate ? aggregate.keys.findIndex((k) => k.kind === 'window') : -1;
+  const windowKey = windowAt >= 0 ? (aggregate!.keys[windowAt] as Extract<(typeof aggregate & object)['keys'][number], { kind: 'window' }>) : null;
+  const evicting = aggregate?.evictionKey !== null && aggregate?.evictionKey !== undefined;
+  const dedup = plan.dedup;
+
+  /** Runs compiled steps; `observe` gets the event time when the row moves the watermark. */
+  const runSteps = (steps: CompiledStep[], input: Row, result: ScanResult | null): Row | null => {
+    let row = input;
+    let eventTime: Value | undefined;
+    for (let s = 0; s < steps.length; s++) {
+      const step = steps[s]!;
+      if (step.kind === 'filter') {
+        if (step.fn(row) !== true) {
+          if (result) {
+            result.filteredRows++;
+            if (eventTime !== undefined && !step.pushed) observe(result, eventTime);
+          }
+          return null;
+        }
+      } else if (step.kind === 'project') {
+        const fns = step.fns;
+        const next = new Array<Value>(fns.length);
+        for (let i = 0; i < fns.length; i++) next[i] = fns[i]!(row);
+        row = next;
+      } else eventTime = row[step.ordinal] ?? null;
+    }
+    if (result && eventTime !== undefined) observe(result, eventTime);
+    return row;
+  };
+  const observe = (result: ScanResult, et: Value): void => {
+    if (typeof et !== 'number') return;
+    const ms = Math.trunc(et / 1000);
+    if (result.maxEventTimeMs === null || ms > result.maxEventTimeMs) result.maxEventTimeMs = ms;
+  };
+
+  /** Adds one row to the partial groups of a split. */
+  const accumulate = (row: Row, partial: PartialGroups, index: Map<string, number>): void => {
+    const values: Value[] = new Array(keyFns.length);
+    let prefix = '';
+    for (let k = 0; k < keyFns.length; k++) {
+      const f = keyFns[k];
+      if (f) {
+        const v = f(row);
+        values[k] = v;
+        prefix += keyOf(v) + '\u0000';
+      } else values[k] = null;
+    }
+    const addTo = (id: string, groupValues: Value[], endUs: number | null): void => {
+      let at = index.get(id);
+      if (at === undefined) {
+        at = partial.ids.length;
+        index.set(id, at);
+        partial.ids.push(id);
+        partial.values.push(groupValues);
+        partial.states.push(functions.map((f) => f.init()));
+        partial.endsUs.push(endUs);
+        partial.counts.push(0);
+      }
+      const states = partial.states[at]!;
+      for (let a = 0; a < functions.length; a++) {
+        const input = inputs[a];
+        states[a] = functions[a]!.update(states[a], input ? input(row) : true);
+      }
+      partial.counts[at]!++;
+    };
+    if (!windowKey) {
+      addTo(prefix, values, null);
+      return;
+    }
+    const t = row[windowKey.timeOrdinal];
+    if (typeof t !== 'number') return;
+    const { sizeUs, slideUs, startUs } = windowKey;
+    const latest = t - ((((t - startUs) % slideUs) + slideUs) % slideUs);
+    const first = latest - Math.floor((sizeUs - 1) / slideUs) * slideUs;
+    for (let s = first; s <= latest; s += slideUs) {
+      if (s + sizeUs <= t) continue;
+      const groupValues = values.slice();
+      groupValues[windowAt] = { startUs: s, endUs: s + sizeUs };
+      addTo(`${s}\u0000${prefix}`, groupValues, evicting ? s + sizeUs : null);
+    }
+  };
+
+  const dedupKey = (row: Row): string => {
+    let key = '';
+    for (const i of dedup!.keyOrdinals) key += keyOf(row[i] ?? null) + '\u0000';
+    return key;
+  };
+
+  return {
+    query,
+    plan,
+    precheck,
+    aggregateFunctions: functions,
+    scan(records, usePrecheck = true) {
+      const result: ScanResult = {
+        counters: newParseCounters(plan.schema),
+        skippedRecords: 0,
+        filteredRows: 0,
+        maxEventTimeMs: null,
+        partial: aggregate && !dedup ? emptyPartialGroups() : null,
+        dedup: dedup ? { keys: [], eventTimesUs: [], rows: [] } : null,
+        rows: [],
+      };
+      const index = new Map<string, number>();
+      const checking = usePrecheck && precheck.length > 0;
+      for (let r = 0; r < records.length; r++) {
+        const text = records[r]!;
+        if (checking && !precheckAccepts(text, precheck)) {
+          result.skippedRecords++;
+          continue;
+        }
+        const row: Row = new Array(width);
+        if (text.length > maxChars) {
+          result.counters.records++;
+          result.counters.corruptRecords++;
+          row.fill(null);
+        } else parse(text, row, result.counters);
+        const out = runSteps(pre, row, result);
+        if (!out) continue;
+        if (result.dedup) {
+          const t = dedup!.timeOrdinal === null ? null : out[dedup!.timeOrdinal];
+          result.dedup.keys.push(dedupKey(out));
+          result.dedup.eventTimesUs.push(typeof t === 'number' ? t : null);
+          result.dedup.rows.push(out);
+        } else if (result.partial) accumulate(out, result.partial, index);
+        else result.rows.push(out);
+      }
+      return result;
+    },
+    newAggregationState: () => new AggregationState(functions, query.outputMode),
+    newDedupState: () => new DedupState(dedup?.eventTimeOrdinal !== null && dedup?.eventTimeOrdinal !== undefined, dedup?.timeOrdinal !== null && dedup?.timeOrdinal !== undefined),
+    afterDedup(rows) {
+      // Mid steps have no watermark step: only the filtered count of this stand-in result is used.
+      const counting = { filteredRows: 0, maxEventTimeMs: null } as ScanResult;
+      const kept: Row[] = [];
+      for (const row of rows) {
+        const out = runSteps(mid, row, counting);
+        if (out) kept.push(out);
+      }
+      const filteredRows = counting.filteredRows;
+      if (!aggregate) return { partial: null, rows: kept, filteredRows };
+      const partial = emptyPartialGroups();
+      const index = new Map<string, number>();
+      for (const row of kept) accumulate(row, partial, index);
+      return { partial, rows: [], filteredRows };
+    },
+    finish(rows) {
+      const out: Row[] = [];
+      for (const row of rows) {
+        const r = runSteps(post, row, null);
+        if (r) out.push(r);
+      }
+      return aggregate || dedup ? orderRows(out, plan) : out;
+    },
+  };
+}
+
