@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'BAD_SINK'
   | 'NOT_BUILT'
   | 'UI_LISTEN'
+  | 'CONNECT_BIND'
   // Checkpoint directory and its logs.
   | 'CHECKPOINT_CORRUPT'
   | 'CHECKPOINT_DIR'

@@ -1,0 +1,146 @@
+// The ExecutePlan RPC's work: a DataFrame action or a command (writeStream.start(), query and query-manager calls) to the responses Spark would send.
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { ExecutePlanRequest, ExecutePlanResponseSchema } from './gen/spark/connect/base_pb.js';
+import type { StreamingQueryManagerCommand, WriteStreamOperationStart } from './gen/spark/connect/commands_pb.js';
+import { analysisError, ConnectError, unsupported } from './errors.js';
+import { explainWrite } from './explain.js';
+import { isStreaming, type StreamingWrite } from './logical.js';
+import { resolveSchema } from './resolve.js';
+import { translateRelation } from './translate-relation.js';
+import { refuseNewerFields } from './newer-fields.js';
+
+/** The body of one ExecutePlanResponse (the server adds the session, operation and response ids). */
+export type ResponseBody = MessageInitShape<typeof ExecutePlanResponseSchema>['responseType'];
+
+/** What execution needs from the server: where to log, and the session's config. */
+export interface ExecuteContext {
+  readonly log: (line: string) => void;
+  readonly conf: (key: string) => string | undefined;
+  /** Aborted when the client interrupts the operation or goes away. */
+  readonly signal: AbortSignal;
+}
+
+const STREAMING_ONLY = 'Kindling runs streaming queries: start one with df.writeStream...start()';
+
+/** Command kinds Kindling refuses, as a PySpark user writes them, and what to use instead. */
+const REFUSED_COMMANDS: Readonly<Record<string, readonly [string, string?]>> = {
+  registerFunction: ['spark.udf.register(...)', 'write the logic with built-in functions from pyspark.sql.functions.'],
+  writeOperation: ['Batch writes (df.write...)', 'write a stream with df.writeStream...start().'],
+  createDataframeView: ['Temporary views (df.createOrReplaceTempView)', 'Kindling has no catalog.'],
+  writeOperationV2: ['df.writeTo(...)', 'write a stream with df.writeStream...start().'],
+  sqlCommand: ['spark.sql(...)', 'use SQL expressions with expr(...), selectExpr(...) or filter("...").'],
+  getResourcesCommand: ['SparkContext resources'],
+  registerTableFunction: ['spark.udtf.register(...)'],
+  streamingQueryListenerBusCommand: ['Streaming query listeners (spark.streams.addListener)', "read query.lastProgress, or Kindling's --progress-json records."],
+  registerDataSource: ['Python data sources (spark.dataSource.register)'],
+  createResourceProfileCommand: ['Resource profiles'],
+  checkpointCommand: ['df.checkpoint()/localCheckpoint()', 'set a checkpointLocation on writeStream for a streaming checkpoint.'],
+  removeCachedRemoteRelationCommand: ['Removing a cached DataFrame'],
+  mergeIntoTableCommand: ['MERGE INTO'],
+  mlCommand: ['pyspark.ml'],
+  executeExternalCommand: ['External commands'],
+  extension: ['Command extensions'],
+};
+
+/** Sink formats Kindling writes; others are refused with this list. */
+const SINK_FORMATS = ['console', 'json'];
+
+function translateWrite(w: WriteStreamOperationStart): StreamingWrite {
+  refuseNewerFields(w, 'writeStream...start()');
+  if (w.foreachBatch) throw unsupported('writeStream.foreachBatch(...)', 'use a sink: writeStream.format("console") or format("json").option("path", DIR).');
+  if (w.foreachWriter) throw unsupported('writeStream.foreach(...)', 'use a sink: writeStream.format("console") or format("json").option("path", DIR).');
+  if (w.partitioningColumnNames.length > 0) throw unsupported('writeStream.partitionBy(...)');
+  if (w.clusteringColumnNames.length > 0) throw unsupported('writeStream.clusterBy(...)');
+  if (w.sinkDestination.case === 'tableName') throw unsupported('writeStream.toTable(...)', 'Kindling has no catalog: use format("json").option("path", DIR).');
+  const format = w.format.toLowerCase() || 'parquet';
+  if (!SINK_FORMATS.includes(format)) throw unsupported(`writeStream.format(${JSON.stringify(format)})`, `Kindling writes these formats: ${SINK_FORMATS.join(', ')}.`);
+  const t = w.trigger;
+  if (t.case === 'continuousCheckpointInterval') throw unsupported('trigger(continuous=...)', 'use trigger(processingTime=...) or trigger(availableNow=True).');
+  const trigger: StreamingWrite['trigger'] =
+    t.case === 'processingTimeInterval' ? { kind: 'processingTime', interval: t.value } : t.case === 'availableNow' ? { kind: 'availableNow' } : t.case === 'once' ? { kind: 'once' } : { kind: 'default' };
+  const outputMode = (w.outputMode || 'append').toLowerCase();
+  if (!['append', 'update', 'complete'].includes(outputMode)) throw analysisError('STREAMING_OUTPUT_MODE.INVALID', `Unknown output mode ${w.outputMode}. Accepted output modes are 'append', 'complete', 'update'.`);
+  const input = translateRelation(w.input);
+  if (!isStreaming(input)) throw analysisError('WRITE_STREAM_NOT_ALLOWED', "'writeStream' can be called only on streaming Dataset/DataFrame.");
+  return { input, format, outputMode, options: { ...w.options }, queryName: w.queryName, trigger, path: w.sinkDestination.case === 'path' ? w.sinkDestination.value : undefined };
+}
+
+/** Waits `timeoutMs` (forever when undefined) unless the operation is interrupted first. */
+function waitUnlessAborted(timeoutMs: number | undefined, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = timeoutMs === undefined ? undefined : setTimeout(done, timeoutMs);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}
+
+async function queryManager(cmd: StreamingQueryManagerCommand, ctx: ExecuteContext): Promise<ResponseBody> {
+  const c = cmd.command;
+  const result = (value: MessageInitShape<typeof ExecutePlanResponseSchema>['responseType'] & { case: 'streamingQueryManagerCommandResult' }): ResponseBody => value;
+  switch (c.case) {
+    case 'active':
+      return result({ case: 'streamingQueryManagerCommandResult', value: { resultType: { case: 'active', value: { activeQueries: [] } } } });
+    case 'getQuery':
+      // No query runs in this build: Spark answers an unknown id with no query (Python gets None).
+      return result({ case: 'streamingQueryManagerCommandResult', value: {} });
+    case 'resetTerminated':
+      return result({ case: 'streamingQueryManagerCommandResult', value: { resultType: { case: 'resetTerminated', value: true } } });
+    case 'listListeners':
+      return result({ case: 'streamingQueryManagerCommandResult', value: { resultType: { case: 'listListeners', value: { listenerIds: [] } } } });
+    case 'awaitAnyTermination': {
+      // As in Spark: with no query to end, it waits for its timeout (or forever, until interrupted).
+      const timeoutMs = c.value.timeoutMs === undefined ? undefined : Number(c.value.timeoutMs);
+      await waitUnlessAborted(timeoutMs, ctx.signal);
+      return result({ case: 'streamingQueryManagerCommandResult', value: { resultType: { case: 'awaitAnyTermination', value: { terminated: false } } } });
+    }
+    case 'addListener': case 'removeListener':
+      throw unsupported('Streaming query listeners (spark.streams.addListener)', "read query.lastProgress, or Kindling's --progress-json records.");
+    default:
+      throw analysisError('INVALID_PLAN', 'A StreamingQueryManagerCommand of a kind this protocol version does not define.');
+  }
+}
+
+/** Runs one ExecutePlan request; returns the response bodies before result_complete, or throws a ConnectError. */
+export async function execute(req: ExecutePlanRequest, ctx: ExecuteContext): Promise<ResponseBody[]> {
+  const op = req.plan?.opType;
+  if (op?.case === 'root') {
+    // Translating first names an unsupported relation (spark.range, createDataFrame) before the action itself.
+    const relation = translateRelation(op.value);
+    resolveSchema(relation);
+    if (isStreaming(relation)) {
+      throw analysisError('QUERY_WITH_STREAMING_SOURCES_MUST_BE_EXECUTED_WITH_WRITESTREAM', 'Queries with streaming sources must be executed with writeStream.start(); use writeStream.format("console") to see the rows.');
+    }
+    throw unsupported('Batch actions (collect, show, count, toPandas, first, take)', STREAMING_ONLY);
+  }
+  if (op?.case !== 'command') throw analysisError('INVALID_PLAN', 'ExecutePlan without a plan.');
+  const c = op.value.commandType;
+  switch (c.case) {
+    case 'writeStreamOperationStart': {
+      const write = translateWrite(c.value);
+      resolveSchema(write.input);
+      const checkpoint = write.options.checkpointLocation ?? ctx.conf('spark.sql.streaming.checkpointLocation');
+      ctx.log(`writeStream.start() asked to run:\n${explainWrite(write)}${checkpoint ? `\n  checkpoint: ${checkpoint}` : ''}`);
+      throw new ConnectError(
+        GrpcStatus.UNIMPLEMENTED,
+        'java.lang.UnsupportedOperationException',
+        'KINDLING_NOT_WIRED',
+        'Kindling checked this streaming query and printed its plan in the server log, but streaming execution is not wired yet in this build of kindling connect.',
+      );
+    }
+    case 'streamingQueryCommand':
+      throw new ConnectError(GrpcStatus.NOT_FOUND, 'java.lang.IllegalArgumentException', 'STREAMING_QUERY_NOT_FOUND', `Streaming query ${c.value.queryId?.id ?? '(no id)'} is not known to this Kindling server (no query has started).`);
+    case 'streamingQueryManagerCommand':
+      return [await queryManager(c.value, ctx)];
+    case undefined:
+      throw analysisError('INVALID_PLAN', 'A command of a kind this protocol version does not define: is the client newer than Spark Connect 4.0?');
+    default: {
+      const refused = REFUSED_COMMANDS[c.case];
+      throw unsupported(refused?.[0] ?? `Command kind ${c.case}`, refused?.[1]);
+    }
+  }
+}
