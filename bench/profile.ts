@@ -405,7 +405,7 @@ function scrubForWorkers(): void {
 }
 
 /** Builds the source a RunConfig names, as src/engine/build.ts does, without a pool. */
-async function openSource(config: RunConfig): Promise<Source> {
+async function openSource(config: RunConfig): Promise<Source<unknown>> {
   if (config.source.kind === 'file') return FileSource.open({ ...config.source, splitBytes: SPLIT_BYTES });
   if (config.source.kind === 'kafka') return new KafkaSource({ ...config.source, splitBytes: SPLIT_BYTES, log });
   return new GeneratorSource({ ...config.source, splitEvents: SPLIT_EVENTS });

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { RunConfig } from '../config.js';
 import { KindlingError } from '../errors.js';
 import { queryFingerprint, type OutputMode, type Query } from '../query/query.js';
-import { isResumable, type Source, type SourceBatch } from '../source/source.js';
+import { isResumable, type ResumableSource, type Source, type SourceBatch } from '../source/source.js';
 import { decodeSnapshot, queryChanges, SNAPSHOT_FORMAT_VERSION, SnapshotCorrupt, stateRows, type Partitioning, type PartitionState, type QueryIdentity, type SavedWatermark, type Snapshot } from './format.js';
 import type { CheckpointLog, OffsetsEntry } from './log.js';
 
@@ -18,8 +18,8 @@ export interface SkippedSnapshot {
 }
 
 /** A logged batch to run again with its logged boundaries; a committed one only rebuilds state (its output exists). */
-export interface ReplayedBatch {
-  readonly entry: OffsetsEntry;
+export interface ReplayedBatch<O> {
+  readonly entry: OffsetsEntry<O>;
   readonly committed: boolean;
 }
 
@@ -28,7 +28,7 @@ export interface ReplayedBatch {
  * loop carries it out: load `state` into the workers, set the watermark and the next batch id,
  * seek the source to `sourcePosition`, then run `replay` in order.
  */
-export interface RecoveryPlan {
+export interface RecoveryPlan<O> {
   /** The first batch id that runs (replayed or new). */
   readonly startBatchId: number;
   /** The snapshot the state comes from; null: none usable, the state is rebuilt from batch 0. */
@@ -36,9 +36,9 @@ export interface RecoveryPlan {
   /** Null: the watermark starts at 0. */
   readonly watermark: SavedWatermark | null;
   /** Where the source continues: the snapshot's position, or the start of the first logged data batch; null: its start. */
-  readonly sourcePosition: unknown;
+  readonly sourcePosition: O | null;
   readonly state: readonly PartitionState[];
-  readonly replay: readonly ReplayedBatch[];
+  readonly replay: readonly ReplayedBatch<O>[];
   readonly skipped: readonly SkippedSnapshot[];
 }
 
@@ -82,7 +82,7 @@ export async function adoptCheckpointSettings(config: RunConfig, log: Checkpoint
  * Checks that the checkpoint belongs to this query and input, before anything is read from it; a
  * new directory gets its metadata. A changed query or input is refused, naming what changed.
  */
-export async function bindCheckpoint(log: CheckpointLog, identity: QueryIdentity, source: Source): Promise<void> {
+export async function bindCheckpoint<O>(log: CheckpointLog, identity: QueryIdentity, source: Source<O>): Promise<ResumableSource<O>> {
   if (!isResumable(source)) {
     throw new KindlingError('CHECKPOINT_SOURCE', `--checkpoint-dir: the ${source.name} source cannot resume from a checkpoint (it has no seek)`, { domain: 'user' });
   }
@@ -90,7 +90,7 @@ export async function bindCheckpoint(log: CheckpointLog, identity: QueryIdentity
   const metadata = await log.readMetadata();
   if (metadata === null) {
     await log.writeMetadata({ formatVersion: SNAPSHOT_FORMAT_VERSION, createdAt: new Date().toISOString(), query: identity, source: sourceIdentity });
-    return;
+    return source;
   }
   checkQuery(log, metadata.query, identity, 'it');
   if (metadata.source.name !== sourceIdentity.name || !isDeepStrictEqual(metadata.source.identity, sourceIdentity.identity)) {
@@ -101,14 +101,16 @@ export async function bindCheckpoint(log: CheckpointLog, identity: QueryIdentity
       { domain: 'user' },
     );
   }
+  return source;
 }
 
 /**
  * Reads the checkpoint into a plan: the newest valid snapshot (a corrupt one is reported and the
  * one before it used) and every logged batch after it, which must follow it without a gap.
- * It only reads; the caller must have let every write in flight settle.
+ * Offsets (JSON on disk) become the source's through `parseOffsets`, which refuses ones that do not
+ * fit the input. It only reads; the caller must have let every write in flight settle.
  */
-export async function planRecovery(log: CheckpointLog, identity: QueryIdentity, say: (line: string) => void): Promise<RecoveryPlan> {
+export async function planRecovery<O>(log: CheckpointLog, identity: QueryIdentity, parseOffsets: (json: unknown) => O, say: (line: string) => void): Promise<RecoveryPlan<O>> {
   const logged = await log.loggedBatchIds();
   const committed = new Set(await log.committedBatchIds());
   const listings = await log.snapshotFiles();
@@ -145,13 +147,16 @@ export async function planRecovery(log: CheckpointLog, identity: QueryIdentity, 
       throw new KindlingError('CHECKPOINT_CORRUPT', `checkpoint ${log.dir}: the offsets log has a gap before batch ${id} (expected ${startBatchId + i}); use a new --checkpoint-dir`, { domain: 'user' });
     }
   });
-  const entries = await Promise.all(replayIds.map((id) => log.readOffsets(id)));
+  const parse = (json: unknown): O | null => (json === null || json === undefined ? null : parseOffsets(json));
+  const entries = (await Promise.all(replayIds.map((id) => log.readOffsets(id)))).map(
+    (e): OffsetsEntry<O> => ({ ...e, startOffsets: parse(e.startOffsets), endOffsets: parse(e.endOffsets) }),
+  );
   const firstData = entries.find((e) => !e.noData);
   return {
     startBatchId,
     snapshot: snapshot ? { batchId: snapshot.batchId, partitioning: snapshot.partitioning } : null,
     watermark: snapshot?.watermark ?? null,
-    sourcePosition: snapshot?.sourceOffsets ?? firstData?.startOffsets ?? null,
+    sourcePosition: parse(snapshot?.sourceOffsets) ?? firstData?.startOffsets ?? null,
     state: snapshot?.state ?? [],
     replay: entries.map((entry) => ({ entry, committed: committed.has(entry.batchId) })),
     skipped,
@@ -162,7 +167,7 @@ export async function planRecovery(log: CheckpointLog, identity: QueryIdentity, 
  * A replayed batch must be the logged one: the range the source re-cut, and the watermark (or the
  * engine was not deterministic and the output would differ from the first run).
  */
-export function checkReplay(logged: OffsetsEntry, batch: SourceBatch | null, watermarkMs: number | null): void {
+export function checkReplay<O>(logged: OffsetsEntry<O>, batch: SourceBatch<O> | null, watermarkMs: number | null): void {
   if (!isDeepStrictEqual(logged.startOffsets, batch?.startOffsets ?? null) || !isDeepStrictEqual(logged.endOffsets, batch?.endOffsets ?? null)) {
     throw new KindlingError(
       'REPLAY_DIVERGED',
@@ -175,7 +180,7 @@ export function checkReplay(logged: OffsetsEntry, batch: SourceBatch | null, wat
 }
 
 /** The banner's summary of a plan; `hasWatermark`: the query keeps one (it starts at 0 without a snapshot). */
-export function resumeInfo(plan: RecoveryPlan, hasWatermark: boolean): ResumeInfo {
+export function resumeInfo<O>(plan: RecoveryPlan<O>, hasWatermark: boolean): ResumeInfo {
   const { snapshot } = plan;
   return {
     resumed: snapshot !== null || plan.replay.length > 0,

@@ -2,9 +2,9 @@
 import { ConsoleSink } from '../sink/console.js';
 import { JsonlSink } from '../sink/jsonl.js';
 import type { Sink } from '../sink/sink.js';
-import { FileSource } from '../source/file.js';
-import { GeneratorSource } from '../source/generator.js';
-import { KafkaSource } from '../source/kafka.js';
+import { FileSource, type FilePosition } from '../source/file.js';
+import { GeneratorSource, type GeneratorOffsets } from '../source/generator.js';
+import { KafkaSource, type KafkaOffsets } from '../source/kafka.js';
 import type { Source } from '../source/source.js';
 import { loadQuery, normalizeQueryRef } from '../query/queries.js';
 import type { Query } from '../query/query.js';
@@ -19,11 +19,14 @@ export const SPLIT_BYTES = 1 << 20;
 /** Generated events per stage-1 task. */
 export const SPLIT_EVENTS = 8192;
 
+/** The offsets of the sources a run can read: each source's own type, never inspected by the engine. */
+export type SourceOffsets = FilePosition | GeneratorOffsets | KafkaOffsets;
+
 /** A run ready to start, and everything to close after it. */
 export interface AssembledRun {
   readonly query: Query;
-  readonly coordinator: Coordinator;
-  readonly source: Source;
+  readonly coordinator: Coordinator<SourceOffsets>;
+  readonly source: Source<SourceOffsets>;
   readonly sinks: readonly Sink[];
   readonly pool: WorkerPool;
   close(): Promise<void>;
@@ -42,7 +45,7 @@ export async function assembleRun(
   } catch (err) {
     throw new KindlingError('BAD_QUERY', `--query ${config.queryRef}: ${(err as Error).message}`, { domain: 'user', cause: err });
   }
-  let source: Source;
+  let source: Source<SourceOffsets>;
   if (config.source.kind === 'file') {
     source = await FileSource.open({ ...config.source, splitBytes: SPLIT_BYTES, log });
   } else if (config.source.kind === 'kafka') {
@@ -57,7 +60,7 @@ export async function assembleRun(
   for (const s of config.sinks) sinks.push(s.kind === 'console' ? new ConsoleSink(query, tables) : await JsonlSink.open(s.dir, query));
   sinks.push(...(options.extraSinks ?? []));
   const pool = new WorkerPool(config.cores, options.faults ? { faults: options.faults } : {});
-  let coordinator: Coordinator;
+  let coordinator: Coordinator<SourceOffsets>;
   try {
     coordinator = new Coordinator(
       {

@@ -74,7 +74,7 @@ interface ScanOutcome {
 }
 
 /** A poll, with the batch's stage 1 already dispatched when it was polled ahead. */
-type Polled = Exclude<PollResult, { kind: 'batch' }> | { readonly kind: 'batch'; readonly batch: SourceBatch; readonly scanned?: Promise<ScanOutcome> };
+type Polled<O> = Exclude<PollResult<O>, { kind: 'batch' }> | { readonly kind: 'batch'; readonly batch: SourceBatch<O>; readonly scanned?: Promise<ScanOutcome> };
 
 /** Watermarks a stateful step runs with (WatermarkTracker.beginBatch), or null for a query without one. */
 type BatchWatermarks = TrackerWatermarks | null;
@@ -97,7 +97,7 @@ const KINDLING_FRAME = /\/dist\/(src|workers)\/|\/node_modules\/|\(node:/;
  * (src/checkpoint/recovery.ts); this loop carries it out: restore tasks, seek, replay. It
  * stamps the watermark on every stateful task and never touches individual events.
  */
-export class Coordinator {
+export class Coordinator<O> {
   readonly runId = randomUUID();
   readonly id = randomUUID();
   private readonly watermark: WatermarkTracker | null;
@@ -116,15 +116,16 @@ export class Coordinator {
   private loggedRejects = 0;
   private lastBatchStartMs: number | null = null;
   private readonly context: TaskContext;
-  private readAhead: Promise<Polled> | null = null;
+  private readAhead: Promise<Polled<O>> | null = null;
   /** Where the source stands after the last batch that began (its endOffsets); null: at its start. */
-  private sourcePosition: unknown = null;
+  private sourcePosition: O | null = null;
   /** Checkpointing, or null. */
   private readonly writer: CheckpointWriter | null;
   private readonly every: number;
-  private recovered = false;
+  /** The source as checkpointing sees it, once `recover` checked the checkpoint belongs to it. */
+  private resumable: ResumableSource<O> | null = null;
   /** Logged batches still to run again, in order (from the recovery plan). */
-  private replayQueue: ReplayedBatch[] = [];
+  private replayQueue: ReplayedBatch<O>[] = [];
   /** The batch that began last (a batch polled ahead is only written ahead as the one right after it). */
   private begunBatchId: number | null = null;
   /** The last batch that finished, and the one the newest snapshot holds. */
@@ -137,7 +138,7 @@ export class Coordinator {
 
   constructor(
     private readonly options: EngineOptions,
-    private readonly source: Source,
+    private readonly source: Source<O>,
     private readonly sinks: readonly Sink[],
     private readonly pool: WorkerPool,
   ) {
@@ -175,14 +176,14 @@ export class Coordinator {
   async recover(): Promise<ResumeInfo | null> {
     const writer = this.writer;
     if (!writer) return null;
-    if (!this.recovered) await bindCheckpoint(writer.log, queryIdentity(this.options.query, this.options.outputMode), this.source);
-    this.recovered = true;
+    const identity = queryIdentity(this.options.query, this.options.outputMode);
+    const source = (this.resumable ??= await bindCheckpoint(writer.log, identity, this.source));
     this.begunBatchId = null; // no writes ahead while the state and the source move
     // What was being written must be on disk (or have failed) before the checkpoint is read.
     await writer.flush();
     writer.dropAhead();
-    const plan = await planRecovery(writer.log, queryIdentity(this.options.query, this.options.outputMode), this.options.log);
-    await this.carryOut(plan);
+    const plan = await planRecovery(writer.log, identity, (json) => source.parseOffsets(json), this.options.log);
+    await this.carryOut(source, plan);
     return resumeInfo(plan, this.watermark !== null);
   }
 
@@ -195,7 +196,7 @@ export class Coordinator {
    */
   async run(signal: AbortSignal): Promise<RunSummary> {
     const started = nowMs();
-    if (this.writer && !this.recovered) await this.recover();
+    if (this.writer && !this.resumable) await this.recover();
     let failedBatch = -1;
     let attempts = 0;
     let rollBack = false;
@@ -270,7 +271,7 @@ export class Coordinator {
   }
 
   /** Carries out a recovery plan. Nothing may still be reading: a batch polled ahead, or a task of the failed batch. */
-  private async carryOut(plan: RecoveryPlan): Promise<void> {
+  private async carryOut(source: ResumableSource<O>, plan: RecoveryPlan<O>): Promise<void> {
     await this.dropReadAhead();
     await this.pool.quiesce();
     this.pool.acceptReplacedThreads();
@@ -279,7 +280,7 @@ export class Coordinator {
     await Promise.all(shares.map((partitionEntries, workerId) => this.pool.runOn<RestoreTaskResult>(workerId, { kind: 'restore', workerId, partitionEntries, ...this.context })));
     this.watermark?.restore(plan.watermark ?? { watermarkMs: 0, lastEvictionWatermarkMs: 0 });
     this.nextBatchId = plan.startBatchId;
-    if (plan.sourcePosition !== null) await (this.source as ResumableSource).seek(plan.sourcePosition);
+    if (plan.sourcePosition !== null) await source.seek(plan.sourcePosition);
     this.sourcePosition = plan.sourcePosition;
     this.replayQueue = [...plan.replay];
     this.lastBatchId = plan.snapshot?.batchId ?? null;
@@ -288,15 +289,15 @@ export class Coordinator {
 
   /** Runs the logged batches of the plan again, each cut to its logged end offsets; a committed one with its output muted. */
   private async replayLogged(): Promise<void> {
-    const source = this.source as ResumableSource;
-    while (this.replayQueue.length > 0) {
+    const source = this.resumable;
+    while (source && this.replayQueue.length > 0) {
       const replay = this.replayQueue[0]!;
       const { entry } = replay;
       if (this.nextBatchId !== entry.batchId) {
         throw new KindlingError('REPLAY_DIVERGED', `replay: next batch is ${this.nextBatchId}, the log continues with ${entry.batchId}`);
       }
       if (entry.drain) await this.drainBatch(replay);
-      else if (entry.noData) await this.runBatch(null, 0, undefined, replay);
+      else if (entry.noData || entry.endOffsets === null) await this.runBatch(null, 0, undefined, replay);
       else {
         const polled = await source.pollUntil(entry.endOffsets);
         if (polled.kind !== 'batch') {
@@ -333,14 +334,14 @@ export class Coordinator {
    * workers idle ~20 %. Never with a processing-time trigger: a batch must then hold what arrived
    * by its own start.
    */
-  private nextPoll(): Promise<Polled> {
-    const ready: Promise<Polled> = this.readAhead ?? this.source.poll();
+  private nextPoll(): Promise<Polled<O>> {
+    const ready: Promise<Polled<O>> = this.readAhead ?? this.source.poll();
     this.readAhead = null;
     if (this.source.readAhead === true && this.options.triggerMs === 0) {
       ready.then(
         (r) => {
           if (r.kind !== 'batch') return;
-          const next: Promise<Polled> = this.source.poll().then((n) => {
+          const next: Promise<Polled<O>> = this.source.poll().then((n) => {
             if (n.kind !== 'batch') return n;
             this.writeAhead(this.nextBatchId, n.batch);
             return { ...n, scanned: guarded(this.dispatchScans(this.nextBatchId, n.batch.splits)) };
@@ -389,7 +390,7 @@ export class Coordinator {
    * Runs one batch as a sequence of steps: `batch` null is a no-data batch; `scanned` its stage 1
    * if already dispatched; `replay` the logged batch it runs again.
    */
-  private async runBatch(batch: SourceBatch | null, sourceMs: number, scanned?: Promise<ScanOutcome>, replay?: ReplayedBatch): Promise<void> {
+  private async runBatch(batch: SourceBatch<O> | null, sourceMs: number, scanned?: Promise<ScanOutcome>, replay?: ReplayedBatch<O>): Promise<void> {
     const batchId = this.nextBatchId++;
     const timer = new PhaseTimer(sourceMs);
     const marks = this.watermark?.beginBatch() ?? null;
@@ -461,7 +462,7 @@ export class Coordinator {
   }
 
   /** The --drain batch: every open group leaves as a forced row. It is logged, emitted and committed like any batch. */
-  private async drainBatch(replay?: ReplayedBatch): Promise<void> {
+  private async drainBatch(replay?: ReplayedBatch<O>): Promise<void> {
     const batchId = this.nextBatchId++;
     const offsetsDurable = this.logOffsets(batchId, null, this.watermark?.lastEvictionWatermarkMs ?? null, replay, true);
     const results = await Promise.all(
@@ -483,7 +484,7 @@ export class Coordinator {
    * overlap the batch's tasks. Returns what the batch's output must wait for. A replayed batch
    * writes nothing, but must be the logged one.
    */
-  private logOffsets(batchId: number, batch: SourceBatch | null, watermarkMs: number | null, replay: ReplayedBatch | undefined, drain = false): Promise<void> {
+  private logOffsets(batchId: number, batch: SourceBatch<O> | null, watermarkMs: number | null, replay: ReplayedBatch<O> | undefined, drain = false): Promise<void> {
     const writer = this.writer;
     if (!writer) return Promise.resolve();
     writer.throwIfFailed();
@@ -509,7 +510,7 @@ export class Coordinator {
    * written now, so those fsyncs overlap the running batch instead of holding back the next one's
    * output. Only for the batch right after the running one, starting where it ends.
    */
-  private writeAhead(batchId: number, batch: SourceBatch): void {
+  private writeAhead(batchId: number, batch: SourceBatch<O>): void {
     if (!this.writer || this.begunBatchId === null || batchId !== this.begunBatchId + 1) return;
     if (this.replayQueue.some((r) => r.entry.batchId === batchId) || !isDeepStrictEqual(batch.startOffsets, this.sourcePosition)) return;
     this.writer.writeAhead({ batchId, startOffsets: batch.startOffsets, endOffsets: batch.endOffsets, noData: false, watermarkMs: null, polledAhead: true, writtenAt: new Date().toISOString() });
@@ -534,7 +535,7 @@ export class Coordinator {
    * last snapshot is still being written, this one is left to the next turn (the logs cover the
    * batches in between).
    */
-  private async commit(batchId: number, replay: ReplayedBatch | undefined): Promise<void> {
+  private async commit(batchId: number, replay: ReplayedBatch<O> | undefined): Promise<void> {
     const writer = this.writer;
     if (!writer) return;
     writer.throwIfFailed();
@@ -601,7 +602,7 @@ export class Coordinator {
   }
 
   /** Hands the batch's progress record (assembled in src/metrics) to every listener. */
-  private publish(batchId: number, batch: SourceBatch | null, timer: PhaseTimer, merged: MergedBatch, tasks: readonly TaskProgress[], mainThreadUtilisation: number): void {
+  private publish(batchId: number, batch: SourceBatch<O> | null, timer: PhaseTimer, merged: MergedBatch, tasks: readonly TaskProgress[], mainThreadUtilisation: number): void {
     const previousStartMs = this.lastBatchStartMs;
     this.lastBatchStartMs = timer.startedAtMs;
     if (this.listeners.length === 0) return;

@@ -22,9 +22,9 @@ export interface InlineSummary {
  * Scanner and WindowState), one partition, no task messages: the fastest single-threaded version
  * of the query Kindling has. Batches, watermarks, no-data batch and drain follow the engine.
  */
-export async function runInline(
+export async function runInline<O>(
   query: Query,
-  source: Source,
+  source: Source<O>,
   options: { outputMode?: OutputMode; drain?: boolean; maxRecordBytes?: number; emit?: (batch: EmittedBatch) => void },
 ): Promise<InlineSummary> {
   const mode = options.outputMode ?? query.outputMode;

@@ -91,7 +91,7 @@ async function checkInput(options: FileSourceOptions, files: readonly string[]):
  * with the next split), so no record is ever cut. Batch boundaries depend only on the files and
  * the options, so a replay cuts the same batches.
  */
-export class FileSource implements ResumableSource {
+export class FileSource implements ResumableSource<FilePosition> {
   readonly name = 'file';
   readonly readAhead = true;
   private fileIndex = 0;
@@ -150,25 +150,24 @@ export class FileSource implements ResumableSource {
     return { path: resolve(this.options.path) };
   }
 
-  /** Moves to a position written by `position` (restores); a user error if it does not fit these files. */
-  async seek(offsets: unknown): Promise<void> {
-    const position = this.checkPosition(offsets);
+  /** Moves to a position written by `position` (restores). */
+  async seek(position: FilePosition): Promise<void> {
     await this.closeHandle();
     this.fileIndex = position.fileIndex;
     this.byteOffset = position.byteOffset;
   }
 
-  async poll(): Promise<PollResult> {
+  async poll(): Promise<PollResult<FilePosition>> {
     return this.cut(null);
   }
 
   /** Cuts the next batch to end exactly at `endOffsets` (a replay), ignoring the batch limits. */
-  async pollUntil(endOffsets: unknown): Promise<PollResult> {
-    return this.cut(this.checkPosition(endOffsets));
+  async pollUntil(endOffsets: FilePosition): Promise<PollResult<FilePosition>> {
+    return this.cut(endOffsets);
   }
 
   /** Cuts one batch by the options, or exactly up to `until`. */
-  private async cut(until: FilePosition | null): Promise<PollResult> {
+  private async cut(until: FilePosition | null): Promise<PollResult<FilePosition>> {
     const { maxFilesPerBatch, maxEventsPerBatch, maxBytesPerBatch, splitBytes } = this.options;
     const startOffsets = this.position;
     const splits: Split[] = [];
@@ -240,8 +239,8 @@ export class FileSource implements ResumableSource {
     await this.closeHandle();
   }
 
-  /** Checks offsets from a checkpoint against these files. */
-  private checkPosition(offsets: unknown): FilePosition {
+  /** Checks offsets from a checkpoint against these files: a user error if they do not fit them. */
+  parseOffsets(offsets: unknown): FilePosition {
     const o = offsets as Partial<FilePosition> | null;
     const bad = (why: string): never => {
       throw new KindlingError('BAD_OFFSETS', `file source ${this.options.path}: cannot resume at ${JSON.stringify(offsets)}: ${why}`, { domain: 'user' });

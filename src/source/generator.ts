@@ -22,12 +22,17 @@ export interface GeneratorSourceOptions {
 /** Events below which a split is not worth a task of its own (a round trip costs ~80 µs). */
 const MIN_SPLIT_EVENTS = 1000;
 
+/** Where the generator stands: the index of the next event in its stream. */
+export interface GeneratorOffsets {
+  readonly index: number;
+}
+
 /**
  * The lab's load generator as a source. Events are a pure function of (spec, index), so a split
  * is only an index range: the workers generate its text and scan it, and the main thread does no
  * per-event work. With a rate, events become available as wall-clock time passes.
  */
-export class GeneratorSource implements ResumableSource {
+export class GeneratorSource implements ResumableSource<GeneratorOffsets> {
   readonly name = 'generator';
   private produced = 0;
   private startedAtMs: number | null = null;
@@ -56,27 +61,28 @@ export class GeneratorSource implements ResumableSource {
   }
 
   /** Moves the source to `{index}` (restores); the rate clock restarts from there. */
-  async seek(offsets: unknown): Promise<void> {
-    this.produced = this.checkOffsets(offsets);
+  async seek(offsets: GeneratorOffsets): Promise<void> {
+    this.produced = offsets.index;
     this.startedAtMs = null;
   }
 
   /** Cuts events [offset, endOffsets.index) as one batch (a replay), ignoring the rate and batch limits. */
-  async pollUntil(endOffsets: unknown): Promise<PollResult> {
-    const end = this.checkOffsets(endOffsets);
+  async pollUntil(endOffsets: GeneratorOffsets): Promise<PollResult<GeneratorOffsets>> {
+    const end = endOffsets.index;
     if (end <= this.produced) return { kind: 'end' };
     return this.cut(end - this.produced);
   }
 
-  private checkOffsets(offsets: unknown): number {
+  /** Reads a checkpoint's `{index}`: a user error if it is not one. */
+  parseOffsets(offsets: unknown): GeneratorOffsets {
     const index = (offsets as { index?: unknown } | null)?.index;
     if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) {
       throw new KindlingError('BAD_OFFSETS', `generator: cannot resume at ${JSON.stringify(offsets)}: not a generator position {index}`, { domain: 'user' });
     }
-    return index;
+    return { index };
   }
 
-  async poll(): Promise<PollResult> {
+  async poll(): Promise<PollResult<GeneratorOffsets>> {
     const { rate, events, maxEventsPerBatch } = this.options;
     if (events !== null && this.produced >= events) return { kind: 'end' };
     const now = this.now();
@@ -88,7 +94,7 @@ export class GeneratorSource implements ResumableSource {
     return this.cut(count);
   }
 
-  private cut(count: number): PollResult {
+  private cut(count: number): PollResult<GeneratorOffsets> {
     const { spec } = this.options;
     // At least one split per worker once a batch has a few thousand events, so a small live batch
     // (5,000 events at 20,000/s with a 250 ms trigger) does not leave all but one worker idle.

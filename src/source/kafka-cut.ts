@@ -63,7 +63,7 @@ export function rateLimitedEnd(p: CutPartition, all: readonly CutPartition[], li
 }
 
 /** Takes each topic partition's records up to `ends` (partitionId -> end offset; missing: nothing) as one batch. */
-export function cutBatch(topic: string, parts: readonly CutPartition[], ends: ReadonlyMap<number, number>): SourceBatch {
+export function cutBatch(topic: string, parts: readonly CutPartition[], ends: ReadonlyMap<number, number>): SourceBatch<KafkaOffsets> {
   const startOffsets: KafkaOffsets = { [topic]: {} };
   const endOffsets: KafkaOffsets = { [topic]: {} };
   const latestOffset: KafkaOffsets = { [topic]: {} };

@@ -6,7 +6,7 @@ import { parseBrokerAddress } from './kafka-address.js';
 import { openBrokerConnection, type ConnectionFactory } from './kafka-connection.js';
 import { batchEnd, caughtUp, cutBatch, hasData, type CutLimits } from './kafka-cut.js';
 import { DEFAULT_KAFKA_TUNING, KafkaFetchLoop, type KafkaSourceState, type KafkaTuning } from './kafka-fetch.js';
-import { noSuchPartition, parseKafkaOffsets, type StartingOffsets } from './kafka-offsets.js';
+import { noSuchPartition, parseKafkaOffsets, type KafkaOffsets, type StartingOffsets } from './kafka-offsets.js';
 import type { PollResult, ResumableSource, SourceBatch } from './source.js';
 
 export { DEFAULT_KAFKA_TUNING, type KafkaSourceState, type KafkaTuning } from './kafka-fetch.js';
@@ -40,7 +40,7 @@ export interface KafkaSourceOptions {
  * The jobs live apart: brokers and leaders (kafka-cluster.ts), the fetch loop and back-pressure
  * (kafka-fetch.ts), cutting batches (kafka-cut.ts), offsets (kafka-offsets.ts), commits (kafka-commit.ts).
  */
-export class KafkaSource implements ResumableSource {
+export class KafkaSource implements ResumableSource<KafkaOffsets> {
   readonly name = 'kafka';
   private readonly cluster: KafkaCluster;
   private readonly fetcher: KafkaFetchLoop;
@@ -90,11 +90,17 @@ export class KafkaSource implements ResumableSource {
   }
 
   /** Moves every topic partition to `offsets` (a checkpoint's); partitions it does not name start at earliest, as new ones do in Spark. */
-  async seek(offsets: unknown): Promise<void> {
+  async seek(offsets: KafkaOffsets): Promise<void> {
     this.fetcher.seek(parseKafkaOffsets(this.options.topic, offsets));
   }
 
-  async poll(): Promise<PollResult> {
+  /** Checks a checkpoint's offsets are this topic's (a user error if not). */
+  parseOffsets(json: unknown): KafkaOffsets {
+    parseKafkaOffsets(this.options.topic, json);
+    return json as KafkaOffsets;
+  }
+
+  async poll(): Promise<PollResult<KafkaOffsets>> {
     this.fetcher.start();
     this.throwIfFailed();
     void this.commitAdvisory(false);
@@ -111,7 +117,7 @@ export class KafkaSource implements ResumableSource {
   }
 
   /** Cuts the next batch to end exactly at `endOffsets` (a replay), waiting for the records; 'end' if a topic partition now ends before them. */
-  async pollUntil(endOffsets: unknown): Promise<PollResult> {
+  async pollUntil(endOffsets: KafkaOffsets): Promise<PollResult<KafkaOffsets>> {
     const target = parseKafkaOffsets(this.options.topic, endOffsets);
     const { fetcher } = this;
     fetcher.start();
@@ -163,7 +169,7 @@ export class KafkaSource implements ResumableSource {
     await stopped;
   }
 
-  private end(): PollResult {
+  private end(): PollResult<KafkaOffsets> {
     this.endReached = true;
     void this.commitAdvisory(true);
     return { kind: 'end' };
@@ -178,7 +184,7 @@ export class KafkaSource implements ResumableSource {
     return this.options.availableNow && this.fetcher.everReady && caughtUp([...this.fetcher.parts.values()]);
   }
 
-  private cut(ends: ReadonlyMap<number, number>): SourceBatch {
+  private cut(ends: ReadonlyMap<number, number>): SourceBatch<KafkaOffsets> {
     const batch = cutBatch(this.options.topic, [...this.fetcher.parts.values()], ends);
     this.fetcher.wakeRoom();
     return batch;

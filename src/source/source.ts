@@ -17,28 +17,32 @@ export interface Split {
   readonly origin: SplitOrigin;
 }
 
-/** One micro-batch cut by a source. `offsets` is where the source stands after it (JSON data). */
-export interface SourceBatch {
+/**
+ * One micro-batch cut by a source. `O` is the source's offsets type (file: FilePosition,
+ * generator: GeneratorOffsets, Kafka: KafkaOffsets), JSON data; `endOffsets` is where the source
+ * stands after the batch. The engine never looks inside offsets: it logs, compares and hands them back.
+ */
+export interface SourceBatch<O> {
   readonly splits: Split[];
   /** Records in the batch when the source knows it cheaply (generator, Kafka); otherwise null. */
   readonly records: number | null;
-  readonly startOffsets: unknown;
-  readonly endOffsets: unknown;
+  readonly startOffsets: O;
+  readonly endOffsets: O;
   /**
    * What Spark's SourceProgress adds for this batch, when the source knows it: `latestOffset` (where
    * the input stood) and `metrics` (Kafka: offsets behind latest, i.e. consumer lag), string values.
    */
-  readonly progress?: { readonly latestOffset?: unknown; readonly metrics?: Readonly<Record<string, string>> };
+  readonly progress?: { readonly latestOffset?: O; readonly metrics?: Readonly<Record<string, string>> };
 }
 
 /** What a poll finds: a batch, nothing yet (try again in a while), or the end of a finite input. */
-export type PollResult =
-  | { readonly kind: 'batch'; readonly batch: SourceBatch }
+export type PollResult<O> =
+  | { readonly kind: 'batch'; readonly batch: SourceBatch<O> }
   | { readonly kind: 'idle'; readonly retryInMs: number }
   | { readonly kind: 'end' };
 
 /** A source of micro-batches. Polls are sequential: the coordinator never calls poll twice at once. */
-export interface Source {
+export interface Source<O> {
   readonly name: string;
   /**
    * True when poll() may be called for the next batch while the current one runs: the cut does
@@ -47,27 +51,29 @@ export interface Source {
   readonly readAhead?: boolean;
   /** One line for the banner: what is read, from where. */
   describe(): string;
-  poll(): Promise<PollResult>;
+  poll(): Promise<PollResult<O>>;
   close(): Promise<void>;
 }
 
 /**
- * What a source adds to resume from a checkpoint (DESIGN.md section 5). Offsets are the JSON data
- * the source puts in SourceBatch.startOffsets/endOffsets (file: {fileIndex, file, byteOffset};
- * generator: {index}; Kafka: per topicPartition). A replay does not re-apply the cut options: it
- * cuts exactly to the logged end, so a batch re-runs with the boundaries it had.
+ * What a source adds to resume from a checkpoint. Offsets are the JSON data the source puts in
+ * SourceBatch.startOffsets/endOffsets (file: {fileIndex, file, byteOffset}; generator: {index};
+ * Kafka: per topicPartition). A replay does not re-apply the cut options: it cuts exactly to the
+ * logged end, so a batch re-runs with the boundaries it had.
  */
-export interface ResumableSource<O = unknown> extends Source {
+export interface ResumableSource<O> extends Source<O> {
   /** What the offsets are positions in (a path, generator settings, a topic): a checkpoint refuses another input. */
   identity(): unknown;
-  /** Moves to offsets a batch logged (a user error if they do not fit this input). */
+  /** Reads offsets from a checkpoint (JSON data) as this source's, or a user error saying why they do not fit this input. */
+  parseOffsets(json: unknown): O;
+  /** Moves to offsets a batch logged. */
   seek(offsets: O): Promise<void>;
   /** Cuts the next batch so that it ends exactly at `endOffsets`; 'end' if the input stops short of them. */
-  pollUntil(endOffsets: O): Promise<PollResult>;
+  pollUntil(endOffsets: O): Promise<PollResult<O>>;
 }
 
 /** True when a source can resume from a checkpoint. */
-export function isResumable(source: Source): source is ResumableSource {
-  const s = source as Partial<ResumableSource>;
-  return typeof s.identity === 'function' && typeof s.seek === 'function' && typeof s.pollUntil === 'function';
+export function isResumable<O>(source: Source<O>): source is ResumableSource<O> {
+  const s = source as Partial<ResumableSource<O>>;
+  return typeof s.identity === 'function' && typeof s.parseOffsets === 'function' && typeof s.seek === 'function' && typeof s.pollUntil === 'function';
 }

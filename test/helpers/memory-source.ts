@@ -21,7 +21,7 @@ export class MemorySource implements ResumableSource<number> {
     return `memory (${this.batches.length} batches)`;
   }
 
-  async poll(): Promise<PollResult> {
+  async poll(): Promise<PollResult<number>> {
     const records = this.batches[this.next];
     if (records === undefined) return { kind: 'end' };
     const batchIndex = this.next++;
@@ -48,11 +48,16 @@ export class MemorySource implements ResumableSource<number> {
     return { batches: this.batches.length };
   }
 
+  parseOffsets(json: unknown): number {
+    if (!Number.isSafeInteger(json) || (json as number) < 0 || (json as number) > this.batches.length) throw new Error(`memory source: ${JSON.stringify(json)} is no batch index`);
+    return json as number;
+  }
+
   async seek(offsets: number): Promise<void> {
     this.next = offsets;
   }
 
-  async pollUntil(endOffsets: number): Promise<PollResult> {
+  async pollUntil(endOffsets: number): Promise<PollResult<number>> {
     if (endOffsets !== this.next + 1) throw new Error(`memory source: cannot cut batch ${this.next} to end at ${endOffsets}`);
     return this.poll();
   }

@@ -15,6 +15,11 @@ import { MemoryLog } from '../helpers/memory-log.js';
 import { MemorySource } from '../helpers/memory-source.js';
 
 const identity = queryIdentity(crashAlerts, 'append');
+/** The offsets of these tests are batch indexes; anything else is refused, as a source refuses offsets not its own. */
+const asIndex = (json: unknown): number => {
+  if (!Number.isSafeInteger(json)) throw new Error(`not a batch index: ${JSON.stringify(json)}`);
+  return json as number;
+};
 const offsets = (batchId: number): OffsetsEntry => ({ batchId, startOffsets: batchId, endOffsets: batchId + 1, noData: false, watermarkMs: 0, writtenAt: '' });
 const snapshotBytes = (batchId: number, query = identity): Uint8Array => {
   const snapshot: Snapshot = {
@@ -40,19 +45,19 @@ async function logWith(logged: number, committed: number, snapshots: Array<[numb
 
 describe('planRecovery', () => {
   it('plans a fresh start for an empty log', async () => {
-    const plan = await planRecovery(new MemoryLog(), identity, () => undefined);
+    const plan = await planRecovery(new MemoryLog(), identity, asIndex, () => undefined);
     expect(plan).toMatchObject({ startBatchId: 0, snapshot: null, watermark: null, sourcePosition: null, state: [], replay: [] });
   });
 
   it('without a snapshot replays every logged batch from 0, committed ones marked, from the first batch\'s start', async () => {
-    const plan = await planRecovery(await logWith(4, 3, []), identity, () => undefined);
+    const plan = await planRecovery(await logWith(4, 3, []), identity, asIndex, () => undefined);
     expect(plan.startBatchId).toBe(0);
     expect(plan.sourcePosition).toBe(0);
     expect(plan.replay.map((r) => [r.entry.batchId, r.committed])).toEqual([[0, true], [1, true], [2, true], [3, false]]);
   });
 
   it('restores the newest snapshot and replays only the batches after it', async () => {
-    const plan = await planRecovery(await logWith(5, 4, [[1, snapshotBytes(1)]]), identity, () => undefined);
+    const plan = await planRecovery(await logWith(5, 4, [[1, snapshotBytes(1)]]), identity, asIndex, () => undefined);
     expect(plan.startBatchId).toBe(2);
     expect(plan.sourcePosition).toBe(2);
     expect(plan.watermark).toEqual({ watermarkMs: 5000, lastEvictionWatermarkMs: 4000 });
@@ -64,7 +69,7 @@ describe('planRecovery', () => {
     const said: string[] = [];
     const bad = snapshotBytes(3);
     bad[bad.length - 1]! ^= 0xff;
-    const plan = await planRecovery(await logWith(5, 5, [[1, snapshotBytes(1)], [3, bad]]), identity, (l) => said.push(l));
+    const plan = await planRecovery(await logWith(5, 5, [[1, snapshotBytes(1)], [3, bad]]), identity, asIndex, (l) => said.push(l));
     expect(plan.snapshot?.batchId).toBe(1);
     expect(plan.skipped.map((s) => s.batchId)).toEqual([3]);
     expect(said.join('\n')).toContain('memory:snapshots/3 is unusable');
@@ -73,14 +78,20 @@ describe('planRecovery', () => {
   it('refuses an offsets log with a gap after the snapshot', async () => {
     const log = await logWith(5, 5, [[1, snapshotBytes(1)]]);
     log.offsets.delete(3);
-    await expect(planRecovery(log, identity, () => undefined)).rejects.toThrow('the offsets log has a gap before batch 4 (expected 3)');
+    await expect(planRecovery(log, identity, asIndex, () => undefined)).rejects.toThrow('the offsets log has a gap before batch 4 (expected 3)');
+  });
+
+  it('hands every offset to the source to parse, which refuses one that is not its own', async () => {
+    const log = await logWith(3, 3, []);
+    await log.writeOffsets({ ...offsets(3), endOffsets: { fileIndex: 0 } });
+    await expect(planRecovery(log, identity, asIndex, () => undefined)).rejects.toThrow('not a batch index: {"fileIndex":0}');
   });
 
   it('refuses a snapshot written by another query', async () => {
     const other = { ...identity, fingerprint: identity.fingerprint.replace('crash', 'CRASH') };
     expect(other.fingerprint).not.toBe(identity.fingerprint);
     const log = await logWith(3, 3, [[1, snapshotBytes(1, other)]]);
-    await expect(planRecovery(log, identity, () => undefined)).rejects.toThrow('was written by a different query');
+    await expect(planRecovery(log, identity, asIndex, () => undefined)).rejects.toThrow('was written by a different query');
   });
 });
 
