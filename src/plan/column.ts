@@ -1,5 +1,6 @@
 // The PySpark-like Column builder: col("x").gt(2).and(...), lower(...), when(...).otherwise(...) — each returns new data.
 import { fieldTypeOf } from './schema.js';
+import { parseSqlExpression } from './sql.js';
 import { call, literal, type Expr } from './expr.js';
 import { PlanError, type FieldType } from './types.js';
 
@@ -175,3 +176,10 @@ export const approx_count_distinct = (c: Column | string, rsd?: number): Column 
 /** Exact distinct count: accepted by the builder, refused by the streaming checker as Spark refuses it. */
 export const count_distinct = (c: Column | string, ...more: Array<Column | string>): Column => fn('count_distinct', colOrName(c), ...more.map(colOrName));
 export const countDistinct = count_distinct;
+
+/** A Column from a Spark SQL expression string: `expr("lower(content) LIKE '%crash%'")`. */
+export const expr = (sql: string): Column => new Column(parseSqlExpression(sql));
+/** abs(x). */
+export const abs = (c: Column | string): Column => fn('abs', colOrName(c));
+/** The first non-null argument. */
+export const coalesce = (...cs: Array<Column | string>): Column => fn('coalesce', ...cs.map(colOrName));
