@@ -7,7 +7,9 @@ import { loadQuery } from '../src/query/queries.js';
 import { Scanner } from '../src/query/scan.js';
 import { guardHaving, QueryCodeError } from '../src/query/user-code.js';
 import { WindowState } from '../src/query/window-state.js';
+import { KindlingError } from '../src/errors.js';
 import { labEventsNdjson } from '../src/source/lab-events.js';
+import { scanKafkaBatches } from '../src/source/kafka-split.js';
 import {
   type DrainTask,
   type PartitionStepResult,
@@ -64,7 +66,9 @@ async function scan(task: ScanTask, timing: () => TaskTiming): Promise<TaskResul
   const output =
     split.kind === 'bytes'
       ? scanner.scanBytes(split.bytes, split.recordEnds)
-      : scanner.scanText(labEventsNdjson(split.spec, split.firstIndex, split.count));
+      : split.kind === 'kafka-batches'
+        ? await scanKafkaBatches(scanner, split)
+        : scanner.scanText(labEventsNdjson(split.spec, split.firstIndex, split.count));
   return { kind: 'scan', splitIndex: task.splitIndex, ...output, ...timing() };
 }
 
@@ -174,7 +178,8 @@ function failure(err: unknown, timing: TaskTiming): TaskFailure {
   const e = err as Error;
   return {
     kind: 'failure',
-    code: e instanceof Misroute ? 'MISROUTE' : 'TASK_FAILED',
+    // A KindlingError keeps its code (a corrupt Kafka batch is the input's fault, not a lost worker to recover from).
+    code: e instanceof Misroute ? 'MISROUTE' : e instanceof KindlingError ? e.code : 'TASK_FAILED',
     message: e.message,
     ...(e instanceof Misroute ? { partitionId: e.partitionId } : {}),
     ...(typeof e.stack === 'string' ? { stack: e.stack } : {}),

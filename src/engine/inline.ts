@@ -5,6 +5,7 @@ import { Scanner } from '../query/scan.js';
 import { WatermarkTracker } from '../query/watermark.js';
 import { WindowState, type ResultRow } from '../query/window-state.js';
 import type { EmittedBatch } from '../sink/sink.js';
+import { scanKafkaBatches } from '../source/kafka-split.js';
 import { labEventsNdjson } from '../source/lab-events.js';
 import type { Source } from '../source/source.js';
 
@@ -48,7 +49,12 @@ export async function runInline<O>(
     let maxEventTimeMs: number | null = null;
     for (const split of polled.kind === 'batch' ? polled.batch.splits : []) {
       const p = split.payload;
-      const out = p.kind === 'bytes' ? scanner.scanBytes(p.bytes, p.recordEnds) : scanner.scanText(labEventsNdjson(p.spec, p.firstIndex, p.count));
+      const out =
+        p.kind === 'bytes'
+          ? scanner.scanBytes(p.bytes, p.recordEnds)
+          : p.kind === 'kafka-batches'
+            ? await scanKafkaBatches(scanner, p)
+            : scanner.scanText(labEventsNdjson(p.spec, p.firstIndex, p.count));
       summary.records += out.records;
       summary.matched += out.matched;
       if (out.maxEventTimeMs !== null && (maxEventTimeMs === null || out.maxEventTimeMs > maxEventTimeMs)) maxEventTimeMs = out.maxEventTimeMs;

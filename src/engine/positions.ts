@@ -34,6 +34,7 @@ export class RecordPositions {
 /** "part-000.ndjson line 12", "generator event 8191", "events-3 offset 1042". */
 export function describePosition(origin: SplitOrigin, recordIndex: number, recordsBefore: number): string {
   if (origin.recordOffsets) return `${origin.label} offset ${origin.recordOffsets[recordIndex]}`;
+  if (origin.samplesAtOffsets) return `${origin.label} offset ${recordIndex}`;
   if (origin.firstIndex !== undefined) return `${origin.label} event ${origin.firstIndex + recordIndex}`;
   return `${origin.label} line ${recordsBefore + recordIndex + 1}`;
 }

@@ -8,9 +8,10 @@ import type { QueryFunction } from '../query/user-code.js';
 import type { ResultRow, StateEntry } from '../query/window-state.js';
 import type { GeneratorSpec } from '../source/lab-events.js';
 
-/** The records of a stage-1 task: raw bytes (transferred, not copied) or a range of generated events. */
+/** The records of a stage-1 task: raw bytes (transferred, not copied), compressed Kafka batches, or a range of generated events. */
 export type SplitPayload =
   | { readonly kind: 'bytes'; readonly bytes: Uint8Array; readonly recordEnds?: Uint32Array }
+  | KafkaBatchesPayload
   | { readonly kind: 'generated'; readonly spec: GeneratorSpec; readonly firstIndex: number; readonly count: number };
 
 /**
@@ -26,6 +27,20 @@ export interface WorkerFaults {
 export interface WorkerInit {
   readonly workerId: number;
   readonly faults?: WorkerFaults;
+}
+
+/**
+ * Compressed Kafka record batches of one topic partition, decoded by the worker (src/source/kafka-split.ts):
+ * it keeps the records with offsets in [startOffset, endOffset). `label` (topic-partitionId) and
+ * `compressedBy` name the batch when it cannot be decoded.
+ */
+export interface KafkaBatchesPayload {
+  readonly kind: 'kafka-batches';
+  readonly bytes: Uint8Array;
+  readonly startOffset: number;
+  readonly endOffset: number;
+  readonly label: string;
+  readonly compressedBy: string;
 }
 
 /** Settings every task of a run shares. */

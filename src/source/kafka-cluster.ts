@@ -2,7 +2,18 @@
 import { KindlingError } from '../errors.js';
 import { brokerAddressText } from './kafka-address.js';
 import type { ConnectionFactory, KafkaConnection } from './kafka-connection.js';
-import { decodeListOffsets, decodeMetadata, encodeListOffsets, encodeMetadata, kafkaError, kafkaErrorName, KafkaErrorCode, type ApiName } from './kafka-protocol.js';
+import {
+  decodeDescribeConfigs,
+  decodeListOffsets,
+  decodeMetadata,
+  encodeDescribeTopicConfigs,
+  encodeListOffsets,
+  encodeMetadata,
+  kafkaError,
+  kafkaErrorName,
+  KafkaErrorCode,
+  type ApiName,
+} from './kafka-protocol.js';
 
 /** The requests a broker must support for the source. */
 const NEEDED_APIS: readonly ApiName[] = ['Metadata', 'ListOffsets', 'Fetch'];
@@ -120,6 +131,24 @@ export class KafkaCluster {
     );
     for (const p of parts) if (!out.has(p.partitionId)) throw new KindlingError('KAFKA_PROTOCOL', `no offsets for ${topic}-${p.partitionId}`, { domain: 'external', retriable: true });
     return out;
+  }
+
+  /**
+   * Who compresses the topic's record batches, in words for an error message: the topic's
+   * compression.type is `producer` (the default: batches stay as producers sent them) or a codec
+   * the broker recompresses to. Only a message depends on it, so any failure gives a vaguer answer.
+   */
+  async compressedBy(): Promise<string> {
+    try {
+      const { conn } = await this.anyConnection();
+      const configs = decodeDescribeConfigs(await conn.send('DescribeConfigs', encodeDescribeTopicConfigs(this.o.topic, ['compression.type']), this.o.requestTimeoutMs));
+      const value = configs.get('compression.type');
+      if (value === 'producer') return 'the producer (the topic keeps what producers send: compression.type=producer)';
+      if (value) return `the broker, as the topic's compression.type=${value} says`;
+    } catch {
+      // Fall through: the broker may not allow DescribeConfigs to this client.
+    }
+    return "the producer or the broker (the topic's compression.type could not be read)";
   }
 
   close(): void {

@@ -62,8 +62,12 @@ export function rateLimitedEnd(p: CutPartition, all: readonly CutPartition[], li
   return Math.min(latest(p), p.buffer.startOffset + (prorate < 1 ? Math.ceil(prorate) : Math.floor(prorate)));
 }
 
-/** Takes each topic partition's records up to `ends` (partitionId -> end offset; missing: nothing) as one batch. */
-export function cutBatch(topic: string, parts: readonly CutPartition[], ends: ReadonlyMap<number, number>): SourceBatch<KafkaOffsets> {
+/**
+ * Takes each topic partition's records up to `ends` (partitionId -> end offset; missing: nothing)
+ * as one batch. `compressedBy` says who compressed the topic's batches, for a worker's message
+ * when one cannot be decoded.
+ */
+export function cutBatch(topic: string, parts: readonly CutPartition[], ends: ReadonlyMap<number, number>, compressedBy: string): SourceBatch<KafkaOffsets> {
   const startOffsets: KafkaOffsets = { [topic]: {} };
   const endOffsets: KafkaOffsets = { [topic]: {} };
   const latestOffset: KafkaOffsets = { [topic]: {} };
@@ -75,6 +79,12 @@ export function cutBatch(topic: string, parts: readonly CutPartition[], ends: Re
     startOffsets[topic]![key] = p.buffer.startOffset;
     const end = ends.get(p.partitionId) ?? p.buffer.startOffset;
     for (const chunk of p.buffer.take(end)) {
+      if (chunk.kind === 'batches') {
+        const { startOffset, endOffset } = chunk;
+        splits.push({ payload: { kind: 'kafka-batches', bytes: chunk.bytes, startOffset, endOffset, label: p.label, compressedBy }, origin: { label: p.label, samplesAtOffsets: true } });
+        records += chunk.records;
+        continue;
+      }
       const { offsets } = chunk;
       let list: number[] | undefined;
       // Offsets as a plain array only when a rejected record is logged: building one per record would cost the main thread.

@@ -170,6 +170,9 @@ export class KafkaFetchLoop {
   /** Set once the first partitions are set up: partitions appearing later start at earliest. */
   everReady = false;
   fatal: KindlingError | null = null;
+  /** Who compresses the topic's batches (read once, from the topic's compression.type), for decode errors. */
+  compressedBy = "the producer or the broker (the topic's compression.type is not read yet)";
+  private compressedByRead = false;
   private closed = false;
   private loop: Promise<void> | null = null;
   private lastMetadataMs = 0;
@@ -300,6 +303,10 @@ export class KafkaFetchLoop {
   /** Finds the topic's partitions and leaders; sets up partitions seen for the first time. */
   private async refreshMetadata(): Promise<void> {
     const leaders = await this.cluster.leaders();
+    if (!this.compressedByRead) {
+      this.compressedBy = await this.cluster.compressedBy();
+      this.compressedByRead = true;
+    }
     const generation = this.generation;
     const fresh = leaders.filter((p) => !this.parts.has(p.partitionId));
     if (fresh.length > 0) await this.addPartitions(fresh);

@@ -8,11 +8,11 @@ import { Buffer } from 'node:buffer';
 import { KindlingError } from '../errors.js';
 
 /** API keys of the requests Kindling sends. */
-export const ApiKey = { Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, FindCoordinator: 10, ApiVersions: 18 } as const;
+export const ApiKey = { Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, FindCoordinator: 10, ApiVersions: 18, DescribeConfigs: 32 } as const;
 export type ApiName = keyof typeof ApiKey;
 
 /** The version Kindling speaks of each API. */
-export const API_VERSION: Readonly<Record<ApiName, number>> = { Produce: 3, Fetch: 4, ListOffsets: 1, Metadata: 4, OffsetCommit: 2, FindCoordinator: 1, ApiVersions: 0 };
+export const API_VERSION: Readonly<Record<ApiName, number>> = { Produce: 3, Fetch: 4, ListOffsets: 1, Metadata: 4, OffsetCommit: 2, FindCoordinator: 1, ApiVersions: 0, DescribeConfigs: 1 };
 
 /** ListOffsets timestamps that mean "earliest" and "latest". */
 export const EARLIEST = -2;
@@ -374,6 +374,38 @@ export function decodeFetch(r: Reader): FetchPartitionResponse[] {
       y.array((z) => (z.int64(), z.int64())); // aborted transactions (read_uncommitted: none are filtered)
       out.push({ partition, errorCode, highWatermark, records: y.bytesRange() });
     });
+  });
+  return out;
+}
+
+// ---- DescribeConfigs v1 (a topic's compression.type, for the message about an undecodable batch)
+
+/** Asks for some configs of one topic (resource type 2). */
+export function encodeDescribeTopicConfigs(topic: string, names: readonly string[]): Buffer {
+  return new Writer()
+    .array([topic], (w, t) => w.int8(2).string(t).array(names, (x, n) => x.string(n)))
+    .bool(false)
+    .bytes();
+}
+
+/** The topic's configs by name (null values stay null); a broker error for the topic as a KindlingError. */
+export function decodeDescribeConfigs(r: Reader): Map<string, string | null> {
+  r.int32(); // throttle_time_ms
+  const out = new Map<string, string | null>();
+  r.array((x) => {
+    const errorCode = x.int16();
+    x.nullableString(); // error_message
+    x.int8(); // resource_type
+    const name = x.string();
+    x.array((y) => {
+      const key = y.string();
+      out.set(key, y.nullableString());
+      y.bool(); // read_only
+      y.int8(); // config_source
+      y.bool(); // is_sensitive
+      y.array((z) => (z.string(), z.nullableString(), z.int8())); // synonyms
+    });
+    if (errorCode !== 0) throw kafkaError(errorCode, `configs of topic ${name}`);
   });
   return out;
 }

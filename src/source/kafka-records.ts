@@ -5,8 +5,8 @@
 // offset, so this walks the record batch format (https://kafka.apache.org/documentation/#recordbatch)
 // directly and copies each value once, into a buffer that is later transferred to a worker whole.
 import { Buffer } from 'node:buffer';
-import { gunzipSync } from 'node:zlib';
 import { KindlingError } from '../errors.js';
+import { codecName, decompress } from './kafka-codecs.js';
 
 /**
  * Decoded records of one topic partition: values end to end, `recordEnds` exclusive, offsets per
@@ -22,6 +22,24 @@ export interface RecordChunk {
   readonly startOffset: number;
   readonly endOffset: number;
 }
+
+/**
+ * Compressed record batches of one topic partition, as fetched: decoded on a worker thread (the
+ * main thread only reads their headers). The worker keeps the records in [startOffset, endOffset),
+ * so a cut inside a batch sends the same bytes to two batches, each taking its own range.
+ */
+export interface CompressedChunk {
+  readonly kind: 'batches';
+  /** Whole record batches end to end; shared between the pieces of a cut (they are copied to the worker, not transferred). */
+  readonly bytes: Buffer;
+  readonly startOffset: number;
+  readonly endOffset: number;
+  /** Records by the batch headers' counts; a cut inside a batch splits them by offsets, exact unless compaction left gaps. */
+  readonly records: number;
+}
+
+/** What take() hands out: decoded values, or compressed batches for a worker to decode. */
+export type BufferedChunk = (RecordChunk & { readonly kind?: undefined }) | CompressedChunk;
 
 /** A chunk this small after a cut is copied out, so its big allocation can be reused. */
 const SMALL_FRACTION = 4;
@@ -47,14 +65,14 @@ function packChunk(src: Uint8Array, from: number, to: number, ends: Uint32Array,
  * `take(end)` removes the records below `end`, cutting a chunk exactly there if needed.
  */
 export class PartitionBuffer {
-  private sealed: RecordChunk[] = [];
+  private sealed: BufferedChunk[] = [];
   private buf: Buffer | null = null;
   private used = 0;
   private ends = new Uint32Array(1024);
   private offsets = new Float64Array(1024);
   private count = 0;
   private openStart: number;
-  /** Bytes of values buffered (sealed and open). */
+  /** Bytes buffered (values sealed and open, compressed batches as fetched). */
   bytes = 0;
   /** Records buffered. */
   records = 0;
@@ -169,6 +187,19 @@ export class PartitionBuffer {
     this.openStart = end;
   }
 
+  /**
+   * Appends compressed record batches covering offsets up to `nextOffset` (records below endOffset
+   * in the first batch are dropped by the worker). `bytes` must be this buffer's own copy.
+   */
+  appendCompressed(bytes: Buffer, nextOffset: number, records: number): void {
+    if (nextOffset <= this.endOffset) return;
+    if (this.count > 0) this.sealOpen(this.endOffset);
+    this.sealed.push({ kind: 'batches', bytes, startOffset: this.endOffset, endOffset: nextOffset, records });
+    this.bytes += bytes.length;
+    this.records += records;
+    this.endOffset = this.openStart = nextOffset;
+  }
+
   /** Marks offsets below `nextOffset` as fetched (records at them were appended or were control records). */
   advance(nextOffset: number): void {
     if (nextOffset > this.endOffset) this.endOffset = nextOffset;
@@ -178,21 +209,29 @@ export class PartitionBuffer {
    * Removes and returns the records in [startOffset, end) (end <= endOffset), as chunks that each
    * own their buffer; startOffset becomes `end`.
    */
-  take(end: number): RecordChunk[] {
+  take(end: number): BufferedChunk[] {
     if (end > this.endOffset || end < this.startOffset) throw new RangeError(`take(${end}) outside [${this.startOffset}, ${this.endOffset}]`);
     if (end > this.openStart) {
       if (this.count > 0) this.sealOpen(this.endOffset);
       else this.openStart = this.endOffset;
     }
-    const out: RecordChunk[] = [];
+    const out: BufferedChunk[] = [];
     while (this.sealed.length > 0 && this.sealed[0]!.startOffset < end) {
       const chunk = this.sealed[0]!;
       if (chunk.endOffset <= end) {
         this.sealed.shift();
         out.push(chunk);
         this.bytes -= chunk.bytes.length;
-        this.records -= chunk.offsets.length;
+        this.records -= chunk.kind === 'batches' ? chunk.records : chunk.offsets.length;
         continue;
+      }
+      if (chunk.kind === 'batches') {
+        // Cut inside: both pieces keep the bytes, each its own offset range.
+        const head = Math.min(chunk.records, end - chunk.startOffset);
+        out.push({ ...chunk, endOffset: end, records: head });
+        this.sealed[0] = { ...chunk, startOffset: end, records: chunk.records - head };
+        this.records -= head;
+        break;
       }
       // Cut inside the chunk: records below `end` leave as a copy; the rest keeps the buffer, its ends rebased in place.
       let k = 0;
@@ -208,7 +247,7 @@ export class PartitionBuffer {
       break;
     }
     this.startOffset = end;
-    return out.filter((c) => c.offsets.length > 0);
+    return out.filter((c) => (c.kind === 'batches' ? c.endOffset > c.startOffset : c.offsets.length > 0));
   }
 }
 
@@ -228,55 +267,139 @@ export const MAX_BATCH_BYTES = 1 << 30;
 function corrupt(where: string, offset: number, why: string): KindlingError {
   return new KindlingError('KAFKA_CORRUPT_BATCH', `${where} offset ${offset}: corrupt record batch: ${why}`, { domain: 'external' });
 }
-const COMPRESSION = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+/** The checks every batch header gets on the main thread; returns the batch's end in `buf`, or -1 when it is cut short. */
+function checkBatch(buf: Buffer, at: number, end: number, where: string): number {
+  const baseOffset = buf.readInt32BE(at) * 0x100000000 + buf.readUInt32BE(at + 4);
+  const batchLength = buf.readInt32BE(at + 8);
+  // A length below the header would move the read position backwards (or nowhere, forever); one
+  // above the largest fetch can never arrive whole. Both mean the bytes are not a record batch.
+  if (batchLength < BATCH_HEADER_BYTES - 12 || batchLength > MAX_BATCH_BYTES) {
+    throw corrupt(where, baseOffset, `record batch length ${batchLength} is outside [${BATCH_HEADER_BYTES - 12}, ${MAX_BATCH_BYTES}]`);
+  }
+  const batchEnd = at + 12 + batchLength;
+  if (batchEnd > end) return -1;
+  const magic = buf[at + 16]!;
+  if (magic !== MAGIC_V2) {
+    throw new KindlingError('KAFKA_OLD_FORMAT', `${where} offset ${baseOffset}: record format v${magic} (written by Kafka before 0.11); Kindling reads format v2 only`, { domain: 'external' });
+  }
+  return batchEnd;
+}
+
+const baseOffsetOf = (buf: Buffer, at: number): number => buf.readInt32BE(at) * 0x100000000 + buf.readUInt32BE(at + 4);
 
 /**
  * Appends the values of the record batches in buf[start, end) — one topic partition's record set
  * from a Fetch response — with offset >= `into.endOffset` to `into`, and advances it past every
  * complete batch. A partial batch at the end (the broker cuts at the fetch size) is left for the
  * next fetch. Control batches (transaction markers) are skipped; a null value becomes an empty
- * record, which the scan rejects like any other non-JSON value.
+ * record, which the scan rejects like any other non-JSON value. Compressed batches are not
+ * decompressed here: each run of them is copied whole into `into`, for a worker thread to decode
+ * ({@link decodeCompressedChunk}), so the main thread's cost stays one copy per fetched byte.
  */
 export function decodeRecordSet(buf: Buffer, start: number, end: number, into: PartitionBuffer, where: string): DecodeResult {
   let at = start;
   let batches = 0;
   let records = 0;
+  // A run of compressed batches not yet handed to `into`: its first byte, records and next offset.
+  let runStart = -1;
+  let runRecords = 0;
+  let runNext = 0;
+  const flushRun = (runEnd: number): void => {
+    into.appendCompressed(Buffer.from(buf.subarray(runStart, runEnd)), runNext, runRecords);
+    records += runRecords;
+    runStart = -1;
+    runRecords = 0;
+  };
   while (at + BATCH_HEADER_BYTES <= end) {
-    const baseOffset = buf.readInt32BE(at) * 0x100000000 + buf.readUInt32BE(at + 4);
-    const batchLength = buf.readInt32BE(at + 8);
-    // A length below the header would move the read position backwards (or nowhere, forever); one
-    // above the largest fetch can never arrive whole. Both mean the bytes are not a record batch.
-    if (batchLength < BATCH_HEADER_BYTES - 12 || batchLength > MAX_BATCH_BYTES) {
-      throw corrupt(where, baseOffset, `record batch length ${batchLength} is outside [${BATCH_HEADER_BYTES - 12}, ${MAX_BATCH_BYTES}]`);
-    }
-    const batchEnd = at + 12 + batchLength;
-    if (batchEnd > end) break;
-    const magic = buf[at + 16]!;
-    if (magic !== MAGIC_V2) {
-      throw new KindlingError('KAFKA_OLD_FORMAT', `${where} offset ${baseOffset}: record format v${magic} (written by Kafka before 0.11); Kindling reads format v2 only`, { domain: 'external' });
-    }
+    const batchEnd = checkBatch(buf, at, end, where);
+    if (batchEnd < 0) break;
+    const baseOffset = baseOffsetOf(buf, at);
     const attributes = buf.readInt16BE(at + 21);
     const nextOffset = baseOffset + buf.readInt32BE(at + 23) + 1;
+    const control = (attributes & 0x20) !== 0;
+    const codec = attributes & 0x07;
     batches++;
-    if ((attributes & 0x20) === 0 && nextOffset > into.endOffset) {
-      const count = buf.readInt32BE(at + 57);
-      const codec = attributes & 0x07;
-      if (codec === 0) records += decodeRecords(buf, at + BATCH_HEADER_BYTES, batchEnd, count, baseOffset, into, where);
-      else if (codec === 1) {
-        const plain = gunzipSync(buf.subarray(at + BATCH_HEADER_BYTES, batchEnd));
-        records += decodeRecords(plain, 0, plain.length, count, baseOffset, into, where);
-      } else {
-        throw new KindlingError(
-          'KAFKA_COMPRESSION',
-          `${where} offset ${baseOffset}: record batch compressed with ${COMPRESSION[codec] ?? `codec ${codec}`}; Kindling reads uncompressed and gzip batches (set the producer's compression.type to none or gzip)`,
-          { domain: 'external' },
-        );
+    if (runStart >= 0 || (codec !== 0 && !control && nextOffset > into.endOffset)) {
+      // Inside a run everything joins it (the worker skips control batches and old offsets too), until an uncompressed data batch.
+      if (codec === 0 && !control) flushRun(at);
+      else {
+        if (runStart < 0) runStart = at;
+        if (!control) runRecords += Math.min(buf.readInt32BE(at + 57), nextOffset - Math.max(baseOffset, into.endOffset));
+        runNext = nextOffset;
+        at = batchEnd;
+        continue;
       }
     }
+    if (!control && nextOffset > into.endOffset) records += decodeRecords(buf, at + BATCH_HEADER_BYTES, batchEnd, buf.readInt32BE(at + 57), baseOffset, into, where);
     into.advance(nextOffset);
     at = batchEnd;
   }
+  if (runStart >= 0) flushRun(at);
   return { batches, records };
+}
+
+/** Who compressed a topic's batches, for the message when one cannot be decoded. */
+export type CompressedBy = string;
+
+/** Decoded values of a compressed chunk: what a worker scans. */
+export interface DecodedValues {
+  readonly bytes: Buffer;
+  readonly recordEnds: Uint32Array;
+  readonly offsets: Float64Array;
+}
+
+/**
+ * Decodes a {@link CompressedChunk}'s batches (on a worker thread): decompresses each, keeps the
+ * records with offsets in [startOffset, endOffset), and packs their values end to end as
+ * decodeRecordSet does. A batch that cannot be decompressed or decoded fails with the topic
+ * partition, its offset, its codec and who compressed it.
+ */
+export async function decodeCompressedChunk(bytes: Buffer, startOffset: number, endOffset: number, where: string, compressedBy: CompressedBy): Promise<DecodedValues> {
+  const plain: Array<{ data: Buffer; baseOffset: number; nextOffset: number; count: number; codec: number }> = [];
+  let size = 0;
+  let records = 0;
+  for (let at = 0; at + BATCH_HEADER_BYTES <= bytes.length; ) {
+    const batchEnd = checkBatch(bytes, at, bytes.length, where);
+    if (batchEnd < 0) throw corrupt(where, baseOffsetOf(bytes, at), 'a compressed run ends inside a batch');
+    const baseOffset = baseOffsetOf(bytes, at);
+    const attributes = bytes.readInt16BE(at + 21);
+    const nextOffset = baseOffset + bytes.readInt32BE(at + 23) + 1;
+    const codec = attributes & 0x07;
+    if ((attributes & 0x20) === 0 && nextOffset > startOffset && baseOffset < endOffset) {
+      let data: Buffer;
+      try {
+        data = await decompress(codec, bytes.subarray(at + BATCH_HEADER_BYTES, batchEnd));
+      } catch (err) {
+        throw undecodable(where, baseOffset, codec, compressedBy, (err as Error).message);
+      }
+      const count = bytes.readInt32BE(at + 57);
+      plain.push({ data, baseOffset, nextOffset, count, codec });
+      size += data.length;
+      records += Math.max(0, count);
+    }
+    at = batchEnd;
+  }
+  const into = new PartitionBuffer(startOffset, align4(size) + 4 * records + 8);
+  for (const b of plain) {
+    try {
+      decodeRecords(b.data, 0, b.data.length, b.count, b.baseOffset, into, where);
+    } catch (err) {
+      throw undecodable(where, b.baseOffset, b.codec, compressedBy, (err as Error).message);
+    }
+    into.advance(b.nextOffset);
+  }
+  into.advance(endOffset);
+  const chunks = into.take(endOffset) as RecordChunk[];
+  if (chunks.length === 0) return { bytes: Buffer.alloc(0), recordEnds: new Uint32Array(0), offsets: new Float64Array(0) };
+  return chunks[0]!;
+}
+
+function undecodable(where: string, offset: number, codec: number, compressedBy: CompressedBy, why: string): KindlingError {
+  return new KindlingError(
+    'KAFKA_COMPRESSION',
+    `${where} offset ${offset}: cannot decode a record batch compressed with ${codecName(codec)} (compressed by ${compressedBy}): ${why}`,
+    { domain: 'external' },
+  );
 }
 
 /** Reads `count` records from buf[at, end); returns how many were appended. */

@@ -185,7 +185,7 @@ export class KafkaSource implements ResumableSource<KafkaOffsets> {
   }
 
   private cut(ends: ReadonlyMap<number, number>): SourceBatch<KafkaOffsets> {
-    const batch = cutBatch(this.options.topic, [...this.fetcher.parts.values()], ends);
+    const batch = cutBatch(this.options.topic, [...this.fetcher.parts.values()], ends, this.fetcher.compressedBy);
     this.fetcher.wakeRoom();
     return batch;
   }

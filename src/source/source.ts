@@ -9,6 +9,8 @@ export interface SplitOrigin {
   readonly recordOffsets?: readonly number[];
   /** For generated splits: the index of the first event. */
   readonly firstIndex?: number;
+  /** Records decoded on the worker (compressed Kafka batches): a rejected sample's recordIndex is already its offset. */
+  readonly samplesAtOffsets?: boolean;
 }
 
 /** One unit of stage-1 work: a payload for a worker and its origin for the log. */

@@ -2,10 +2,11 @@
 import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { CompressionTypes } from 'kafkajs';
-import { crc32c, decodeRecordSet, encodeRecordBatch, PartitionBuffer, type RecordChunk } from '../../src/source/kafka-records.js';
+import { crc32c, decodeRecordSet, encodeRecordBatch, PartitionBuffer, type BufferedChunk, type RecordChunk } from '../../src/source/kafka-records.js';
 import { KafkaSource } from '../../src/source/kafka.js';
 import type { Split } from '../../src/source/source.js';
 import { createTopic, describeKafka, kafkaClient, uniqueName } from '../helpers/kafka.js';
+import { splitRecords } from '../helpers/kafka-splits.js';
 
 /** A record set as a Fetch returns it: batches of `sizes` values, offsets from `first`. */
 function recordSet(values: readonly string[], sizes: readonly number[], first = 0): Buffer {
@@ -20,10 +21,18 @@ function recordSet(values: readonly string[], sizes: readonly number[], first = 
   return Buffer.concat(parts);
 }
 
+/** Chunks of decoded values (these tests write uncompressed batches only). */
+function plain(chunks: readonly BufferedChunk[]): RecordChunk[] {
+  return chunks.map((c) => {
+    if (c.kind === 'batches') throw new Error('a compressed chunk from uncompressed batches');
+    return c;
+  });
+}
+
 /** The values and offsets in chunks. */
-function unpack(chunks: readonly RecordChunk[]): Array<[number, string]> {
+function unpack(chunks: readonly BufferedChunk[]): Array<[number, string]> {
   const out: Array<[number, string]> = [];
-  for (const c of chunks) {
+  for (const c of plain(chunks)) {
     let s = 0;
     c.recordEnds.forEach((e, k) => {
       out.push([c.offsets[k]!, c.bytes.toString('utf8', s, e)]);
@@ -74,7 +83,7 @@ describe('Kafka record batches', () => {
       const buffers = new Set<ArrayBufferLike>();
       let from = 0;
       for (const cut of cuts) {
-        const chunks = buf.take(cut);
+        const chunks = plain(buf.take(cut));
         const got = unpack(chunks);
         expect(got.map(([o]) => o)).toEqual(Array.from({ length: cut - from }, (_, i) => from + i));
         for (const c of chunks) {
@@ -118,15 +127,11 @@ describeKafka('Kafka record batches from kafkajs (real broker)', (brokers) => {
         if (r.kind === 'end') break;
         if (r.kind !== 'batch') continue;
         for (const split of r.batch.splits as Split[]) {
-          const p = split.payload;
-          if (p.kind !== 'bytes' || !p.recordEnds) throw new Error('expected bytes with record ends');
           const partition = Number(split.origin.label.slice(topic.length + 1));
-          let s = 0;
-          p.recordEnds.forEach((e, k) => {
-            expect(split.origin.recordOffsets![k]).toBe(seen.get(partition)!.length);
-            seen.get(partition)!.push(Buffer.from(p.bytes.buffer, p.bytes.byteOffset + s, e - s).toString());
-            s = e;
-          });
+          for (const { offset, value } of await splitRecords(split)) {
+            expect(offset).toBe(seen.get(partition)!.length);
+            seen.get(partition)!.push(value);
+          }
         }
       }
     } finally {

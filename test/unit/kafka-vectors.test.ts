@@ -8,6 +8,7 @@ import { applyFetchResponse, type FetchedPartition } from '../../src/source/kafk
 import { KafkaErrorCode } from '../../src/source/kafka-protocol.js';
 import { decodeRecordSet, PartitionBuffer } from '../../src/source/kafka-records.js';
 import { KafkaSource } from '../../src/source/kafka.js';
+import { splitRecords } from '../helpers/kafka-splits.js';
 import { encodeFetchResponse, parseFetchResponse, replayingConnections, responseReader, vectors, type Rewrite } from '../helpers/kafka-vectors.js';
 
 const { mixed } = vectors;
@@ -37,15 +38,7 @@ async function readReplayed(rewrite?: Rewrite): Promise<{ records: Array<{ offse
       if (r.kind === 'end') break;
       if (r.kind !== 'batch') continue;
       endOffsets.push(r.batch.endOffsets);
-      for (const split of r.batch.splits) {
-        const p = split.payload;
-        if (p.kind !== 'bytes' || !p.recordEnds) throw new Error('expected bytes with record ends');
-        let s = 0;
-        p.recordEnds.forEach((e, k) => {
-          records.push({ offset: split.origin.recordOffsets![k]!, value: Buffer.from(p.bytes.buffer, p.bytes.byteOffset + s, e - s).toString() });
-          s = e;
-        });
-      }
+      for (const split of r.batch.splits) records.push(...(await splitRecords(split)));
     }
   } finally {
     await source.close();
