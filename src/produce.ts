@@ -5,8 +5,9 @@ import { GENERATOR_FLAGS, generatorSpecFrom, RUN_FLAGS } from './config.js';
 import { KindlingError, UsageError } from './errors.js';
 import { brokerAddressText, parseBrokerList } from './source/kafka-address.js';
 import { BrokerConnection } from './source/kafka-connection.js';
-import { decodeMetadata, decodeProduce, encodeMetadata, encodeProduce, isRetriableKafkaError, kafkaError, kafkaErrorName, type ProducePartition } from './source/kafka-protocol.js';
-import { encodeRecordBatch } from './source/kafka-records.js';
+import { API_VERSION, decodeMetadata, decodeProduce, encodeMetadata, encodeProduce, isRetriableKafkaError, kafkaError, kafkaErrorName, PRODUCE_ZSTD_VERSION, type ProducePartition } from './source/kafka-protocol.js';
+import { CODECS, type CodecName } from './source/kafka-codecs.js';
+import { compressRecordBatch, encodeRecordBatch } from './source/kafka-records.js';
 import { labEventJson, type GeneratorSpec } from './source/lab-events.js';
 import { backoffDelayMs, type BackoffPolicy } from './backoff.js';
 import { sleepUnlessAborted } from './sleep.js';
@@ -20,6 +21,7 @@ export const PRODUCE_FLAGS = [
   restyle(flagNamed(RUN_FLAGS, 'brokers'), { group: KAFKA, help: 'Kafka bootstrap brokers (npm run kafka starts one on 127.0.0.1:9092)' }),
   restyle(flagNamed(RUN_FLAGS, 'topic'), { group: KAFKA, help: 'topic to write; created with --partitions partitions if missing' }),
   { name: 'partitions', kind: 'int', group: KAFKA, min: 1, max: 10_000, default: 2, help: "partitions of the topic when it has to be created (the lab's topic has 2); an existing topic keeps its own" },
+  { name: 'compression', kind: 'enum', group: KAFKA, choices: CODECS, default: 'none', help: "record batch codec, as a producer's compression.type (snappy in Java's xerial framing, lz4 in the frame format)" },
   ...GENERATOR_FLAGS.map((f) =>
     restyle(f, {
       group: GEN,
@@ -47,6 +49,8 @@ export interface ProduceConfig {
   /** Events per second; 0: as fast as the broker takes them. */
   readonly rate: number;
   readonly events: number | null;
+  /** Codec of every record batch sent. */
+  readonly compression: CodecName;
   readonly quiet: boolean;
 }
 
@@ -63,6 +67,7 @@ export function parseProduceArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     spec: generatorSpecFrom(values, nowMs),
     rate: values['rate'],
     events: values['events'] ?? null,
+    compression: values['compression'],
     quiet: values['quiet'],
   };
 }
@@ -100,10 +105,16 @@ class TopicWriter {
   private readonly connections = new Map<string, BrokerConnection>();
   private stale = true;
 
+  /** v3 (every broker from 0.11 on) unless the batches are zstd, which brokers take from v7 (Kafka 2.1) on. */
+  private readonly produceVersion: number;
+
   constructor(
     private readonly brokers: readonly string[],
     private readonly topic: string,
-  ) {}
+    private readonly codec: CodecName,
+  ) {
+    this.produceVersion = codec === 'zstd' ? PRODUCE_ZSTD_VERSION : API_VERSION.Produce;
+  }
 
   /** Topic partitions, as the last metadata said. */
   get partitions(): number {
@@ -145,14 +156,14 @@ class TopicWriter {
   }
 
   /** Encodes events [first, first + count) of the stream, event i to topic partition i mod partitions: one record batch per topic partition. */
-  encode(spec: GeneratorSpec, first: number, count: number, partitions: number): Map<number, ProducePartition> {
+  async encode(spec: GeneratorSpec, first: number, count: number, partitions: number): Promise<Map<number, ProducePartition>> {
     const values = Array.from({ length: partitions }, () => [] as string[]);
     for (let i = first; i < first + count; i++) values[i % partitions]!.push(labEventJson(spec, i));
     const now = Date.now();
     const batches = new Map<number, ProducePartition>();
-    values.forEach((vs, partition) => {
-      if (vs.length > 0) batches.set(partition, { partition, records: encodeRecordBatch(vs, now) });
-    });
+    for (const [partition, vs] of values.entries()) {
+      if (vs.length > 0) batches.set(partition, { partition, records: await compressRecordBatch(encodeRecordBatch(vs, now), this.codec) });
+    }
     return batches;
   }
 
@@ -173,7 +184,8 @@ class TopicWriter {
     const outcomes = await Promise.allSettled(
       [...byLeader].map(async ([address, parts]) => {
         const conn = await this.connection(address);
-        const answer = decodeProduce(await conn.send('Produce', encodeProduce(this.topic, parts, { acks: -1, timeoutMs: REQUEST_TIMEOUT_MS }), REQUEST_TIMEOUT_MS + 5000));
+        const request = encodeProduce(this.topic, parts, { acks: -1, timeoutMs: REQUEST_TIMEOUT_MS });
+        const answer = decodeProduce(await conn.send('Produce', request, REQUEST_TIMEOUT_MS + 5000, this.produceVersion), this.produceVersion);
         let failure: KindlingError | null = null;
         for (const r of answer) {
           if (r.errorCode === 0) pending.delete(r.partition);
@@ -218,7 +230,7 @@ export async function produce(config: ProduceConfig, signal: AbortSignal, log: (
     retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
   });
   const admin = kafka.admin();
-  const writer = new TopicWriter(config.brokers, config.topic);
+  const writer = new TopicWriter(config.brokers, config.topic, config.compression);
   let failures = 0;
   let waitingSince: number | null = null;
   /** Runs `step` until it succeeds or the signal aborts, logging while the broker is away. */
@@ -259,7 +271,7 @@ export async function produce(config: ProduceConfig, signal: AbortSignal, log: (
     topicPartitions = ready.partitions;
     log(
       `produce: ${config.events === null ? 'events' : `${n(config.events)} events`} to ${config.topic} (${topicPartitions} partition(s)${ready.created ? ', created' : ''}) on ${config.brokers.join(',')}, ` +
-        `${config.rate === 0 ? 'as fast as possible' : `${n(config.rate)} events/s`}, seed ${config.spec.seed}`,
+        `${config.rate === 0 ? 'as fast as possible' : `${n(config.rate)} events/s`}, seed ${config.spec.seed}${config.compression === 'none' ? '' : `, ${config.compression} compression`}`,
     );
     const clockStart = Date.now();
     started = clockStart; // the rate counts from the first send, not from waiting for the broker
@@ -294,7 +306,7 @@ export async function produce(config: ProduceConfig, signal: AbortSignal, log: (
       }
       while (queued.size >= MAX_ENCODED_AHEAD) await Promise.race(queued);
       if (signal.aborted) break;
-      const pending = writer.encode(config.spec, dispatched, due, topicPartitions);
+      const pending = await writer.encode(config.spec, dispatched, due, topicPartitions);
       dispatched += due;
       const send: Promise<void> = lastWrite
         .then(() => retrying('sending', () => writer.write(pending)))

@@ -36,8 +36,8 @@ export interface KafkaConnection {
   readonly address: BrokerAddressText;
   /** True once the connection failed or was closed. */
   readonly closed: boolean;
-  /** Sends a request and resolves with a reader over the response body. */
-  send(api: ApiName, body: Buffer, timeoutMs: number): Promise<Reader>;
+  /** Sends a request (at Kindling's version of the API unless `version` says otherwise) and resolves with a reader over the response body. */
+  send(api: ApiName, body: Buffer, timeoutMs: number, version?: number): Promise<Reader>;
   close(): void;
 }
 
@@ -116,7 +116,7 @@ export class BrokerConnection implements KafkaConnection {
   }
 
   /** Sends a request and resolves with a reader over the response body. */
-  send(api: ApiName, body: Buffer, timeoutMs: number): Promise<Reader> {
+  send(api: ApiName, body: Buffer, timeoutMs: number, version?: number): Promise<Reader> {
     if (this.failure) return Promise.reject(this.failure);
     const correlationId = this.nextCorrelationId++;
     return new Promise<Reader>((resolve, reject) => {
@@ -124,7 +124,7 @@ export class BrokerConnection implements KafkaConnection {
         this.fail(new KindlingError('KAFKA_TIMEOUT', `broker ${this.address} did not answer ${api} within ${timeoutMs} ms`, { domain: 'external', retriable: true }));
       }, timeoutMs);
       this.pending.push({ correlationId, api, resolve, reject, timer });
-      this.socket.write(encodeRequest(api, correlationId, this.clientId, body));
+      this.socket.write(encodeRequest(api, correlationId, this.clientId, body, version));
     });
   }
 

@@ -39,6 +39,7 @@ export const KafkaErrorCode = {
   KAFKA_STORAGE_ERROR: 56,
   FENCED_LEADER_EPOCH: 74,
   UNKNOWN_LEADER_EPOCH: 75,
+  UNSUPPORTED_COMPRESSION_TYPE: 76,
   UNKNOWN_TOPIC_ID: 100,
 } as const;
 
@@ -222,8 +223,8 @@ export class Reader {
 }
 
 /** A whole request frame: size, header v1 (api key, version, correlation id, client id), body. */
-export function encodeRequest(api: ApiName, correlationId: number, clientId: string, body: Buffer): Buffer {
-  const header = new Writer().int32(0).int16(ApiKey[api]).int16(API_VERSION[api]).int32(correlationId).string(clientId).bytes();
+export function encodeRequest(api: ApiName, correlationId: number, clientId: string, body: Buffer, version = API_VERSION[api]): Buffer {
+  const header = new Writer().int32(0).int16(ApiKey[api]).int16(version).int32(correlationId).string(clientId).bytes();
   const frame = Buffer.allocUnsafe(header.length + body.length);
   header.copy(frame, 0);
   body.copy(frame, header.length);
@@ -469,7 +470,13 @@ export function encodeProduce(topic: string, partitions: readonly ProducePartiti
   return out;
 }
 
-export function decodeProduce(r: Reader): Array<{ partition: number; errorCode: number; baseOffset: number }> {
+/**
+ * Produce v7: the same request as v3, but brokers take zstd batches only from v7 on (KIP-110);
+ * its response adds log_start_offset (v5+).
+ */
+export const PRODUCE_ZSTD_VERSION = 7;
+
+export function decodeProduce(r: Reader, version = API_VERSION.Produce): Array<{ partition: number; errorCode: number; baseOffset: number }> {
   const out: Array<{ partition: number; errorCode: number; baseOffset: number }> = [];
   r.array((x) => {
     x.string();
@@ -478,6 +485,7 @@ export function decodeProduce(r: Reader): Array<{ partition: number; errorCode: 
       const errorCode = y.int16();
       const baseOffset = y.int64();
       y.int64(); // log_append_time
+      if (version >= 5) y.int64(); // log_start_offset
       out.push({ partition, errorCode, baseOffset });
     });
   });

@@ -6,7 +6,7 @@
 // directly and copies each value once, into a buffer that is later transferred to a worker whole.
 import { Buffer } from 'node:buffer';
 import { KindlingError } from '../errors.js';
-import { codecName, decompress } from './kafka-codecs.js';
+import { CODECS, codecName, compress, decompress, type CodecName } from './kafka-codecs.js';
 
 /**
  * Decoded records of one topic partition: values end to end, `recordEnds` exclusive, offsets per
@@ -557,4 +557,17 @@ export function encodeRecordBatch(values: readonly string[], timestampMs: number
   }
   buf.writeUInt32BE(crc32c(buf, 21, size), 17);
   return buf;
+}
+
+/** A record batch from {@link encodeRecordBatch} with its records section compressed by `codec` (as a producer with compression.type set sends it). */
+export async function compressRecordBatch(batch: Buffer, codec: CodecName): Promise<Buffer> {
+  if (codec === 'none') return batch;
+  const body = await compress(codec, batch.subarray(BATCH_HEADER_BYTES));
+  const out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + body.length);
+  batch.copy(out, 0, 0, BATCH_HEADER_BYTES);
+  body.copy(out, BATCH_HEADER_BYTES);
+  out.writeInt32BE(out.length - 12, 8);
+  out.writeInt16BE(batch.readInt16BE(21) | CODECS.indexOf(codec), 21);
+  out.writeUInt32BE(crc32c(out, 21, out.length), 17);
+  return out;
 }
