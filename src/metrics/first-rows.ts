@@ -20,9 +20,8 @@ export function firstRowsNote(q: WindowedQuery): string | null {
   if (!waitsForWatermark(q)) return null;
   const { sizeMs } = q.window;
   return (
-    `first rows: append mode writes a window once the watermark (max event time - ${secondsText(q.watermarkDelayMs)}) passes its end, ` +
-    `${secondsText(sizeMs + q.watermarkDelayMs)} of event time after the window opens (${secondsText(sizeMs)} window + ${secondsText(q.watermarkDelayMs)} delay): ` +
-    `live, the first rows come ${secondsText(q.watermarkDelayMs).replace(' s', '')}-${secondsText(sizeMs + q.watermarkDelayMs)} after the first matching event`
+    `first rows: a window is written once the watermark (max event time - ${secondsText(q.watermarkDelayMs)}) passes its end; ` +
+    `live, ${secondsText(q.watermarkDelayMs).replace(' s', '')}-${secondsText(sizeMs + q.watermarkDelayMs)} after the first matching event`
   );
 }
 
@@ -73,9 +72,6 @@ export function firstRowsStatus(q: WindowedQuery, seen: SeenSoFar): string | nul
   if (!waitsForWatermark(q) || seen.rowsOut > 0) return null;
   const w = openWindows(q, seen);
   if (w === null) return 'no rows yet: no matching event so far (the first one opens the first window)';
-  const closed = w.closedEmpty > 0 ? `${w.closedEmpty} window(s) closed with no group passing the query's filter on counts; ` : '';
-  return (
-    `no rows yet: ${closed}${w.open} window(s) open; the oldest, ${clock(w.oldestStartMs)}-${clock(w.oldestEndMs)}, is written when the watermark passes its end, ` +
-    `${secondsText(w.closesInMs)} of event time from now`
-  );
+  const closed = w.closedEmpty > 0 ? ` (${w.closedEmpty} closed with no group passing the query's HAVING)` : '';
+  return `no rows yet: ${w.open} window(s) open${closed}; the oldest, ${clock(w.oldestStartMs)}-${clock(w.oldestEndMs)}, is written in ${secondsText(w.closesInMs)} of event time`;
 }

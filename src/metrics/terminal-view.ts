@@ -123,7 +123,7 @@ export function renderTerminalView(p: ProgressRecord, h: ViewHistory, o: ViewOpt
     lines.push(`${label('watermark')}${k.watermarkMs === 0 ? watermarkText(0) : clock(k.watermarkMs)}${gap}`);
   }
   const waiting = o.query ? firstRowsStatus(o.query, { firstEventTimeMs: h.firstEventTimeMs, maxEventTimeMs: h.maxEventTimeMs, watermarkMs: k.watermarkMs, rowsOut: h.rowsOut }) : null;
-  if (waiting) lines.push(`${label('first rows')}${yellow(waiting)}`);
+  if (waiting) lines.push(`${label('waiting')}${yellow(waiting)}`);
   const lag = consumerLag(p);
   if (lag !== null) lines.push(`${label('kafka lag')}${n(lag)} offsets behind the topic's end`);
 
