@@ -1,13 +1,15 @@
 // The AnalyzePlan RPC: spark.version, df.schema, df.printSchema(), df.isStreaming, df.explain(), DDL parsing — answered from the translated plan.
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { AnalyzePlanRequest, AnalyzePlanResponseSchema, Plan } from './gen/spark/connect/base_pb.js';
-import { analysisError, unsupported } from './errors.js';
+import { analysisError, ConnectError, unsupported } from './errors.js';
 import { explainRelation } from './explain.js';
 import { isStreaming, type ConnectRelation } from './logical.js';
 import { SERVER_VERSION } from './protocol-version.js';
 import { resolveSchema } from './resolve.js';
 import { parseSchema, struct, toDdl, toProtoType, treeString } from './sql-types.js';
 import { translateRelation } from './translate-relation.js';
+import { explainPlan } from '../plan/explain.js';
+import { toPlan } from './to-plan.js';
 
 type AnalyzeResult = MessageInitShape<typeof AnalyzePlanResponseSchema>['result'];
 
@@ -17,10 +19,17 @@ export function planRelation(plan: Plan | undefined): ConnectRelation {
   return translateRelation(plan.opType.value);
 }
 
-/** Checks and describes a plan the way `df.explain()` shows it, with Kindling's output schema. */
+/** Checks and describes a plan the way `df.explain()` shows it: the plan as sent, Kindling's plan for it, and the output schema. */
 export function explainString(relation: ConnectRelation): string {
   const schema = struct(resolveSchema(relation));
-  return `== Kindling plan (from Spark Connect) ==\n${explainRelation(relation)}\n\n== Output schema ==\n${treeString(schema)}`;
+  let kindling: string;
+  try {
+    kindling = explainPlan(toPlan(relation).root, 'Kindling plan');
+  } catch (err) {
+    if (!(err instanceof ConnectError)) throw err;
+    kindling = `== Kindling plan ==\n(this DataFrame does not run as a query yet: ${err.message})`;
+  }
+  return `== Spark Connect plan ==\n${explainRelation(relation)}\n\n${kindling}\n\n== Output schema ==\n${treeString(schema)}`;
 }
 
 /** Answers one AnalyzePlan request. */

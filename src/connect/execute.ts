@@ -5,6 +5,8 @@ import type { ExecutePlanRequest, ExecutePlanResponseSchema } from './gen/spark/
 import type { StreamingQueryManagerCommand, WriteStreamOperationStart } from './gen/spark/connect/commands_pb.js';
 import { analysisError, ConnectError, unsupported } from './errors.js';
 import { explainWrite } from './explain.js';
+import { explainPlan } from '../plan/explain.js';
+import { toQuery } from './to-plan.js';
 import { isStreaming, type StreamingWrite } from './logical.js';
 import { resolveSchema } from './resolve.js';
 import { translateRelation } from './translate-relation.js';
@@ -123,8 +125,13 @@ export async function execute(req: ExecutePlanRequest, ctx: ExecuteContext): Pro
     case 'writeStreamOperationStart': {
       const write = translateWrite(c.value);
       resolveSchema(write.input);
+      // Mapped onto Kindling's plan and checked as Spark checks at start(): a query that could not run is refused here.
+      const { source, query } = toQuery(write, ctx.conf('spark.sql.ansi.enabled') !== 'false');
       const checkpoint = write.options.checkpointLocation ?? ctx.conf('spark.sql.streaming.checkpointLocation');
-      ctx.log(`writeStream.start() asked to run:\n${explainWrite(write)}${checkpoint ? `\n  checkpoint: ${checkpoint}` : ''}`);
+      ctx.log(
+        `writeStream.start() asked to run:\n${explainWrite(write)}${checkpoint ? `\n  checkpoint: ${checkpoint}` : ''}\n` +
+          `as Kindling's plan (${query.outputMode} mode) over the ${source.format} source:\n${explainPlan(query.root, 'Kindling plan')}`,
+      );
       throw new ConnectError(
         GrpcStatus.UNIMPLEMENTED,
         'java.lang.UnsupportedOperationException',

@@ -1,7 +1,13 @@
 // Output schemas of a translated plan (df.schema, df.printSchema(), df.columns): columns resolved by name, function result types as Spark's.
-import type { ConnectExpr, ConnectRelation } from './logical.js';
-import { analysisError, unsupported } from './errors.js';
-import { atomic, parseSchema, parseTypeName, struct, type AtomicTypeName, type SqlType, type StructField } from './sql-types.js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { Expr } from '../plan/expr.js';
+import { parseSelectItem, parseSqlExpression } from '../plan/sql.js';
+import { PlanError } from '../plan/types.js';
+import { scalarFunctionNames } from '../plan/functions.js';
+import { AGGREGATE_NAMES } from '../plan/resolve.js';
+import type { ConnectExpr, ConnectRelation, LiteralValue } from './logical.js';
+import { analysisError, ConnectError, unsupported } from './errors.js';
+import { atomic, parseSchema, struct, type AtomicTypeName, type SqlType, type StructField } from './sql-types.js';
 import { where } from './translate-expression.js';
 import { parseIntervalMs } from './interval.js';
 
@@ -24,20 +30,17 @@ const SOURCE_SCHEMAS: Readonly<Record<string, readonly StructField[]>> = {
 };
 
 const NUMERIC_ORDER: readonly AtomicTypeName[] = ['tinyint', 'smallint', 'int', 'bigint', 'float', 'double'];
-const BOOLEAN_FUNCTIONS = new Set(['==', '!=', '<', '<=', '>', '>=', '<=>', 'and', 'or', 'not', 'in', 'isnull', 'isnotnull', 'contains', 'startswith', 'endswith', 'like']);
+const BOOLEAN_FUNCTIONS = new Set(['==', '=', '!=', '<>', '<', '<=', '>', '>=', '<=>', 'and', 'or', 'not', '!', 'in', 'isnull', 'isnotnull', 'contains', 'startswith', 'endswith', 'like']);
 const STRING_FUNCTIONS = new Set(['lower', 'upper', 'trim', 'substr', 'substring', 'concat', 'from_unixtime']);
-const NEVER_NULL = new Set(['isnull', 'isnotnull', 'count', 'approx_count_distinct', '<=>']);
+const NEVER_NULL = new Set(['isnull', 'isnotnull', 'count', 'count_distinct', 'approx_count_distinct', '<=>']);
 /** The window(...) column: struct<start: timestamp, end: timestamp>. */
 const WINDOW_TYPE = struct([
   { name: 'start', type: atomic('timestamp'), nullable: true },
   { name: 'end', type: atomic('timestamp'), nullable: true },
 ]);
 
-/** The functions Kindling's plan runs (issue 10's list), by Spark's lower-cased name. */
-export const SUPPORTED_FUNCTIONS: readonly string[] = [
-  ...BOOLEAN_FUNCTIONS, ...STRING_FUNCTIONS, '+', '-', '*', '/', '%', 'negative', 'length', 'when', 'cast', 'to_timestamp', 'from_json', 'window',
-  'count', 'sum', 'avg', 'mean', 'min', 'max', 'first', 'approx_count_distinct',
-];
+/** The functions Kindling's plan runs (src/plan's registry and aggregates), by Spark's lower-cased name; from_json is the parse step. */
+export const SUPPORTED_FUNCTIONS: readonly string[] = [...new Set([...scalarFunctionNames(), ...AGGREGATE_NAMES, 'window', 'from_json'])];
 
 function widerNumeric(types: readonly SqlType[]): SqlType {
   let best = 0;
@@ -124,11 +127,13 @@ function functionType(e: ConnectExpr & { kind: 'function' }, fields: readonly St
   if (STRING_FUNCTIONS.has(name)) return { type: atomic('string'), nullable };
   switch (name) {
     case '/': case 'avg': case 'mean': return { type: atomic('double'), nullable: name === '/' ? true : nullable };
-    case '+': case '-': case '*': case '%': case 'negative': return { type: widerNumeric(args.map((a) => a.type)), nullable };
-    case 'length': return { type: atomic('int'), nullable };
+    case '+': case '-': case '*': case '%': case 'negative': case '-u': case 'abs': return { type: widerNumeric(args.map((a) => a.type)), nullable };
+    case 'div': return { type: atomic('bigint'), nullable: true };
+    case 'length': case 'char_length': case 'character_length': return { type: atomic('int'), nullable };
+    case 'coalesce': return { type: args.find((a) => !(a.type.kind === 'atomic' && a.type.name === 'void'))?.type ?? atomic('void'), nullable: args.every((a) => a.nullable) };
     case 'when': return { type: args[1]?.type ?? atomic('void'), nullable: true };
     case 'to_timestamp': return { type: atomic('timestamp'), nullable: true };
-    case 'count': case 'approx_count_distinct': return { type: atomic('bigint'), nullable: false };
+    case 'count': case 'count_distinct': case 'approx_count_distinct': return { type: atomic('bigint'), nullable: false };
     case 'sum': return { type: args[0]?.type.kind === 'atomic' && NUMERIC_ORDER.indexOf(args[0].type.name) <= 3 ? atomic('bigint') : atomic('double'), nullable: true };
     case 'min': case 'max': case 'first': return { type: args[0]?.type ?? atomic('void'), nullable: true };
     // A tumbling window always holds its row; a sliding one is an expansion Spark marks nullable.
@@ -141,27 +146,47 @@ function functionType(e: ConnectExpr & { kind: 'function' }, fields: readonly St
   }
 }
 
-function unsupportedFunction(e: ConnectExpr & { kind: 'function' }): Error {
+/** The supported functions as a refusal lists them: names, then operators. */
+export function supportedFunctionsText(): string {
   const words = SUPPORTED_FUNCTIONS.filter((f) => /^[a-z_]+$/.test(f));
   const operators = SUPPORTED_FUNCTIONS.filter((f) => !/^[a-z_]+$/.test(f));
-  return unsupported(`the function ${e.name}(...)${where(e.origin)}`, `Kindling's functions are ${words.join(', ')}, and the operators ${operators.join(' ')}`);
+  return `Kindling's functions are ${words.join(', ')}, and the operators ${operators.join(' ')}`;
 }
 
-/** A SQL expression string: this slice reads a column, optionally cast, optionally named; the full SQL parser comes with src/plan. */
-function sqlTyped(e: ConnectExpr & { kind: 'sql' }, fields: readonly StructField[]): StructField {
-  const ident = '(`[^`]+`|[A-Za-z_][A-Za-z0-9_.]*)';
-  const cast = new RegExp(`^\\s*CAST\\s*\\(\\s*${ident}\\s+AS\\s+([A-Za-z_]+)\\s*\\)(?:\\s+(?:AS\\s+)?${ident})?\\s*$`, 'i').exec(e.text);
-  if (cast) {
-    const column = resolveColumn(cast[1]!, fields, e.origin);
-    const type = parseTypeName(cast[2]!, `"${e.text}"`);
-    return { name: cast[3]?.replace(/`/g, '') ?? `CAST(${column.name} AS ${cast[2]!.toUpperCase()})`, type, nullable: column.nullable };
+function unsupportedFunction(e: ConnectExpr & { kind: 'function' }): Error {
+  return unsupported(`the function ${e.name}(...)${where(e.origin)}`, supportedFunctionsText());
+}
+
+/** A src/plan expression (what its SQL parser returns) as a Connect expression, so SQL strings are typed like the rest. */
+function fromPlanExpr(e: Expr, origin: string | undefined): ConnectExpr {
+  switch (e.kind) {
+    case 'column': return { kind: 'column', name: e.name, planId: undefined, origin };
+    case 'star': return { kind: 'star', target: null, origin };
+    case 'alias': return { kind: 'alias', expr: fromPlanExpr(e.expr, origin), name: e.name, origin };
+    case 'cast': return { kind: 'cast', expr: fromPlanExpr(e.expr, origin), to: atomic(e.to === 'long' ? 'bigint' : e.to), mode: 'default', origin };
+    case 'call': return { kind: 'function', name: e.name, args: e.args.map((a) => fromPlanExpr(a, origin)), distinct: false, origin };
+    case 'literal': {
+      const v = e.value;
+      const literal: LiteralValue =
+        v === null ? { type: 'null' }
+        : typeof v === 'string' ? { type: 'string', value: v }
+        : typeof v === 'boolean' ? { type: 'boolean', value: v }
+        : e.type === 'double' ? { type: 'double', value: v }
+        : { type: e.type === 'long' ? 'bigint' : 'int', value: BigInt(v) };
+      return { kind: 'literal', literal, origin };
+    }
   }
-  const plain = new RegExp(`^\\s*${ident}(?:\\s+(?:AS\\s+)?${ident})?\\s*$`, 'i').exec(e.text);
-  if (plain && !/^(AS)$/i.test(plain[1]!)) {
-    const column = resolveColumn(plain[1]!.replace(/`/g, ''), fields, e.origin);
-    return { ...column, name: plain[2]?.replace(/`/g, '') ?? column.name };
+}
+
+/** A SQL string (expr(), selectExpr(), filter("...")) parsed by Kindling's SQL parser; a parse error names the position. */
+function parseSql(e: ConnectExpr & { kind: 'sql' }, item: boolean): ConnectExpr {
+  try {
+    const parsed = item ? parseSelectItem(e.text) : parseSqlExpression(e.text);
+    return parsed === '*' ? { kind: 'star', target: null, origin: e.origin } : fromPlanExpr(parsed, e.origin);
+  } catch (err) {
+    if (err instanceof PlanError) throw new ConnectError(GrpcStatus.INVALID_ARGUMENT, 'org.apache.spark.sql.catalyst.parser.ParseException', 'PARSE_SYNTAX_ERROR', `${err.message} in "${e.text}"${where(e.origin)}.`);
+    throw err;
   }
-  throw unsupported(`The SQL expression string "${e.text}"${where(e.origin)}`, 'this build reads SQL strings of the form "col", "CAST(col AS type) AS name"; write other expressions with pyspark.sql.functions.');
 }
 
 /** An expression's output column: name, type and nullability as df.schema shows them. */
@@ -190,12 +215,13 @@ export function typed(e: ConnectExpr, fields: readonly StructField[]): StructFie
       const time = e.args[0] ? typed(e.args[0], fields) : undefined;
       return { ...f, metadata: { ...time?.metadata, 'spark.timeWindow': true } };
     }
-    case 'sql': return sqlTyped(e, fields);
+    case 'sql': return typed(parseSql(e, false), fields);
     case 'star': throw unsupported(`A star (*) inside an expression${where(e.origin)}`, 'use select("*") or select("struct.*").');
   }
 }
 
-function projectFields(e: ConnectExpr, fields: readonly StructField[]): StructField[] {
+function projectFields(item: ConnectExpr, fields: readonly StructField[]): StructField[] {
+  const e = item.kind === 'sql' ? parseSql(item, true) : item;
   if (e.kind !== 'star') return [typed(e, fields)];
   if (e.target === null || e.target === '*') return [...fields];
   const column = resolveColumn(e.target.replace(/\.\*$/, ''), fields, e.origin);
@@ -244,8 +270,7 @@ export function resolveSchema(r: ConnectRelation): StructField[] {
     }
     case 'filter': {
       const input = resolveSchema(r.input);
-      // A SQL string condition travels as text to the plan's SQL parser; anything else is checked here.
-      if (r.condition.kind !== 'sql') typed(r.condition, input);
+      typed(r.condition, input);
       return input;
     }
     case 'deduplicate': {

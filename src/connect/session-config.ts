@@ -10,6 +10,8 @@ const DEFAULTS: ReadonlyMap<string, string> = new Map([
   ['spark.sql.session.timeZone', Intl.DateTimeFormat().resolvedOptions().timeZone],
   ['spark.sql.timestampType', 'TIMESTAMP_LTZ'],
   ['spark.sql.shuffle.partitions', '200'],
+  // Spark 4's default: a failed cast, an overflow or a division by zero fails the query.
+  ['spark.sql.ansi.enabled', 'true'],
   ['spark.sql.repl.eagerEval.enabled', 'false'],
   ['spark.sql.repl.eagerEval.maxNumRows', '20'],
   ['spark.sql.repl.eagerEval.truncate', '20'],
@@ -34,7 +36,7 @@ const DEFAULTS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** Keys whose value Kindling uses when it runs a query; any other key is accepted and has no effect. */
-const MEANINGFUL = new Set(['spark.sql.streaming.checkpointLocation', 'spark.sql.session.timeZone', 'spark.sql.shuffle.partitions', 'spark.sql.streaming.numRecentProgressUpdates']);
+const MEANINGFUL = new Set(['spark.sql.ansi.enabled', 'spark.sql.streaming.checkpointLocation', 'spark.sql.session.timeZone', 'spark.sql.shuffle.partitions', 'spark.sql.streaming.numRecentProgressUpdates']);
 
 /** Why a key set by the client does nothing in Kindling; said once per key and session. */
 export function noEffectNote(key: string): string | null {

@@ -1,5 +1,5 @@
 // Spark Connect translation without a server: schemas and intervals as Spark reads them, protobuf plans to Kindling's tree, refusals, config, error trailers.
-import { create, fromBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import { create, fromBinary } from '@bufbuild/protobuf';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { Metadata } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
@@ -9,19 +9,15 @@ import { ErrorInfoSchema } from '../../src/connect/gen/google/rpc/error_details_
 import { StatusSchema } from '../../src/connect/gen/google/rpc/status_pb.js';
 import { RelationSchema } from '../../src/connect/gen/spark/connect/relations_pb.js';
 import { parseIntervalMs } from '../../src/connect/interval.js';
-import { resolveSchema } from '../../src/connect/resolve.js';
 import { SessionConfig } from '../../src/connect/session-config.js';
 import { parseSchema, simpleString, treeString } from '../../src/connect/sql-types.js';
 import { translateRelation } from '../../src/connect/translate-relation.js';
+import { resolveSchema, SUPPORTED_FUNCTIONS, typed } from '../../src/connect/resolve.js';
+import { atomic } from '../../src/connect/sql-types.js';
+import { column, fn, readStream, str, translated, type ExpressionInit, type RelationInit } from '../helpers/connect-proto.js';
 
-type RelationInit = MessageInitShape<typeof RelationSchema>;
-type ExpressionInit = NonNullable<Extract<RelationInit['relType'], { case: 'filter' }>['value']['condition']>;
-
-const column = (name: string): ExpressionInit => ({ exprType: { case: 'unresolvedAttribute', value: { unparsedIdentifier: name } } });
-const str = (value: string): ExpressionInit => ({ exprType: { case: 'literal', value: { literalType: { case: 'string', value } } } });
-const fn = (name: string, ...args: ExpressionInit[]): ExpressionInit => ({ exprType: { case: 'unresolvedFunction', value: { functionName: name, arguments: args } } });
-const textStream: RelationInit = { relType: { case: 'read', value: { isStreaming: true, readType: { case: 'dataSource', value: { format: 'text', paths: ['/in'] } } } } };
-const rel = (init: RelationInit) => translateRelation(create(RelationSchema, init));
+const textStream: RelationInit = readStream('text', {}, { paths: ['/in'] });
+const rel = translated;
 
 describe('schemas as Spark reads them', () => {
   it.each([
@@ -110,6 +106,14 @@ describe('output schemas', () => {
   it('suggests the columns there are for one that is not', () => {
     const plan = rel({ relType: { case: 'project', value: { input: parsed, expressions: [column('data.usr')] } } });
     expect(() => resolveSchema(plan)).toThrow('name `data.usr` cannot be resolved. Did you mean one of the following? [`t`, `user`].');
+  });
+});
+
+describe('functions', () => {
+  it.each(SUPPORTED_FUNCTIONS.filter((f) => f !== 'from_json' && f !== 'window'))('%s has a result type', (name) => {
+    const args = Array.from({ length: name === 'when' || name === 'substring' || name === 'substr' ? 3 : name === 'in' ? 3 : 2 }, () => ({ kind: 'column' as const, name: 'n', planId: undefined, origin: undefined }));
+    const f = typed({ kind: 'function', name, args: ['-u', 'negative', 'not', '!', 'isnull', 'isnotnull', 'lower', 'upper', 'trim', 'length', 'char_length', 'character_length', 'abs', 'count', 'sum', 'avg', 'mean', 'min', 'max', 'first', 'approx_count_distinct', 'to_timestamp', 'from_unixtime'].includes(name) ? args.slice(0, 1) : args, distinct: false, origin: undefined }, [{ name: 'n', type: atomic('bigint'), nullable: true }]);
+    expect(f.type.kind).toBe('atomic');
   });
 });
 
