@@ -35,6 +35,8 @@ const PLANS: Array<[string, OutputMode[], () => ReturnType<typeof labEvents>]> =
     labEvents().withWatermark('event_time', '15 seconds').dropDuplicates(['user_id', 'event_time']).groupBy(window(col('event_time'), '10 seconds')).agg(count('*').alias('n'))],
   ['dropDuplicates without the event time (keys kept forever)', ['append', 'update'], () =>
     labEvents().withWatermark('event_time', '15 seconds').dropDuplicates(['user_id']).select('user_id', 'severity')],
+  ['dropDuplicates without a watermark', ['update', 'complete'], () =>
+    labEvents().dropDuplicates(['user_id', 'severity']).groupBy('severity').agg(count('*').alias('users'))],
   ['a stateless filter and projection', ['append', 'update'], () =>
     labEvents().filter(col('content').contains('crash').or(col('status').eq('ERROR'))).selectExpr('upper(user_id) AS u', "substring(content, -5, 3) AS tail", 'event_time')],
   ['sensors: avg, max, min, sum and count over three keys in sliding windows', ['append', 'update', 'complete'], () =>
@@ -112,6 +114,53 @@ describe('the compiled plan equals the oracle', () => {
       });
     }
   }
+});
+
+const at = (s: number): number => T0 + s * 1000;
+const crash = (user: string | null, s: number): string =>
+  JSON.stringify({ timestamp: at(s), status: 'OK', severity: 'Critical', source_ip: '192.168.1.9', ...(user === null ? {} : { user_id: user }), content: 'App CRASH' });
+const win = (s: number): WindowValue => ({ startUs: at(s) * 1000, endUs: at(s + 10) * 1000 });
+
+describe('the oracle on hand-worked streams (DESIGN.md section 3)', () => {
+  /*
+   * Batch 0: a x3, b x2 in [10:40:00, 10:40:10); max 10:40:05 -> W = 10:39:35.
+   * Batch 1: a at 10:40:45 -> W = 10:40:15 (batch 1 evicts with 10:39:35).
+   * Batch 2: b at 10:40:08 is not late (late watermark W(1) = 10:39:35): b = 3; evicting with
+   *          W(2) = 10:40:15 emits [10:40:00, 10:40:10): a 3, b 3.
+   * Batch 3: a at 10:40:09: its window ended at 10:40:10 <= W(2): one late row, one late group.
+   */
+  const STREAM = [[crash('a', 1), crash('a', 2), crash('a', 3), crash('b', 5), crash('b', 5)], [crash('a', 45)], [crash('b', 8)], [crash('a', 9)]];
+
+  it('emits a window once, when the watermark passes its end (append)', () => {
+    const r = runPlanReference(crashAlertsPlan, STREAM);
+    expect(r.batches.map((b) => b.rows)).toEqual([[], [], [[win(0), 'a', 3], [win(0), 'b', 3]], []]);
+    expect(r.batches.map((b) => [b.lateRows, b.lateGroups])).toEqual([[0, 0], [0, 0], [0, 0], [1, 1]]);
+    expect(r.finalWatermarkMs).toBe(at(15));
+  });
+
+  it('reports for each batch the watermark in effect during it (batch 0: the epoch)', () => {
+    expect(runPlanReference(crashAlertsPlan, STREAM).batches.map((b) => b.watermarkMs)).toEqual([0, at(-25), at(15), at(15)]);
+  });
+
+  it('groups a record without user_id under a null key, and it moves the watermark', () => {
+    const r = runPlanReference(crashAlertsPlan, [[crash(null, 1), crash(null, 2), crash(null, 3)], [crash('a', 60)]]);
+    expect(r.batches.at(-1)!.rows).toEqual([[win(0), null, 3]]);
+    expect(r.finalWatermarkMs).toBe(at(30));
+  });
+
+  it('never lets a record without a timestamp reach a window or move the watermark', () => {
+    const noTime = JSON.stringify({ status: 'OK', severity: 'High', user_id: 'a', content: 'crash' });
+    const r = runPlanReference(crashAlertsPlan, [[noTime, noTime, noTime, crash('b', 1)]]);
+    expect(r.finalWatermarkMs).toBe(at(1) - 30_000);
+    expect(r.counters.missingFields).toEqual([3, 0, 0, 3, 0, 0]);
+  });
+
+  it('does not let rows removed by a pushed-down filter move the watermark', () => {
+    const plan = labEvents().withWatermark('event_time', '10 seconds').filter(col('severity').eq('High'))
+      .groupBy(window(col('event_time'), '10 seconds')).agg(count('*').alias('n')).toQuery({ name: 'q', outputMode: 'update' });
+    const r = runPlanReference(plan, [[crash('a', 100)]]);
+    expect(r.finalWatermarkMs).toBe(0);
+  });
 });
 
 const labSmall = (): string[][] => {
