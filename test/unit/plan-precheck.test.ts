@@ -74,3 +74,24 @@ describe('the pre-check never skips a record the full evaluation keeps', () => {
     expect(skipped).toBeGreaterThan(0);
   });
 });
+
+describe('scanText finds the records to parse with one search over the whole text', () => {
+  it.each([
+    ['crash-alerts', crashAlertsPlan],
+    ['vulnerability-by-ip', vulnerabilityByIpPlan],
+  ] as const)('%s: same result as scanning the records one by one, with and without the pre-check', (_name, query) => {
+    const compiled = compileQuery(query);
+    fc.assert(
+      fc.property(fc.array(recordArb, { maxLength: 25 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), fc.boolean(), (records, eol, trailing, usePrecheck) => {
+        const text = records.join(eol) + (trailing && records.length > 0 ? eol : '');
+        const one = compiled.scan(records, usePrecheck);
+        const whole = compiled.scanText(text, usePrecheck);
+        expect(whole.partial).toEqual(one.partial);
+        expect(whole.skippedRecords).toBe(one.skippedRecords);
+        expect(whole.counters).toEqual(one.counters);
+        expect(whole.filteredRows).toBe(one.filteredRows);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
