@@ -98,6 +98,7 @@ async function queryManager(cmd: StreamingQueryManagerCommand, ctx: ExecuteConte
       // As in Spark: with no query to end, it waits for its timeout (or forever, until interrupted).
       const timeoutMs = c.value.timeoutMs === undefined ? undefined : Number(c.value.timeoutMs);
       await waitUnlessAborted(timeoutMs, ctx.signal);
+      if (ctx.signal.aborted) throw new ConnectError(GrpcStatus.CANCELLED, 'org.apache.spark.SparkException', 'OPERATION_CANCELED', 'Operation has been canceled (spark.interruptAll/interruptTag/interruptOperation, or the session ended).');
       return result({ case: 'streamingQueryManagerCommandResult', value: { resultType: { case: 'awaitAnyTermination', value: { terminated: false } } } });
     }
     case 'addListener': case 'removeListener':

@@ -70,7 +70,7 @@ describe.skipIf(!PYTHON)(`pyspark-client against kindling connect${PYTHON ? '' :
     else console.info(`pyspark-client ${result.client} has kinds newer than Spark Connect ${SPARK_CONNECT_VERSION}:\n${result.undeclaredKinds.join('\n')}`);
   });
 
-  it('answers session creation, spark.version and spark.conf as a lab script uses them, and notes settings without effect', async () => {
+  it('answers session creation, spark.version, spark.conf, spark.streams and interruptAll as a lab script uses them, and notes settings without effect', async () => {
     const r = await python([join(FIXTURES, 'session.py')], { SPARK_REMOTE: remote });
     expect(r.code, r.stderr).toBe(0);
     const out = jsonLines(r.stdout)[0]!;
@@ -86,6 +86,9 @@ describe.skipIf(!PYTHON)(`pyspark-client against kindling connect${PYTHON ? '' :
       isModifiable: [true, false],
       afterUnset: 'SparkNoSuchElementException: [SQL_CONF_NOT_FOUND] The SQL config "spark.sql.streaming.checkpointLocation" cannot be found. Please verify that the config exists.',
       getAllHasShuffle: '2',
+      awaitAnyTerminationWithTimeout: false,
+      interruptedWait: 'SparkException: [OPERATION_CANCELED] Operation has been canceled (spark.interruptAll/interruptTag/interruptOperation, or the session ended).',
+      activeQueries: 0,
       stopped: true,
     });
     expect(serverLog).toMatch(/session [0-9a-f-]+ released/);
