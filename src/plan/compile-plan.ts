@@ -10,6 +10,9 @@ import { AggregationState, DedupState, emptyPartialGroups, type DedupInput, type
 import type { Row, Value } from './types.js';
 import { keyOf } from './values.js';
 
+const SCAN_WINDOW_BYTES = 64 * 1024;
+const NON_ASCII = /[\u0080-\u00ff]/;
+
 /** What stage 1 produced from one split of a batch. */
 export interface ScanResult {
   readonly counters: ParseCounters;
@@ -54,6 +57,12 @@ export interface CompiledQuery {
    * and only those are cut out and parsed.
    */
   scanText(text: string, usePrecheck?: boolean): ScanResult;
+  /**
+   * scanText over UTF-8 bytes, viewed as latin1 in windows of about `windowBytes` (default 64 KiB)
+   * cut at newlines: a latin1 string that size stays in V8's young generation, and a record is
+   * decoded as UTF-8 only when it has non-ASCII bytes.
+   */
+  scanBytes(bytes: Uint8Array, usePrecheck?: boolean, windowBytes?: number): ScanResult;
   /** The aggregate functions, in agg order (for AggregationState and merges). */
   readonly aggregateFunctions: readonly AggregateFunction[];
   newAggregationState(): AggregationState;
@@ -203,7 +212,60 @@ export function compileQuery(query: QueryPlan, options: { maxRecordChars?: numbe
     for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
     return n;
   };
-  const record = (text: string, start: number, end: number): string => (end > start && text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end));
+  const record = (text: string, start: number, end: number): string => {
+    const stop = Math.min(end, text.length);
+    return stop > start && text.charCodeAt(stop - 1) === 13 ? text.slice(start, stop - 1) : text.slice(start, stop);
+  };
+
+  /**
+   * Stage 1 over newline-delimited text into `result`; `cut(start, end)` gives the record between
+   * two offsets (minus a trailing CR). With a pre-check only the records around a hit are cut.
+   */
+  const scanWindow = (text: string, result: ScanResult, index: Map<string, number>, usePrecheck: boolean, cut: (start: number, end: number) => string): void => {
+    const length = text.length > 0 && text.charCodeAt(text.length - 1) === 10 ? text.length - 1 : text.length;
+    if (length === 0 && text.length === 0) return;
+    if (!usePrecheck || termPattern === null) {
+      for (let start = 0; start <= length; ) {
+        let end = text.indexOf('\n', start);
+        if (end < 0 || end > length) end = length;
+        scanRecord(cut(start, end), result, index);
+        start = end + 1;
+      }
+      return;
+    }
+    let pos = 0;
+    let nextTerm = -1;
+    let nextEscape = -1;
+    // A character-class regex crawls over ASCII text (measured 10-30x slower than indexOf); the
+    // UTF-8 length tells in one native pass whether any non-ASCII character is there at all.
+    let nextNonAscii = Buffer.byteLength(text, 'utf8') === text.length ? Infinity : -1;
+    const find = (re: RegExp, from: number): number => {
+      re.lastIndex = from;
+      return re.exec(text)?.index ?? Infinity;
+    };
+    while (pos <= length) {
+      if (nextTerm < pos) nextTerm = find(termPattern!, pos);
+      if (nextEscape < pos) {
+        const i = text.indexOf('\\', pos);
+        nextEscape = i < 0 ? Infinity : i;
+      }
+      if (nextNonAscii < pos) nextNonAscii = find(nonAsciiPattern, pos);
+      const hit = Math.min(nextTerm, nextEscape, nextNonAscii);
+      if (hit > length || (hit === length && length < text.length)) {
+        result.skippedRecords += countLines(text, pos, length) + 1;
+        break;
+      }
+      const start = text.lastIndexOf('\n', hit - 1) + 1;
+      let end = text.indexOf('\n', hit);
+      if (end < 0 || end > length) end = length;
+      result.skippedRecords += countLines(text, pos, start);
+      const r = cut(start, end);
+      if (precheckAccepts(r, precheck)) scanRecord(r, result, index);
+      else result.skippedRecords++;
+      pos = end + 1;
+    }
+  };
+
 
   return {
     query,
@@ -212,48 +274,29 @@ export function compileQuery(query: QueryPlan, options: { maxRecordChars?: numbe
     aggregateFunctions: functions,
     scanText(text, usePrecheck = true) {
       const result = newResult();
+      scanWindow(text, result, new Map(), usePrecheck, (start, end) => record(text, start, end));
+      return result;
+    },
+    scanBytes(bytes, usePrecheck = true, windowBytes = SCAN_WINDOW_BYTES) {
+      const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const result = newResult();
       const index = new Map<string, number>();
-      const length = text.length > 0 && text.charCodeAt(text.length - 1) === 10 ? text.length - 1 : text.length;
-      if (length === 0 && text.length === 0) return result;
-      if (!usePrecheck || termPattern === null) {
-        for (let start = 0; start <= length; ) {
-          let end = text.indexOf('\n', start);
-          if (end < 0 || end > length) end = length;
-          scanRecord(record(text, start, end), result, index);
-          start = end + 1;
+      for (let from = 0; from < buf.length; ) {
+        // Windows end at a newline, so no record straddles two.
+        let to = Math.min(buf.length, from + windowBytes);
+        if (to < buf.length) {
+          const nl = buf.lastIndexOf(10, to - 1);
+          to = nl >= from ? nl + 1 : (buf.indexOf(10, to) + 1 || buf.length);
         }
-        return result;
-      }
-      let pos = 0;
-      let nextTerm = -1;
-      let nextEscape = -1;
-      // A character-class regex crawls over ASCII text (measured 10-30x slower than indexOf); the
-      // UTF-8 length tells in one native pass whether any non-ASCII character is there at all.
-      let nextNonAscii = Buffer.byteLength(text, 'utf8') === text.length ? Infinity : -1;
-      const find = (re: RegExp, from: number): number => {
-        re.lastIndex = from;
-        return re.exec(text)?.index ?? Infinity;
-      };
-      while (pos <= length) {
-        if (nextTerm < pos) nextTerm = find(termPattern!, pos);
-        if (nextEscape < pos) {
-          const i = text.indexOf('\\', pos);
-          nextEscape = i < 0 ? Infinity : i;
-        }
-        if (nextNonAscii < pos) nextNonAscii = find(nonAsciiPattern, pos);
-        const hit = Math.min(nextTerm, nextEscape, nextNonAscii);
-        if (hit > length || (hit === length && length < text.length)) {
-          result.skippedRecords += countLines(text, pos, length) + 1;
-          break;
-        }
-        const start = text.lastIndexOf('\n', hit - 1) + 1;
-        let end = text.indexOf('\n', hit);
-        if (end < 0 || end > length) end = length;
-        result.skippedRecords += countLines(text, pos, start);
-        const r = record(text, start, end);
-        if (precheckAccepts(r, precheck)) scanRecord(r, result, index);
-        else result.skippedRecords++;
-        pos = end + 1;
+        // One char per byte: offsets are byte offsets, and ASCII records need no UTF-8 decoding.
+        const text = buf.toString('latin1', from, to);
+        const base = from;
+        const ascii = Buffer.byteLength(text, 'utf8') === text.length;
+        scanWindow(text, result, index, usePrecheck, (start, end) => {
+          const r = record(text, start, end);
+          return ascii || !NON_ASCII.test(r) ? r : record(buf.toString('utf8', base + start, base + end), 0, Infinity);
+        });
+        from = to;
       }
       return result;
     },

@@ -75,21 +75,22 @@ describe('the pre-check never skips a record the full evaluation keeps', () => {
   });
 });
 
-describe('scanText finds the records to parse with one search over the whole text', () => {
+describe('scanText and scanBytes find the records to parse with one search over the whole split', () => {
   it.each([
     ['crash-alerts', crashAlertsPlan],
     ['vulnerability-by-ip', vulnerabilityByIpPlan],
-  ] as const)('%s: same result as scanning the records one by one, with and without the pre-check', (_name, query) => {
+  ] as const)('%s: same result as scanning the records one by one, with and without the pre-check, in any window size', (_name, query) => {
     const compiled = compileQuery(query);
     fc.assert(
-      fc.property(fc.array(recordArb, { maxLength: 25 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), fc.boolean(), (records, eol, trailing, usePrecheck) => {
+      fc.property(fc.array(recordArb, { maxLength: 25 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), fc.boolean(), fc.constantFrom(16, 200, 65536), (records, eol, trailing, usePrecheck, windowBytes) => {
         const text = records.join(eol) + (trailing && records.length > 0 ? eol : '');
         const one = compiled.scan(records, usePrecheck);
-        const whole = compiled.scanText(text, usePrecheck);
-        expect(whole.partial).toEqual(one.partial);
-        expect(whole.skippedRecords).toBe(one.skippedRecords);
-        expect(whole.counters).toEqual(one.counters);
-        expect(whole.filteredRows).toBe(one.filteredRows);
+        for (const whole of [compiled.scanText(text, usePrecheck), compiled.scanBytes(Buffer.from(text), usePrecheck, windowBytes)]) {
+          expect(whole.partial).toEqual(one.partial);
+          expect(whole.skippedRecords).toBe(one.skippedRecords);
+          expect(whole.counters).toEqual(one.counters);
+          expect(whole.filteredRows).toBe(one.filteredRows);
+        }
       }),
       { numRuns: 500 },
     );
