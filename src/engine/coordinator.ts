@@ -5,20 +5,17 @@ import { isDeepStrictEqual } from 'node:util';
 import type { CheckpointLog, OffsetsEntry } from '../checkpoint/log.js';
 import { bindCheckpoint, checkReplay, describeResume, planRecovery, queryIdentity, resumeInfo, SNAPSHOTS_KEPT, type RecoveryPlan, type ReplayedBatch, type ResumeInfo } from '../checkpoint/recovery.js';
 import { PARTITION_HASH, routeState } from '../checkpoint/route.js';
-import { toPartitionState } from '../checkpoint/format.js';
 import { CheckpointWriter } from '../checkpoint/writer.js';
-import { sortRows } from '../query/order.js';
 import { outputModeProblem, type OutputMode, type Query, type QueryRef } from '../query/query.js';
-import { WatermarkTracker, type BatchWatermarks as TrackerWatermarks } from '../query/watermark.js';
+import { WatermarkTracker } from '../query/watermark.js';
 import type { EmittedBatch, Sink } from '../sink/sink.js';
-import type { PollResult, ResumableSource, Source, SourceBatch, Split } from '../source/source.js';
+import type { PollResult, ResumableSource, Source, SourceBatch } from '../source/source.js';
 import { nowMs, PhaseTimer, progressRecord } from '../metrics/batch-progress.js';
 import type { ProgressRecord, SystemProgress, TaskProgress } from '../metrics/progress.js';
 import { KindlingError, type ErrorCode } from '../errors.js';
-import { TaskFailedError, type WorkerPool } from './pool.js';
-import { describePosition, RecordPositions } from './positions.js';
-import type { DrainTaskResult, RestoreTaskResult, ScanTaskResult, SnapshotTaskResult, StatefulTaskResult, TaskContext } from './protocol.js';
-import { mergeBatch, shuffle, type DispatchedStep, type MergedBatch } from './stages.js';
+import type { WorkerPool } from './pool.js';
+import { mergeBatch, shuffle, type MergedBatch } from './stages.js';
+import { BatchTasks, type ScanOutcome } from './tasks.js';
 import { sleepUnlessAborted } from '../sleep.js';
 
 /** Checkpointing of a run: the log it writes, and a snapshot every `every` batches (and when the run stops). */
@@ -67,17 +64,8 @@ export const MAX_RECOVERIES_PER_BATCH = 3;
 /** Error codes after which the workers' state cannot be trusted, but a rollback to the last snapshot can continue the run. */
 const WORKER_LOSS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['WORKER_DIED', 'WORKER_REPLACED', 'TASK_FAILED']);
 
-/** Stage 1's results of a batch (one per split, in split order, each a result or a failure), with its task records. */
-interface ScanOutcome {
-  settled: PromiseSettledResult<ScanTaskResult>[];
-  tasks: TaskProgress[];
-}
-
 /** A poll, with the batch's stage 1 already dispatched when it was polled ahead. */
 type Polled<O> = Exclude<PollResult<O>, { kind: 'batch' }> | { readonly kind: 'batch'; readonly batch: SourceBatch<O>; readonly scanned?: Promise<ScanOutcome> };
-
-/** Watermarks a stateful step runs with (WatermarkTracker.beginBatch), or null for a query without one. */
-type BatchWatermarks = TrackerWatermarks | null;
 
 /** Marks a promise as handled now (its rejection surfaces when it is awaited later). */
 function guarded<T>(p: Promise<T>): Promise<T> {
@@ -86,9 +74,6 @@ function guarded<T>(p: Promise<T>): Promise<T> {
 }
 
 const sleep = sleepUnlessAborted;
-
-/** A stack frame in Kindling's built code or its dependencies (where a query module's frames end). */
-const KINDLING_FRAME = /\/dist\/(src|workers)\/|\/node_modules\/|\(node:/;
 
 /**
  * Runs micro-batches until the source ends or the signal aborts. It is the only owner of the
@@ -112,10 +97,8 @@ export class Coordinator<O> {
   private readonly summary: RunSummary = {
     batches: 0, records: 0, rejected: 0, filtered: 0, matched: 0, lateRows: 0, rowsOut: 0, elapsedMs: 0, watermarkMs: null, stoppedBy: 'end-of-input',
   };
-  private readonly positions = new RecordPositions();
-  private loggedRejects = 0;
   private lastBatchStartMs: number | null = null;
-  private readonly context: TaskContext;
+  private readonly tasks: BatchTasks;
   private readAhead: Promise<Polled<O>> | null = null;
   /** Where the source stands after the last batch that began (its endOffsets); null: at its start. */
   private sourcePosition: O | null = null;
@@ -146,7 +129,7 @@ export class Coordinator<O> {
     if (problem) throw new KindlingError('BAD_MODE', `--output-mode ${options.outputMode}: ${problem}`, { domain: 'user' });
     const q = options.query;
     this.watermark = q.window && q.watermarkDelayMs !== undefined ? new WatermarkTracker(q.watermarkDelayMs) : null;
-    this.context = { queryRef: options.queryRef, partitions: options.partitions, workers: pool.size };
+    this.tasks = new BatchTasks(pool, { queryRef: options.queryRef, partitions: options.partitions, workers: pool.size }, options);
     const ck = options.checkpoint ?? null;
     this.writer = ck ? new CheckpointWriter(ck.log, queryIdentity(q, options.outputMode), { keep: ck.keep ?? SNAPSHOTS_KEPT }) : null;
     this.every = ck?.every ?? 0;
@@ -155,16 +138,6 @@ export class Coordinator<O> {
   /** Subscribes to one ProgressRecord per batch. */
   onProgress(listener: (p: ProgressRecord) => void): void {
     this.listeners.push(listener);
-  }
-
-  /** The id the next batch will get. */
-  get batchId(): number {
-    return this.nextBatchId;
-  }
-
-  /** Snapshots not taken because the previous one was still being written when they were due. */
-  get deferredSnapshots(): number {
-    return this.writer?.deferredSnapshots ?? 0;
   }
 
   /**
@@ -277,7 +250,7 @@ export class Coordinator<O> {
     this.pool.acceptReplacedThreads();
     // Every worker gets a restore task, an empty one included (it clears what a rollback found).
     const shares = routeState(plan.state, plan.snapshot?.partitioning ?? null, { partitions: this.options.partitions, workers: this.pool.size });
-    await Promise.all(shares.map((partitionEntries, workerId) => this.pool.runOn<RestoreTaskResult>(workerId, { kind: 'restore', workerId, partitionEntries, ...this.context })));
+    await this.tasks.restoreState(shares);
     this.watermark?.restore(plan.watermark ?? { watermarkMs: 0, lastEvictionWatermarkMs: 0 });
     this.nextBatchId = plan.startBatchId;
     if (plan.sourcePosition !== null) await source.seek(plan.sourcePosition);
@@ -344,7 +317,7 @@ export class Coordinator<O> {
           const next: Promise<Polled<O>> = this.source.poll().then((n) => {
             if (n.kind !== 'batch') return n;
             this.writeAhead(this.nextBatchId, n.batch);
-            return { ...n, scanned: guarded(this.dispatchScans(this.nextBatchId, n.batch.splits)) };
+            return { ...n, scanned: guarded(this.tasks.dispatchScans(this.nextBatchId, n.batch.splits)) };
           });
           next.catch(() => undefined); // handled when awaited; never an unhandled rejection meanwhile
           this.readAhead = next;
@@ -353,29 +326,6 @@ export class Coordinator<O> {
       );
     }
     return ready;
-  }
-
-  /**
-   * Stage 1 of a batch: one task per split, raw bytes transferred, on whichever worker frees up
-   * first. Stateless, so it may run before the batch's turn (scan-ahead): nothing it does is
-   * visible until stage 2, which always runs in batch order after the offsets log is written.
-   */
-  private dispatchScans(batchId: number, splits: readonly Split[]): Promise<ScanOutcome> {
-    const tasks: TaskProgress[] = [];
-    // Settled, not all: a failing split's position is told from the records of the splits before it.
-    const all = Promise.allSettled(
-      splits.map(async (split, splitIndex) => {
-        const transfer = split.payload.kind === 'bytes' ? [split.payload.bytes.buffer as ArrayBuffer] : [];
-        const queuedAtMs = nowMs();
-        const { workerId, result: r } = await this.pool.runScan<ScanTaskResult>(
-          { kind: 'scan', batchId, splitIndex, maxRecordBytes: this.options.maxRecordBytes, maxSamples: 5, split: split.payload, ...this.context },
-          transfer,
-        );
-        tasks.push({ stage: 1, splitIndex, partitionId: null, workerId, rows: r.records, startedAtMs: r.startedAtMs, durationMs: r.durationMs, queueWaitMs: Math.max(0, r.startedAtMs - queuedAtMs) });
-        return r;
-      }),
-    );
-    return all.then((settled) => ({ settled, tasks }));
   }
 
   /** The main thread's busy share of the wall time since the previous progress record (0..1). */
@@ -399,13 +349,13 @@ export class Coordinator<O> {
       const offsetsDurable = this.logOffsets(batchId, batch, marks?.evictionWatermarkMs ?? null, replay);
       timer.end('checkpoint');
       const splits = batch?.splits ?? [];
-      const { settled, tasks } = await (scanned ?? this.dispatchScans(batchId, splits));
-      const scans = this.scanResults(splits, settled);
+      const { settled, tasks } = await (scanned ?? this.tasks.dispatchScans(batchId, splits));
+      const scans = this.tasks.scanResults(splits, settled);
       timer.end('scan');
-      this.logRejects(splits, scans);
+      this.tasks.logRejects(splits, scans);
       const inputs = shuffle(scans, this.pool.size);
       timer.end('shuffle');
-      const steps = await this.runStateful(batchId, inputs, marks);
+      const steps = await this.tasks.runStateful(batchId, inputs, marks);
       timer.end('stateful');
       const merged = mergeBatch(scans, steps, this.options.query.orderBy, tasks);
       this.watermark?.endBatch(merged.counts.maxEventTimeMs);
@@ -417,60 +367,17 @@ export class Coordinator<O> {
       this.addToSummary(merged);
       this.publish(batchId, batch, timer, merged, tasks, this.mainThreadShare());
     } catch (err) {
-      throw this.batchFailed(batchId, err);
+      throw this.tasks.batchFailed(batchId, err);
     }
-  }
-
-  /**
-   * Stage 1's results, or its first failure (in split order). The user's query code throwing is
-   * told with the record's position in the input (the splits before it are counted in).
-   */
-  private scanResults(splits: readonly Split[], settled: readonly PromiseSettledResult<ScanTaskResult>[]): ScanTaskResult[] {
-    const failed = settled.findIndex((s) => s.status === 'rejected');
-    if (failed === -1) return settled.map((s) => (s as PromiseFulfilledResult<ScanTaskResult>).value);
-    const err: unknown = (settled[failed] as PromiseRejectedResult).reason;
-    const recordIndex = err instanceof TaskFailedError ? err.failure.recordIndex : undefined;
-    if (err instanceof TaskFailedError && err.code === 'QUERY_FAILED' && recordIndex !== undefined) {
-      const earlier = settled.slice(0, failed).map((s) => (s as PromiseFulfilledResult<ScanTaskResult>).value.records);
-      throw this.queryFailed(err, this.positions.where(splits, earlier, failed, recordIndex));
-    }
-    throw err;
-  }
-
-  /**
-   * The user's query code threw: the run stops (it is no lost worker, a replay would throw again)
-   * naming the query, the record's position, the error and where in the query module it was thrown.
-   */
-  private queryFailed(err: TaskFailedError, position: string | null): KindlingError {
-    const { queryRef, query } = this.options;
-    // The query module's frames: those above the first one in Kindling's own code.
-    const frames: string[] = [];
-    for (const line of (err.failure.stack ?? '').split('\n')) {
-      if (!/^\s+at /.test(line)) continue;
-      if (KINDLING_FRAME.test(line)) break;
-      frames.push(line);
-    }
-    const on = position === null ? '' : ` on the record at ${position}`;
-    const message = `query ${query.name} (${queryRef}) failed${on}: ${err.failure.message}${frames.length > 0 ? '\n' + frames.join('\n') : ''}`;
-    return new KindlingError('QUERY_FAILED', message, { domain: 'user', cause: err });
-  }
-
-  /** Names the batch in an error; the user's query code throwing in stage 2 or the drain is told as such. */
-  private batchFailed(batchId: number, err: unknown): KindlingError {
-    const e = err instanceof TaskFailedError && err.code === 'QUERY_FAILED' ? this.queryFailed(err, null) : (err as KindlingError);
-    return new KindlingError(e.code ?? 'BATCH_FAILED', `batch ${batchId}: ${e.message}`, { domain: e.domain ?? 'internal', cause: err });
   }
 
   /** The --drain batch: every open group leaves as a forced row. It is logged, emitted and committed like any batch. */
   private async drainBatch(replay?: ReplayedBatch<O>): Promise<void> {
     const batchId = this.nextBatchId++;
     const offsetsDurable = this.logOffsets(batchId, null, this.watermark?.lastEvictionWatermarkMs ?? null, replay, true);
-    const results = await Promise.all(
-      this.pool.loads.map((l) => this.pool.runOn<DrainTaskResult>(l.workerId, { kind: 'drain', workerId: l.workerId, ...this.context })),
-    ).catch((err: unknown) => {
-      throw this.batchFailed(batchId, err);
+    const rows = await this.tasks.drain().catch((err: unknown) => {
+      throw this.tasks.batchFailed(batchId, err);
     });
-    const rows = sortRows(results.flatMap((r) => r.rows), this.options.query.orderBy);
     const muted = replay?.committed === true;
     await this.emit({ batchId, rows, drained: true }, offsetsDurable, muted);
     await this.commit(batchId, replay);
@@ -555,10 +462,7 @@ export class Coordinator<O> {
     const writer = this.writer;
     if (!writer) throw new KindlingError('CHECKPOINT_UNBOUND', 'snapshot() on a run without checkpointing');
     await writer.snapshotSettled();
-    const results = await Promise.all(
-      this.pool.loads.map((l) => this.pool.runOn<SnapshotTaskResult>(l.workerId, { kind: 'snapshot', workerId: l.workerId, ...this.context })),
-    );
-    const state = results.flatMap((r) => r.partitionEntries.map((p) => toPartitionState(p.partitionId, p.entries))).sort((a, b) => a.partitionId - b.partitionId);
+    const state = await this.tasks.readState();
     this.lastSnapshotBatchId = batchId;
     return writer.snapshot({
       batchId,
@@ -567,27 +471,6 @@ export class Coordinator<O> {
       watermark: this.watermark?.toJSON() ?? null,
       state,
     });
-  }
-
-  /** Stage 2: every worker steps all its partitions (eviction needs no input), in one message each. */
-  private runStateful(batchId: number, inputs: ReturnType<typeof shuffle>, marks: BatchWatermarks): Promise<DispatchedStep[]> {
-    return Promise.all(
-      inputs.map((parts, workerId) => {
-        const dispatchedAtMs = nowMs();
-        return this.pool
-          .runOn<StatefulTaskResult>(workerId, {
-            kind: 'stateful',
-            batchId,
-            workerId,
-            outputMode: this.options.outputMode,
-            lateWatermarkMs: marks?.lateWatermarkMs ?? null,
-            evictionWatermarkMs: marks?.evictionWatermarkMs ?? null,
-            inputs: parts,
-            ...this.context,
-          })
-          .then((result) => ({ result, dispatchedAtMs }));
-      }),
-    );
   }
 
   private addToSummary({ counts }: MergedBatch): void {
@@ -627,16 +510,5 @@ export class Coordinator<O> {
     for (const listener of this.listeners) listener(progress);
   }
 
-  /** Logs the first rejected records with their position; all are counted. */
-  private logRejects(splits: readonly Split[], scans: readonly ScanTaskResult[]): void {
-    const before = this.positions.advance(splits, scans.map((s) => s.records));
-    for (let i = 0; i < splits.length; i++) {
-      for (const sample of scans[i]!.samples) {
-        if (this.loggedRejects >= this.options.maxLoggedRejects) return;
-        this.loggedRejects++;
-        this.options.log(`rejected record at ${describePosition(splits[i]!.origin, sample.recordIndex, before[i]!)}: ${sample.reason}: ${sample.excerpt}`);
-        if (this.loggedRejects === this.options.maxLoggedRejects) this.options.log('(further rejected records are counted, not logged)');
-      }
-    }
-  }
+
 }
