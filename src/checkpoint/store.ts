@@ -35,7 +35,7 @@ export function describeFsError(err: unknown): string {
  * The directory layout, like Spark's checkpoint location:
  *
  *     DIR/metadata.json          the query and the input the checkpoint belongs to
- *     DIR/offsets/<batchId>.json a batch's source range, durable before the batch runs
+ *     DIR/offsets/<batchId>.json a batch's source range, durable before any of its output exists
  *     DIR/commits/<batchId>.json durable after the sinks flushed the batch
  *     DIR/snapshots/<batchId>.snapshot  state after the batch (format.ts)
  *
@@ -97,7 +97,7 @@ export class CheckpointStore implements CheckpointLog {
     await this.write(join(this.dir, 'metadata.json'), JSON.stringify(metadata, null, 2) + '\n', 'the metadata');
   }
 
-  /** Write-ahead: the batch's range is durable before the batch runs. */
+  /** Write-ahead: the batch's range, durable before any of its output exists (the batch loop waits for it). */
   async writeOffsets(entry: OffsetsEntry): Promise<void> {
     await this.write(join(this.dir, 'offsets', `${entry.batchId}.json`), JSON.stringify(entry) + '\n', `the offsets of batch ${entry.batchId}`);
   }
