@@ -47,16 +47,24 @@ const INT_MIN = -2147483648;
 /** Largest |seconds| whose microseconds still fit a long (Spark multiplies with overflow check). */
 const MAX_TIMESTAMP_SECONDS = 9223372036854n;
 
-/** The value of an integer token's text within [min, max] as a number, or undefined when out of range. */
-function integerInRange(text: string, min: bigint, max: bigint): number | undefined {
-  // Up to 15 digits always fits a double exactly and a long; only longer texts need BigInt.
-  if (text.length <= 15) {
-    const n = Number(text);
-    return n >= Number(min) && n <= Number(max) ? n + 0 : undefined;
-  }
-  const b = BigInt(text);
-  return b >= min && b <= max ? Number(b) : undefined;
+/** A reader of integer token texts within [min, max]: the value as a number, or undefined when out of range. */
+function integerReader(min: bigint, max: bigint): (text: string) => number | undefined {
+  const minN = Number(min);
+  const maxN = Number(max);
+  return (text) => {
+    // Up to 15 digits always fits a double exactly and a long; only longer texts need BigInt.
+    if (text.length <= 15) {
+      const n = Number(text);
+      return n >= minN && n <= maxN ? n + 0 : undefined;
+    }
+    const b = BigInt(text);
+    return b >= min && b <= max ? Number(b) : undefined;
+  };
 }
+
+const readLong = integerReader(LONG_MIN, LONG_MAX);
+const readInt = integerReader(BigInt(INT_MIN), BigInt(INT_MAX));
+const readTimestampSeconds = integerReader(-MAX_TIMESTAMP_SECONDS, MAX_TIMESTAMP_SECONDS);
 
 /**
  * Builds the parser for `schema`. The scanner follows Jackson with Spark's JSON options: single
@@ -275,9 +283,9 @@ export function recordParser(schema: Schema): RecordParser {
         if (tok === Tok.False) return 'false';
         return numberText();
       case 'long':
-        return tok === Tok.Int ? integerInRange(tokText, LONG_MIN, LONG_MAX) : undefined;
+        return tok === Tok.Int ? readLong(tokText) : undefined;
       case 'int':
-        return tok === Tok.Int ? integerInRange(tokText, BigInt(INT_MIN), BigInt(INT_MAX)) : undefined;
+        return tok === Tok.Int ? readInt(tokText) : undefined;
       case 'double':
         if (tok === Tok.Int) return Number(tokText) + 0;
         if (tok === Tok.Float) return tokDouble;
@@ -288,7 +296,7 @@ export function recordParser(schema: Schema): RecordParser {
       case 'timestamp': {
         if (tok === Tok.String) return stringToTimestampUs(tokText) ?? undefined;
         if (tok !== Tok.Int) return undefined;
-        const seconds = integerInRange(tokText, -MAX_TIMESTAMP_SECONDS, MAX_TIMESTAMP_SECONDS);
+        const seconds = readTimestampSeconds(tokText);
         return seconds === undefined ? undefined : seconds * 1_000_000;
       }
     }
@@ -320,7 +328,9 @@ export function recordParser(schema: Schema): RecordParser {
           if (ordinal === undefined) readValue(false);
           else {
             const type = types[ordinal]!;
-            const structText = readValue(type === 'string');
+            // Only an object or array needs its Jackson text built (scalars convert from the token).
+            const c = s.charCodeAt(pos);
+            const structText = readValue(type === 'string' && (c === 0x7b || c === 0x5b));
             const value = convert(type, structText);
             if (value !== undefined) {
               row[ordinal] = value;

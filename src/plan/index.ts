@@ -8,6 +8,7 @@ export { DataFrame, GroupedData, readStream } from './dataframe.js';
 export type { DataFrameOptions } from './dataframe.js';
 export { explainPlan } from './explain.js';
 export type { Expr } from './expr.js';
+export { asQueryPlan, planFingerprint } from './plan.js';
 export type { OutputMode, PlanNode, QueryPlan, SortOrder } from './plan.js';
 export { crashAlertsPlan, LAB_SCHEMA, vulnerabilityByIpPlan } from './queries.js';
 export { parseDdlSchema, schemaOf, schemaToDdl } from './schema.js';

@@ -269,3 +269,37 @@ export function checkStreaming(plan: AnalyzedPlan, mode: OutputMode): AnalyzedPl
   }
   return plan;
 }
+
+const OUTPUT_MODES: readonly OutputMode[] = ['append', 'update', 'complete'];
+
+/**
+ * Checks that `value` (e.g. a module's default export) is a QueryPlan that may run: its shape,
+ * then the analysis and Spark's streaming rules. Errors name `origin` and what to change.
+ */
+export function asQueryPlan(value: unknown, origin: string): QueryPlan {
+  const fail = (rule: string, cause?: unknown): never => {
+    throw new PlanError(`${origin}: ${rule}`, cause === undefined ? {} : { cause });
+  };
+  if (typeof value !== 'object' || value === null) return fail('expected a query plan (build one with readStream(...)...toQuery({ name, outputMode }))');
+  const q = value as Record<string, unknown>;
+  if (typeof q['name'] !== 'string' || q['name'] === '') fail('"name" must be a non-empty string');
+  if (!OUTPUT_MODES.includes(q['outputMode'] as OutputMode)) fail('"outputMode" must be append, update or complete');
+  if (typeof q['ansi'] !== 'boolean') fail('"ansi" must be true or false');
+  const root = q['root'] as { kind?: unknown } | undefined;
+  if (typeof root !== 'object' || root === null || typeof root.kind !== 'string') fail('"root" must be a plan node; use toQuery() on a DataFrame');
+  try {
+    checkStreaming(analyzePlan(root as PlanNode, { ansi: q['ansi'] as boolean }), q['outputMode'] as OutputMode);
+  } catch (err) {
+    if (err instanceof PlanError) fail(err.message, err);
+    throw err;
+  }
+  return value as QueryPlan;
+}
+
+/**
+ * Everything that shapes a query's state and results, as one string: a checkpoint written by one
+ * plan is never restored into another. Plans are plain data, so this is their JSON.
+ */
+export function planFingerprint(query: QueryPlan): string {
+  return JSON.stringify({ root: query.root, outputMode: query.outputMode, ansi: query.ansi });
+}

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { approx_count_distinct, avg, col, count, count_distinct, desc, first, lower, max, min, sum, window } from '../../src/plan/column.js';
 import { readStream } from '../../src/plan/dataframe.js';
 import { crashAlertsPlan, LAB_SCHEMA } from '../../src/plan/queries.js';
-import { analyzePlan } from '../../src/plan/plan.js';
+import { analyzePlan, asQueryPlan, planFingerprint } from '../../src/plan/plan.js';
 
 const lab = () => readStream(LAB_SCHEMA).withColumn('event_time', col('timestamp').divide(1000).cast('timestamp'));
 const SENSOR = 'sensor_id STRING, site STRING, temperature DOUBLE, reading INT, ok BOOLEAN, at TIMESTAMP';
@@ -115,5 +115,30 @@ describe('explain', () => {
 
   it('the built-in crash-alerts plan is plain data that survives a structured clone', () => {
     expect(structuredClone(crashAlertsPlan)).toEqual(crashAlertsPlan);
+  });
+});
+
+describe('asQueryPlan, for a module whose default export is a plan', () => {
+  it('accepts a built plan, also after a structured clone (as it crosses threads)', () => {
+    expect(asQueryPlan(structuredClone(crashAlertsPlan), 'q.mjs')).toEqual(crashAlertsPlan);
+  });
+
+  it.each([
+    ['not an object', 42, 'q.mjs: expected a query plan'],
+    ['no name', { ...crashAlertsPlan, name: '' }, 'q.mjs: "name" must be a non-empty string'],
+    ['a bad mode', { ...crashAlertsPlan, outputMode: 'upsert' }, 'q.mjs: "outputMode" must be append, update or complete'],
+    ['a DataFrame instead of a plan', { name: 'x', outputMode: 'append', ansi: true, root: null }, 'q.mjs: "root" must be a plan node'],
+    ['a mode Spark refuses for it', { ...crashAlertsPlan, outputMode: 'update', root: { kind: 'sort', input: crashAlertsPlan.root, orders: [] } }, 'q.mjs: orderBy is not supported on a streaming DataFrame unless'],
+    ['a plan that does not resolve', { ...crashAlertsPlan, root: { kind: 'filter', input: crashAlertsPlan.root, condition: { kind: 'column', name: 'nope' } } }, 'q.mjs: filter: cannot resolve column "nope"'],
+  ])('refuses %s', (_name, value, message) => {
+    expect(() => asQueryPlan(value, 'q.mjs')).toThrow(message);
+  });
+
+  it('fingerprints plans by their data: equal plans alike, a changed window differently', () => {
+    const again = lab().filter(lower(col('content')).contains('crash').and(col('severity').isin('High', 'Critical')));
+    const a = again.withWatermark('event_time', '30 seconds').groupBy(window(col('event_time'), '10 seconds'), col('user_id')).agg(count('*').alias('crash_count')).filter(col('crash_count').gt(2));
+    const b = again.withWatermark('event_time', '30 seconds').groupBy(window(col('event_time'), '20 seconds'), col('user_id')).agg(count('*').alias('crash_count')).filter(col('crash_count').gt(2));
+    expect(planFingerprint(a.toQuery({ name: 'crash-alerts', outputMode: 'append' }))).toBe(planFingerprint(crashAlertsPlan));
+    expect(planFingerprint(b.toQuery({ name: 'crash-alerts', outputMode: 'append' }))).not.toBe(planFingerprint(crashAlertsPlan));
   });
 });
