@@ -40,4 +40,16 @@ describe('a query whose code throws', () => {
     for (const name of readOutput(out).keys()) expect(Number(/\d+/.exec(name)![0]), name).toBeLessThan(batch);
     expect(listDir(join(ck, 'commits')).sort()).toEqual(Array.from({ length: batch }, (_, i) => `${i}.json`));
   });
+
+  it('a throw in having (stage 2, on a group) stops the run the same way, naming the query and the function', async () => {
+    const out = join(root, 'out-having');
+    const ck = join(root, 'ck-having');
+    const query = resolve('test/fixtures/throwing-having-query.mjs');
+    const result = await runKindling(runArgs(input, out, ['--query', query, '--cores', '2', '--checkpoint-dir', ck]));
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/kindling: batch \d+: query throwing-having \(/);
+    expect(result.stderr).toContain(`(${pathToFileURL(query).href}) failed: its having function threw: RangeError: count`);
+    expect(result.stderr).toMatch(/RangeError: count \d+ is too many\n\s+at having \(file:\/\/.*throwing-having-query\.mjs:\d+:\d+\)/);
+    expect(result.stderr).not.toContain('worker lost');
+  });
 });
