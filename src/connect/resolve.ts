@@ -9,7 +9,7 @@ import type { ConnectExpr, ConnectRelation, LiteralValue } from './logical.js';
 import { analysisError, ConnectError, unsupported } from './errors.js';
 import { atomic, parseSchema, struct, type AtomicTypeName, type SqlType, type StructField } from './sql-types.js';
 import { where } from './translate-expression.js';
-import { parseIntervalMs } from './interval.js';
+import { parseDurationUs } from '../plan/duration.js';
 
 /** Spark's fixed source schemas (Kafka: KafkaRecordToRowConverter; rate: RateStreamProvider; text: one `value` string). */
 const SOURCE_SCHEMAS: Readonly<Record<string, readonly StructField[]>> = {
@@ -59,6 +59,15 @@ function lookup(fields: readonly StructField[], name: string): StructField | und
 function unresolved(name: string, fields: readonly StructField[], origin: string | undefined): Error {
   const names = fields.map((f) => `\`${f.name}\``).join(', ');
   return analysisError('UNRESOLVED_COLUMN.WITH_SUGGESTION', `A column, variable, or function parameter with name \`${name}\` cannot be resolved${where(origin)}. Did you mean one of the following? [${names}].`);
+}
+
+/** An interval string ("30 seconds") in milliseconds, read by the plan's parser; a bad one is the user's AnalysisException. */
+function durationMs(text: string, what: string): number {
+  try {
+    return Math.floor(parseDurationUs(text, what) / 1000);
+  } catch (err) {
+    throw err instanceof PlanError ? analysisError('INVALID_INTERVAL_FORMAT', err.message) : err;
+  }
 }
 
 /** Splits `a.b`, `` `a.b`.c `` into parts. */
@@ -138,7 +147,7 @@ function functionType(e: ConnectExpr & { kind: 'function' }, fields: readonly St
     case 'min': case 'max': case 'first': return { type: args[0]?.type ?? atomic('void'), nullable: true };
     // A tumbling window always holds its row; a sliding one is an expansion Spark marks nullable.
     case 'window':
-      for (const arg of e.args.slice(1)) parseIntervalMs(stringLiteralArg(arg, 'A window duration', e.origin), `window${where(e.origin)}`);
+      for (const arg of e.args.slice(1)) durationMs(stringLiteralArg(arg, 'A window duration', e.origin), `window${where(e.origin)}`);
       return { type: WINDOW_TYPE, nullable: e.args.length > 2 && !sameLiteral(e.args[1], e.args[2]) };
     case 'from_json': return { type: parseSchema(stringLiteralArg(e.args[1], 'The schema of from_json', e.origin), `from_json${where(e.origin)}`), nullable: true };
     default:
@@ -253,7 +262,7 @@ export function resolveSchema(r: ConnectRelation): StructField[] {
       if (!(column.type.kind === 'atomic' && column.type.name === 'timestamp') && !column.metadata?.['spark.timeWindow']) {
         throw analysisError('EVENT_TIME_IS_NOT_ON_TIMESTAMP_TYPE', `The event time \`${r.eventTime}\` has the invalid type "${column.type.kind === 'atomic' ? column.type.name.toUpperCase() : 'STRUCT'}", but expected "TIMESTAMP".`);
       }
-      const delayMs = parseIntervalMs(r.delay, `withWatermark("${r.eventTime}", "${r.delay}")`);
+      const delayMs = durationMs(r.delay, `withWatermark("${r.eventTime}", "${r.delay}")`);
       // EventTimeWatermark marks the event-time column with its delay; windows over it inherit the mark.
       return input.map((f) => (f.name.toLowerCase() === column.name.toLowerCase() ? { ...f, metadata: { ...f.metadata, 'spark.watermarkDelayMs': delayMs } } : f));
     }
