@@ -94,7 +94,7 @@ describe.skipIf(!PYTHON)(`pyspark-client against kindling connect${PYTHON ? '' :
     expect(serverLog).toMatch(/session [0-9a-f-]+ released/);
   });
 
-  it("reports the same isStreaming, columns and schemas as real Spark 4.0.5 for the lab's queries and five others", async () => {
+  it("reports the same isStreaming, columns and schemas as real Spark 4.0.5 for the lab's two queries and four others", async () => {
     const r = await python([join(FIXTURES, 'plans.py'), inputDir], { SPARK_REMOTE: remote });
     expect(r.code, r.stderr).toBe(0);
     const golden = jsonLines(await readFile(join(FIXTURES, 'golden', 'plans.jsonl'), 'utf8'));

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { toPlan, toQuery } from '../../src/connect/to-plan.js';
 import { LAB_SCHEMA, crashAlertsPlan, vulnerabilityByIpPlan } from '../../src/plan/queries.js';
+import { schemaOf } from '../../src/plan/schema.js';
 import { alias, cast, column, filter, fn, int, project, readStream, star, str, translated, type RelationInit } from '../helpers/connect-proto.js';
 
 /** spark.readStream.format("kafka")...load().select(from_json(col("value").cast("string"), LAB_SCHEMA).alias("data")).select("data.*") */
@@ -39,6 +40,16 @@ describe('PySpark plans on Kindling\'s plan', () => {
 
   it('says how to parse a Kafka value that reaches the plan unparsed', () => {
     expect(() => toPlan(translated(project(readStream('kafka'), cast(column('value'), 'string'))))).toThrow('Not supported by Kindling: A kafka stream that is not parsed with from_json.');
+  });
+
+  it('reads col("data.field") after the parse step as the field, without select("data.*")', () => {
+    const parsedOnly = project(readStream('kafka'), alias(fn('from_json', cast(column('value'), 'string'), str(LAB_SCHEMA)), 'data'));
+    const mapped = toPlan(translated(project(parsedOnly, column('data.user_id'), alias(fn('lower', column('data.content')), 'content'))));
+    expect(mapped.root).toEqual({
+      kind: 'project',
+      input: { kind: 'source', schema: schemaOf(LAB_SCHEMA) },
+      exprs: [{ kind: 'column', name: 'user_id' }, { kind: 'alias', expr: { kind: 'call', name: 'lower', args: [{ kind: 'column', name: 'content' }] }, name: 'content' }],
+    });
   });
 
   it('maps a json file source with a schema straight onto the plan\'s source', () => {
