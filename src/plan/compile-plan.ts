@@ -195,7 +195,7 @@ export function compileQuery(query: QueryPlan, options: { maxRecordChars?: numbe
     const out = runSteps(pre, row, result);
     if (!out) return;
     if (result.dedup) {
-      const t = dedup!.timeOrdinal === null ? null : out[dedup!.timeOrdinal];
+      const t = dedup!.eventTimeOrdinal === null ? null : out[dedup!.eventTimeOrdinal];
       result.dedup.keys.push(dedupKey(out));
       result.dedup.eventTimesUs.push(typeof t === 'number' ? t : null);
       result.dedup.rows.push(out);
@@ -312,7 +312,7 @@ export function compileQuery(query: QueryPlan, options: { maxRecordChars?: numbe
       return result;
     },
     newAggregationState: () => new AggregationState(functions, query.outputMode),
-    newDedupState: () => new DedupState(dedup?.eventTimeOrdinal !== null && dedup?.eventTimeOrdinal !== undefined, dedup?.timeOrdinal !== null && dedup?.timeOrdinal !== undefined),
+    newDedupState: () => new DedupState(dedup?.eventTimeOrdinal !== null && dedup?.eventTimeOrdinal !== undefined),
     afterDedup(rows) {
       // Mid steps have no watermark step: only the filtered count of this stand-in result is used.
       const counting = { filteredRows: 0, maxEventTimeMs: null } as ScanResult;

@@ -1,6 +1,6 @@
 // The PySpark-like DataFrame builder: every step returns a new immutable plan and fails early, naming what it could not resolve.
 import { Column, SortColumn, col, count, toExpr } from './column.js';
-import { exprName, type Expr } from './expr.js';
+import type { Expr } from './expr.js';
 import { explainPlan } from './explain.js';
 import { analyzePlan, checkStreaming, type AnalyzedPlan, type OutputMode, type PlanNode, type QueryPlan } from './plan.js';
 import { columnOrdinal } from './resolve.js';
@@ -165,10 +165,5 @@ export class GroupedData {
   /** count per group, in a column named "count" (as PySpark names it). */
   count(): DataFrame {
     return this.agg(count('*').alias('count'));
-  }
-
-  /** Names of the grouping columns (for messages). */
-  get keyNames(): string[] {
-    return this.keys.map(exprName);
   }
 }

@@ -74,15 +74,6 @@ function callName(name: string, args: readonly Expr[]): string {
   }
 }
 
-/** True when `e` calls one of the aggregate functions anywhere inside. */
-export function containsCall(e: Expr, names: ReadonlySet<string>): boolean {
-  switch (e.kind) {
-    case 'call': return names.has(e.name) || e.args.some((x) => containsCall(x, names));
-    case 'cast': case 'alias': return containsCall(e.expr, names);
-    default: return false;
-  }
-}
-
 /** Every column name `e` refers to. */
 export function columnsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
   switch (e.kind) {

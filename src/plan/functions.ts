@@ -134,7 +134,7 @@ define('div', 2, 2, 'a div b → BIGINT (integral division)', (args, options) =>
   return callNode('div', coerced.map((a) => castTo(a, 'long', options)), 'long', (x: number, y: number) => (y === 0 ? (ansi ? divideByZero() : null) : Math.trunc(x / y) + 0));
 });
 
-define(['negative', '-u'], 1, 1, '-a → the same type', (args, options) => {
+define('negative', 1, 1, '-a → the same type', (args, options) => {
   const { type, args: coerced } = numericArgs('negative', args, options);
   const ansi = options.ansi;
   const fn: Impl = type === 'int' ? (x: number) => intResult(-x, ansi, () => -x | 0) : type === 'long' ? (x: number) => longResult(-x, ansi, () => -BigInt(x)) : (x: number) => -x;

@@ -66,10 +66,11 @@ export interface AnalyzedPlan {
   readonly pre: readonly RowStep[];
   readonly watermark: { readonly column: string; readonly delayMs: number } | null;
   /**
-   * `timeOrdinal`: the watermarked column in the row at this step (late rows are dropped by it);
-   * `eventTimeOrdinal`: the same when it is one of the keys (only then are seen keys evicted).
+   * `eventTimeOrdinal`: the watermarked column when it is one of the keys. Only then does Spark
+   * 4.0.5 drop late rows (event time <= W(N-1)) and evict seen keys (event time <= W(N)); without
+   * it, every row is checked against seen keys kept forever (seen in a real run, see docs/queries.md).
    */
-  readonly dedup: { readonly keyOrdinals: readonly number[]; readonly timeOrdinal: number | null; readonly eventTimeOrdinal: number | null } | null;
+  readonly dedup: { readonly keyOrdinals: readonly number[]; readonly eventTimeOrdinal: number | null } | null;
   readonly mid: readonly RowStep[];
   readonly aggregate: AnalyzedAggregate | null;
   readonly post: readonly RowStep[];
@@ -151,7 +152,7 @@ export function analyzePlan(root: PlanNode, options: ResolveOptions): AnalyzedPl
           if (dedup) throw new PlanError('a plan has at most one dropDuplicates');
           const keyOrdinals = node.columns === null ? columns.map((_, i) => i) : node.columns.map((c) => columnOrdinal(c, columns));
           const eventTime = watermark ? columns.findIndex((c) => c.name === watermark!.column) : -1;
-          dedup = { keyOrdinals, timeOrdinal: eventTime >= 0 ? eventTime : null, eventTimeOrdinal: eventTime >= 0 && keyOrdinals.includes(eventTime) ? eventTime : null };
+          dedup = { keyOrdinals, eventTimeOrdinal: eventTime >= 0 && keyOrdinals.includes(eventTime) ? eventTime : null };
           steps = mid;
           break;
         }

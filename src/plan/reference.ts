@@ -126,7 +126,7 @@ export function runPlanReference(query: QueryPlan, batches: Iterable<readonly st
       if (!out) continue;
       if (plan.dedup) {
         const key = plan.dedup.keyOrdinals.map((i) => keyOf(out![i] ?? null)).join('\u0000');
-        const t = plan.dedup.timeOrdinal === null ? null : (out[plan.dedup.timeOrdinal] ?? null);
+        const t = plan.dedup.eventTimeOrdinal === null ? null : (out[plan.dedup.eventTimeOrdinal] ?? null);
         const et = typeof t === 'number' ? t : null;
         if (et !== null && et <= lateWatermarkMs * 1000) {
           lateRows++;

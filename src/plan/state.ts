@@ -146,14 +146,11 @@ export class DedupState {
   private readonly seen = new Map<string, number | null>();
 
   /**
-   * @param evictsKeys true when the event-time column is among the keys: only then are seen keys
-   * ever removed (by the watermark); otherwise they are kept forever, as in Spark.
-   * @param dropsLate true when rows carry the watermarked column: rows at or behind W(N-1) are late.
+   * @param eventTimeKey true when the event-time column is among the keys: only then are rows at or
+   * behind W(N-1) dropped as late and seen keys at or behind W(N) evicted; otherwise seen keys are
+   * kept forever and nothing is late, as Spark 4.0.5 does.
    */
-  constructor(
-    private readonly evictsKeys: boolean,
-    private readonly dropsLate: boolean,
-  ) {}
+  constructor(private readonly eventTimeKey: boolean) {}
 
   get size(): number {
     return this.seen.size;
@@ -167,7 +164,7 @@ export class DedupState {
     for (const input of inputs) {
       for (let i = 0; i < input.keys.length; i++) {
         const et = input.eventTimesUs[i]!;
-        if (this.dropsLate && et !== null && et <= lateUs) {
+        if (this.eventTimeKey && et !== null && et <= lateUs) {
           lateRows++;
           continue;
         }
@@ -177,7 +174,7 @@ export class DedupState {
         rows.push(input.rows[i]!);
       }
     }
-    if (this.evictsKeys) {
+    if (this.eventTimeKey) {
       const evictUs = w.evictionWatermarkMs * 1000;
       for (const [key, et] of this.seen) if (et !== null && et <= evictUs) this.seen.delete(key);
     }

@@ -1,5 +1,5 @@
 // Value helpers shared by every evaluator: Spark's ordering (NaN largest, strings by code point) and integer checks.
-import { QueryRuntimeError, type DataType, type Value, type WindowValue } from './types.js';
+import { QueryRuntimeError, type Value, type WindowValue } from './types.js';
 
 const LONG_LIMIT = 9223372036854775808;
 const SURROGATE = /[\ud800-\udfff]/;
@@ -100,6 +100,3 @@ export function substringSql(s: string, pos: number, len: number): string {
   if (start >= stop) return '';
   return chars ? chars.slice(start, stop).join('') : s.slice(start, stop);
 }
-
-/** The data type a value of `t` holds in JS, for messages. */
-export const describeType = (t: DataType): string => t;
