@@ -12,7 +12,9 @@ import {
   kafkaError,
   kafkaErrorName,
   KafkaErrorCode,
+  LIST_OFFSETS_ISOLATED_VERSION,
   type ApiName,
+  type IsolationLevel,
 } from './kafka-protocol.js';
 
 /** The requests a broker must support for the source. */
@@ -31,6 +33,8 @@ export interface ClusterOptions {
   readonly connect: ConnectionFactory;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  /** read_committed (1): LATEST is the last stable offset, asked with ListOffsets v2. */
+  readonly isolationLevel: IsolationLevel;
 }
 
 /**
@@ -114,7 +118,7 @@ export class KafkaCluster {
     return address;
   }
 
-  /** ListOffsets at `timestamp` (EARLIEST or LATEST) for each topic partition, asked of its leader. */
+  /** ListOffsets at `timestamp` (EARLIEST or LATEST: at read_committed the last stable offset) for each topic partition, asked of its leader. */
   async listOffsets(parts: readonly PartitionLeader[], timestamp: number): Promise<Map<number, number>> {
     const { topic } = this.o;
     const out = new Map<number, number>();
@@ -122,7 +126,14 @@ export class KafkaCluster {
     await Promise.all(
       [...byLeader].map(async ([address, ps]) => {
         const conn = await this.connection(address);
-        const answer = decodeListOffsets(await conn.send('ListOffsets', encodeListOffsets(topic, ps.map((p) => p.partitionId), timestamp), this.o.requestTimeoutMs));
+        const ids = ps.map((p) => p.partitionId);
+        const answer =
+          this.o.isolationLevel === 1
+            ? decodeListOffsets(
+                await conn.send('ListOffsets', encodeListOffsets(topic, ids, timestamp, 1), this.o.requestTimeoutMs, LIST_OFFSETS_ISOLATED_VERSION),
+                LIST_OFFSETS_ISOLATED_VERSION,
+              )
+            : decodeListOffsets(await conn.send('ListOffsets', encodeListOffsets(topic, ids, timestamp), this.o.requestTimeoutMs));
         for (const a of answer) {
           if (a.errorCode !== 0) throw kafkaError(a.errorCode, `offsets of ${topic}-${a.partition}`);
           out.set(a.partition, a.offset);

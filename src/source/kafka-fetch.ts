@@ -3,8 +3,8 @@ import { backoffDelayMs } from '../backoff.js';
 import { KindlingError } from '../errors.js';
 import { groupBy, type KafkaCluster } from './kafka-cluster.js';
 import { offsetOutOfRange, startingOffset, checkpointPartitionGone, type StartingOffsets } from './kafka-offsets.js';
-import { decodeFetch, EARLIEST, encodeFetch, isRetriableKafkaError, kafkaError, kafkaErrorName, KafkaErrorCode, LATEST, type Reader } from './kafka-protocol.js';
-import { decodeRecordSet, MAX_BATCH_BYTES, PartitionBuffer } from './kafka-records.js';
+import { decodeFetch, EARLIEST, encodeFetch, isRetriableKafkaError, kafkaError, kafkaErrorName, KafkaErrorCode, LATEST, type IsolationLevel, type Reader } from './kafka-protocol.js';
+import { AbortedTransactionFilter, decodeRecordSet, MAX_BATCH_BYTES, PartitionBuffer } from './kafka-records.js';
 import type { CutPartition } from './kafka-cut.js';
 
 /** Sizes and timings of the fetch path; the defaults suit a laptop broker and the lab's event size. */
@@ -89,7 +89,13 @@ export interface FetchOutcome {
  * into retriable (a leader moved), lost data (offset out of range) and fatal. `requested` holds
  * the offset each partition was fetched at: an answer for a partition that moved since is dropped.
  */
-export function applyFetchResponse(reader: Reader, parts: ReadonlyMap<number, FetchedPartition>, requested: ReadonlyMap<number, number>, address: string): FetchOutcome {
+export function applyFetchResponse(
+  reader: Reader,
+  parts: ReadonlyMap<number, FetchedPartition>,
+  requested: ReadonlyMap<number, number>,
+  address: string,
+  isolationLevel: IsolationLevel = 0,
+): FetchOutcome {
   let retry: KindlingError | null = null;
   let got = false;
   const grown: FetchedPartition[] = [];
@@ -97,10 +103,12 @@ export function applyFetchResponse(reader: Reader, parts: ReadonlyMap<number, Fe
     const p = parts.get(r.partition);
     if (!p || requested.get(r.partition) !== p.buffer.endOffset) continue;
     if (r.errorCode === KafkaErrorCode.NONE) {
-      p.highWatermark = r.highWatermark;
+      // At read_committed the end of what can be read is the last stable offset: the lag counts from there.
+      p.highWatermark = isolationLevel === 1 && r.lastStableOffset >= 0 ? r.lastStableOffset : r.highWatermark;
       if (r.records && r.records.end > r.records.start) {
         const before = p.buffer.endOffset;
-        const decoded = decodeRecordSet(reader.buf, r.records.start, r.records.end, p.buffer, p.label);
+        const aborted = isolationLevel === 1 ? new AbortedTransactionFilter(r.abortedTransactions) : null;
+        const decoded = decodeRecordSet(reader.buf, r.records.start, r.records.end, p.buffer, p.label, aborted);
         if (decoded.batches === 0 && p.buffer.endOffset === before) {
           // One record batch is larger than the fetch size: ask for more next time.
           p.maxBytes = Math.min(p.maxBytes * 2, MAX_BATCH_BYTES);
@@ -128,6 +136,7 @@ export interface FetchLoopOptions {
   readonly splitBytes: number;
   readonly log: (line: string) => void;
   readonly tuning: KafkaTuning;
+  readonly isolationLevel: IsolationLevel;
 }
 
 /** Callbacks waiting for a moment (data arrived, room freed, backoff cut short), each with a timeout. */
@@ -382,10 +391,11 @@ export class KafkaFetchLoop {
       maxWaitMs: tuning.fetchMaxWaitMs,
       minBytes: tuning.fetchMinBytes,
       maxBytes,
+      isolationLevel: this.o.isolationLevel,
     });
     const reader = await conn.send('Fetch', body, tuning.requestTimeoutMs + tuning.fetchMaxWaitMs);
     if (generation !== this.generation || this.closed) return;
-    const outcome = applyFetchResponse(reader, this.parts, requested, address);
+    const outcome = applyFetchResponse(reader, this.parts, requested, address, this.o.isolationLevel);
     for (const p of outcome.grown) {
       if (this.oversizedBatches++ === 0) this.o.log(`kafka: ${p.label} offset ${p.buffer.endOffset}: a record batch exceeds ${p.maxBytes / 2} bytes; fetching up to ${p.maxBytes} bytes`);
     }

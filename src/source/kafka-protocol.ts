@@ -304,13 +304,22 @@ export function decodeMetadata(r: Reader): MetadataResponse {
   return { brokers, clusterId, topics };
 }
 
-// ---- ListOffsets v1
+// ---- ListOffsets v1, and v2 for read_committed
 
-export function encodeListOffsets(topic: string, partitions: readonly number[], timestamp: number): Buffer {
-  return new Writer()
-    .int32(-1)
-    .array([topic], (w, t) => w.string(t).array(partitions, (x, p) => x.int32(p).int64(timestamp)))
-    .bytes();
+/** Kafka's isolation levels: 0 read_uncommitted (the default), 1 read_committed. */
+export type IsolationLevel = 0 | 1;
+
+/**
+ * ListOffsets v2 adds the isolation level: at read_committed, LATEST answers the last stable
+ * offset (the first offset of a still-open transaction) instead of the high watermark.
+ */
+export const LIST_OFFSETS_ISOLATED_VERSION = 2;
+
+/** A ListOffsets request; with `isolationLevel` it is v2 (send it at {@link LIST_OFFSETS_ISOLATED_VERSION}). */
+export function encodeListOffsets(topic: string, partitions: readonly number[], timestamp: number, isolationLevel?: IsolationLevel): Buffer {
+  const w = new Writer().int32(-1);
+  if (isolationLevel !== undefined) w.int8(isolationLevel);
+  return w.array([topic], (x, t) => x.string(t).array(partitions, (y, p) => y.int32(p).int64(timestamp))).bytes();
 }
 
 export interface PartitionOffset {
@@ -319,8 +328,9 @@ export interface PartitionOffset {
   readonly offset: number;
 }
 
-export function decodeListOffsets(r: Reader): PartitionOffset[] {
+export function decodeListOffsets(r: Reader, version = API_VERSION.ListOffsets): PartitionOffset[] {
   const out: PartitionOffset[] = [];
+  if (version >= 2) r.int32(); // throttle_time_ms
   r.array((x) => {
     x.string();
     x.array((y) => {
@@ -341,22 +351,36 @@ export interface FetchPartitionRequest {
   readonly maxBytes: number;
 }
 
-/** isolation_level 0 (read_uncommitted): the Kafka consumer's and Spark's default. */
-export function encodeFetch(topic: string, partitions: readonly FetchPartitionRequest[], o: { maxWaitMs: number; minBytes: number; maxBytes: number }): Buffer {
+/** isolation_level 0 (read_uncommitted) unless given: the Kafka consumer's and Spark's default. */
+export function encodeFetch(
+  topic: string,
+  partitions: readonly FetchPartitionRequest[],
+  o: { maxWaitMs: number; minBytes: number; maxBytes: number; isolationLevel?: IsolationLevel },
+): Buffer {
   return new Writer()
     .int32(-1)
     .int32(o.maxWaitMs)
     .int32(o.minBytes)
     .int32(o.maxBytes)
-    .int8(0)
+    .int8(o.isolationLevel ?? 0)
     .array([topic], (w, t) => w.string(t).array(partitions, (x, p) => x.int32(p.partition).int64(p.fetchOffset).int32(p.maxBytes)))
     .bytes();
+}
+
+/** An aborted transaction in a Fetch response: its producer and the offset its records start at. */
+export interface AbortedTransaction {
+  readonly producerId: number;
+  readonly firstOffset: number;
 }
 
 export interface FetchPartitionResponse {
   readonly partition: number;
   readonly errorCode: number;
   readonly highWatermark: number;
+  /** The first offset of a still-open transaction (or the high watermark): read_committed reads up to here. */
+  readonly lastStableOffset: number;
+  /** At read_committed: transactions aborted in the fetched range, by producer and first offset. */
+  readonly abortedTransactions: readonly AbortedTransaction[];
   /** The record set's [start, end) in the response buffer, or null. */
   readonly records: { start: number; end: number } | null;
 }
@@ -371,9 +395,9 @@ export function decodeFetch(r: Reader): FetchPartitionResponse[] {
       const partition = y.int32();
       const errorCode = y.int16();
       const highWatermark = y.int64();
-      y.int64(); // last_stable_offset
-      y.array((z) => (z.int64(), z.int64())); // aborted transactions (read_uncommitted: none are filtered)
-      out.push({ partition, errorCode, highWatermark, records: y.bytesRange() });
+      const lastStableOffset = y.int64();
+      const abortedTransactions = y.array((z) => ({ producerId: z.int64(), firstOffset: z.int64() }));
+      out.push({ partition, errorCode, highWatermark, lastStableOffset, abortedTransactions, records: y.bytesRange() });
     });
   });
   return out;

@@ -7,6 +7,7 @@
 import { Buffer } from 'node:buffer';
 import { KindlingError } from '../errors.js';
 import { CODECS, codecName, compress, decompress, type CodecName } from './kafka-codecs.js';
+import type { AbortedTransaction } from './kafka-protocol.js';
 
 /**
  * Decoded records of one topic partition: values end to end, `recordEnds` exclusive, offsets per
@@ -287,16 +288,59 @@ function checkBatch(buf: Buffer, at: number, end: number, where: string): number
 
 const baseOffsetOf = (buf: Buffer, at: number): number => buf.readInt32BE(at) * 0x100000000 + buf.readUInt32BE(at + 4);
 
+/** Skips a varint (or varlong) at `at`; returns the position after it. */
+function skipVarint(buf: Buffer, at: number): number {
+  while (buf[at++]! & 0x80);
+  return at;
+}
+
+/** The type of a control batch's marker (its first record's key: int16 version, int16 type): 0 ABORT, 1 COMMIT. */
+function controlType(buf: Buffer, at: number): number {
+  let p = skipVarint(buf, at + BATCH_HEADER_BYTES); // record length
+  p = skipVarint(buf, p + 1); // attributes, then timestamp delta
+  p = skipVarint(buf, p); // offset delta
+  p = skipVarint(buf, p); // key length: always 4
+  return buf.readInt16BE(p + 2);
+}
+
+/**
+ * read_committed's filter over one Fetch answer's record set, as Kafka's own consumer applies it:
+ * a producer counts as aborting from the first offset of an aborted transaction the answer lists
+ * until its ABORT marker (a control batch); its transactional batches in between are dropped whole
+ * (compressed ones included: the decision needs only the batch header).
+ */
+export class AbortedTransactionFilter {
+  private readonly pending: AbortedTransaction[];
+  private readonly aborting = new Set<number>();
+
+  constructor(aborted: readonly AbortedTransaction[]) {
+    this.pending = [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
+  }
+
+  /** True when the batch at buf[at] (attributes given, last offset `lastOffset`) holds an aborted transaction's records. */
+  drops(buf: Buffer, at: number, attributes: number, lastOffset: number): boolean {
+    const producerId = buf.readInt32BE(at + 43) * 0x100000000 + buf.readUInt32BE(at + 47);
+    if (producerId < 0) return false;
+    while (this.pending.length > 0 && this.pending[0]!.firstOffset <= lastOffset) this.aborting.add(this.pending.shift()!.producerId);
+    if ((attributes & 0x20) !== 0) {
+      if (controlType(buf, at) === 0) this.aborting.delete(producerId);
+      return false;
+    }
+    return (attributes & 0x10) !== 0 && this.aborting.has(producerId);
+  }
+}
+
 /**
  * Appends the values of the record batches in buf[start, end) — one topic partition's record set
  * from a Fetch response — with offset >= `into.endOffset` to `into`, and advances it past every
  * complete batch. A partial batch at the end (the broker cuts at the fetch size) is left for the
  * next fetch. Control batches (transaction markers) are skipped; a null value becomes an empty
- * record, which the scan rejects like any other non-JSON value. Compressed batches are not
+ * record, which the scan rejects like any other non-JSON value. With `aborted` (read_committed),
+ * the batches of aborted transactions are dropped too. Compressed batches are not
  * decompressed here: each run of them is copied whole into `into`, for a worker thread to decode
  * ({@link decodeCompressedChunk}), so the main thread's cost stays one copy per fetched byte.
  */
-export function decodeRecordSet(buf: Buffer, start: number, end: number, into: PartitionBuffer, where: string): DecodeResult {
+export function decodeRecordSet(buf: Buffer, start: number, end: number, into: PartitionBuffer, where: string, aborted: AbortedTransactionFilter | null = null): DecodeResult {
   let at = start;
   let batches = 0;
   let records = 0;
@@ -319,6 +363,13 @@ export function decodeRecordSet(buf: Buffer, start: number, end: number, into: P
     const control = (attributes & 0x20) !== 0;
     const codec = attributes & 0x07;
     batches++;
+    if (aborted?.drops(buf, at, attributes, nextOffset - 1)) {
+      // An aborted transaction's batch (read_committed): its offsets are passed over, like a control batch's.
+      if (runStart >= 0) flushRun(at);
+      into.advance(nextOffset);
+      at = batchEnd;
+      continue;
+    }
     if (runStart >= 0 || (codec !== 0 && !control && nextOffset > into.endOffset)) {
       // Inside a run everything joins it (the worker skips control batches and old offsets too), until an uncompressed data batch.
       if (codec === 0 && !control) flushRun(at);

@@ -12,6 +12,9 @@ import type { PollResult, ResumableSource, SourceBatch } from './source.js';
 export { DEFAULT_KAFKA_TUNING, type KafkaSourceState, type KafkaTuning } from './kafka-fetch.js';
 export type { KafkaOffsets, StartingOffsets } from './kafka-offsets.js';
 
+/** Spark's kafka.isolation.level values. */
+export type KafkaIsolationLevel = 'read_uncommitted' | 'read_committed';
+
 /** Kafka source settings (RunConfig's `kafka` source plus what the engine adds). */
 export interface KafkaSourceOptions {
   /** Bootstrap brokers, `host:port` each. */
@@ -29,6 +32,11 @@ export interface KafkaSourceOptions {
   /** State changes (waiting for broker, back again) and warnings. */
   readonly log: (line: string) => void;
   readonly tuning?: Partial<KafkaTuning>;
+  /**
+   * Spark's kafka.isolation.level (default read_uncommitted, as Spark): read_committed reads up to
+   * the last stable offset and drops the records of aborted transactions.
+   */
+  readonly isolationLevel?: KafkaIsolationLevel;
   /** How broker connections are opened (default: TCP); tests replay recorded bytes through it. */
   readonly connect?: ConnectionFactory;
 }
@@ -54,6 +62,7 @@ export class KafkaSource implements ResumableSource<KafkaOffsets> {
     if (options.brokers.length === 0) throw new KindlingError('BAD_BROKERS', '--brokers needs at least one host:port', { domain: 'user' });
     for (const b of options.brokers) parseBrokerAddress(b);
     const tuning = { ...DEFAULT_KAFKA_TUNING, ...options.tuning };
+    const isolationLevel = options.isolationLevel === 'read_committed' ? 1 : 0;
     this.cluster = new KafkaCluster({
       brokers: options.brokers,
       topic: options.topic,
@@ -61,8 +70,9 @@ export class KafkaSource implements ResumableSource<KafkaOffsets> {
       connect: options.connect ?? openBrokerConnection,
       connectTimeoutMs: tuning.connectTimeoutMs,
       requestTimeoutMs: tuning.requestTimeoutMs,
+      isolationLevel,
     });
-    this.fetcher = new KafkaFetchLoop({ ...options, tuning }, this.cluster);
+    this.fetcher = new KafkaFetchLoop({ ...options, tuning, isolationLevel }, this.cluster);
     this.committer = new AdvisoryCommitter(this.cluster, {
       groupId: options.groupId,
       topic: options.topic,
@@ -76,7 +86,8 @@ export class KafkaSource implements ResumableSource<KafkaOffsets> {
   describe(): string {
     const o = this.options;
     const limit = o.maxOffsetsPerTrigger === null ? '' : `, at most ${o.maxOffsetsPerTrigger.toLocaleString('en-US')} offsets per batch`;
-    return `kafka topic ${o.topic} on ${o.brokers.join(',')} (starting at ${o.startingOffsets}${limit}${o.availableNow ? ', available now then stop' : ''}; group ${o.groupId}, commits advisory)`;
+    const committed = o.isolationLevel === 'read_committed' ? ', read_committed' : '';
+    return `kafka topic ${o.topic} on ${o.brokers.join(',')} (starting at ${o.startingOffsets}${limit}${committed}${o.availableNow ? ', available now then stop' : ''}; group ${o.groupId}, commits advisory)`;
   }
 
   /** What the source is doing now. */

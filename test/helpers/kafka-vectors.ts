@@ -17,16 +17,22 @@ interface RecordedFetch {
   readonly response: string;
 }
 
+/** A KafkaSource reading a topic to its end (available-now), as recorded. */
+export interface RecordedConversation {
+  readonly topic: string;
+  readonly tuning: { fetchMaxBytes: number; partitionFetchMaxBytes: number; fetchMaxWaitMs: number; fetchMinBytes: number };
+  readonly exchanges: readonly RecordedExchange[];
+  /** What kafkajs's consumer read from the same log at the same isolation level: the oracle. */
+  readonly kafkajs: ReadonlyArray<{ offset: number; value: string | null }>;
+}
+
 /** The fixture file, as record-vectors.mjs writes it. */
 export interface KafkaVectors {
   readonly recordedFrom: string;
-  readonly mixed: {
-    readonly topic: string;
-    readonly tuning: { fetchMaxBytes: number; partitionFetchMaxBytes: number; fetchMaxWaitMs: number; fetchMinBytes: number };
-    readonly exchanges: readonly RecordedExchange[];
-    /** What kafkajs's consumer read from the same log (read_uncommitted): the oracle. */
-    readonly kafkajs: ReadonlyArray<{ offset: number; value: string | null }>;
-  };
+  /** Plain, gzip, committed, aborted and (at the end) still-open transactions, read at read_uncommitted. */
+  readonly mixed: RecordedConversation;
+  /** The same topic read at read_committed. */
+  readonly mixedCommitted: RecordedConversation;
   readonly codecs: Readonly<Record<'gzip' | 'snappy' | 'lz4' | 'zstd', { topic: string; compressedBy: string; fetch: RecordedFetch }>>;
   readonly apiVersions: { readonly response: string };
   readonly outOfRange: { readonly topic: string; readonly offset: number; readonly fetch: RecordedFetch };

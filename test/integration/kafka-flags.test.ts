@@ -23,8 +23,13 @@ describe('Kafka flags of kindling run', () => {
       startingOffsets: 'latest',
       maxOffsetsPerTrigger: null,
       availableNow: false,
+      isolationLevel: 'read_uncommitted',
     });
     expect(c.triggerMs).toBe(0);
+  });
+
+  it('--kafka-isolation-level takes Spark\'s two levels', async () => {
+    expect((await run(['--brokers', 'h:1', '--kafka-isolation-level', 'read_committed'])).source).toMatchObject({ kind: 'kafka', isolationLevel: 'read_committed' });
   });
 
   it('does not select Kafka from KAFKA_BROKERS alone, but takes the address from it for --source kafka', async () => {
@@ -36,6 +41,7 @@ describe('Kafka flags of kindling run', () => {
 
   it.each([
     { argv: ['--source', 'kafka'], error: /--source kafka needs --brokers/ },
+    { argv: ['--brokers', 'h:1', '--kafka-isolation-level', 'committed'], error: /--kafka-isolation-level.*read_uncommitted.*read_committed.*committed/ },
     { argv: ['--brokers', 'localhost'], error: /--brokers must be HOST:PORT.*got 'localhost'/ },
     { argv: ['--brokers', 'h:1,h:99999'], error: /got 'h:99999'/ },
     { argv: ['--brokers', 'h:1', '--rate', '5'], error: /--rate applies to --source generator/ },
@@ -50,7 +56,7 @@ describe('Kafka flags of kindling run', () => {
 
   it('takes the Kafka options', async () => {
     const c = await run(['--brokers', '[::1]:9092', '--topic', 't', '--group', 'g', '--starting-offsets', 'earliest', '--max-offsets-per-trigger', '5000', '--available-now']);
-    expect(c.source).toEqual({ kind: 'kafka', brokers: ['[::1]:9092'], topic: 't', groupId: 'g', startingOffsets: 'earliest', maxOffsetsPerTrigger: 5000, availableNow: true });
+    expect(c.source).toEqual({ kind: 'kafka', brokers: ['[::1]:9092'], topic: 't', groupId: 'g', startingOffsets: 'earliest', maxOffsetsPerTrigger: 5000, availableNow: true, isolationLevel: 'read_uncommitted' });
   });
 });
 

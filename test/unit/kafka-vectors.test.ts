@@ -7,20 +7,24 @@ import { BrokerConnection } from '../../src/source/kafka-connection.js';
 import { applyFetchResponse, type FetchedPartition } from '../../src/source/kafka-fetch.js';
 import { KafkaErrorCode } from '../../src/source/kafka-protocol.js';
 import { decodeRecordSet, PartitionBuffer } from '../../src/source/kafka-records.js';
-import { KafkaSource } from '../../src/source/kafka.js';
+import { KafkaSource, type KafkaIsolationLevel } from '../../src/source/kafka.js';
 import { splitRecords } from '../helpers/kafka-splits.js';
-import { encodeFetchResponse, parseFetchResponse, replayingConnections, responseReader, vectors, type Rewrite } from '../helpers/kafka-vectors.js';
+import { encodeFetchResponse, parseFetchResponse, replayingConnections, responseReader, vectors, type RecordedConversation, type Rewrite } from '../helpers/kafka-vectors.js';
 
 const { mixed } = vectors;
 const recordedFetches = mixed.exchanges.filter((e) => e.api === 'Fetch').map((e) => Buffer.from(e.response, 'base64'));
 
 /** Reads the recorded topic through a KafkaSource on replayed connections: offset and value of every record, and the log. */
-async function readReplayed(rewrite?: Rewrite): Promise<{ records: Array<{ offset: number; value: string }>; logs: string[]; endOffsets: unknown[] }> {
-  const { connect } = replayingConnections(mixed.exchanges, rewrite);
+async function readReplayed(
+  rewrite?: Rewrite,
+  conversation: RecordedConversation = mixed,
+  isolationLevel: KafkaIsolationLevel = 'read_uncommitted',
+): Promise<{ records: Array<{ offset: number; value: string }>; logs: string[]; endOffsets: unknown[]; progress: unknown[] }> {
+  const { connect } = replayingConnections(conversation.exchanges, rewrite);
   const logs: string[] = [];
   const source = new KafkaSource({
     brokers: ['127.0.0.1:19092'],
-    topic: mixed.topic,
+    topic: conversation.topic,
     groupId: 'replay',
     startingOffsets: 'earliest',
     maxOffsetsPerTrigger: null,
@@ -28,22 +32,31 @@ async function readReplayed(rewrite?: Rewrite): Promise<{ records: Array<{ offse
     splitBytes: 1 << 20,
     log: (l) => logs.push(l),
     connect,
-    tuning: { ...mixed.tuning, retryInitialMs: 1, retryMaxMs: 5 },
+    tuning: { ...conversation.tuning, retryInitialMs: 1, retryMaxMs: 5 },
+    isolationLevel,
   });
   const records: Array<{ offset: number; value: string }> = [];
   const endOffsets: unknown[] = [];
+  const progress: unknown[] = [];
   try {
     for (;;) {
       const r = await source.poll();
       if (r.kind === 'end') break;
       if (r.kind !== 'batch') continue;
       endOffsets.push(r.batch.endOffsets);
+      progress.push(r.batch.progress);
       for (const split of r.batch.splits) records.push(...(await splitRecords(split)));
     }
   } finally {
     await source.close();
   }
-  return { records, logs, endOffsets };
+  return { records, logs, endOffsets, progress };
+}
+
+/** The last stable offset the recorded read_committed fetches reported: where read_committed stops. */
+function lastCommittedEnd(c: RecordedConversation): number {
+  const last = c.exchanges.filter((e) => e.api === 'Fetch').at(-1)!;
+  return parseFetchResponse(Buffer.from(last.response, 'base64')).topics[0]!.partitions[0]!.lastStableOffset;
 }
 
 /** kafkajs's reading of the same log; Kindling reads a null value as an empty record. */
@@ -77,6 +90,20 @@ describe(`Kafka fetch path on byte vectors recorded from ${vectors.recordedFrom}
     // The last record is followed by nothing; the commit and abort markers (offsets kafkajs skips) were stepped over.
     expect(endOffsets[endOffsets.length - 1]).toEqual({ [mixed.topic]: { '0': lastOffset + 1 } });
     expect(oracle.map((r) => r.offset)).not.toEqual(Array.from({ length: oracle.length }, (_, i) => i));
+  });
+
+  it('read_committed (the recorded read_committed conversation): exactly what kafkajs reads at read_committed; aborted transactions (plain and gzip batches) dropped, the open transaction not reached, lag counted from the last stable offset', async () => {
+    const committed = vectors.mixedCommitted;
+    const expected = committed.kafkajs.map((r) => ({ offset: r.offset, value: r.value ?? '' }));
+    const { records, endOffsets, progress } = await readReplayed(undefined, committed, 'read_committed');
+    expect(records).toEqual(expected);
+    // Aborted records are there at read_uncommitted and gone here; the open transaction starts where the read stops.
+    const aborted = oracle.filter((r) => !expected.some((e) => e.offset === r.offset) && r.offset < lastCommittedEnd(committed));
+    expect(aborted.length).toBeGreaterThan(0);
+    const stop = (endOffsets.at(-1) as Record<string, Record<string, number>>)[committed.topic]!['0']!;
+    expect(stop).toBe(lastCommittedEnd(committed));
+    expect(oracle.some((r) => r.offset >= stop)).toBe(true);
+    expect((progress.at(-1) as { latestOffset: Record<string, Record<string, number>> }).latestOffset[committed.topic]!['0']).toBe(stop);
   });
 
   it('NOT_LEADER_OR_FOLLOWER: waits, refreshes metadata, fetches again and reads exactly the same records', async () => {
