@@ -6,7 +6,7 @@ export {
 export type { ColumnLike } from './column.js';
 export { DataFrame, GroupedData, readStream } from './dataframe.js';
 export type { DataFrameOptions } from './dataframe.js';
-export { explainPlan } from './explain.js';
+export { explainPlan, explainQuery } from './explain.js';
 export type { Expr } from './expr.js';
 export { asQueryPlan, planFingerprint } from './plan.js';
 export type { OutputMode, PlanNode, QueryPlan, SortOrder } from './plan.js';

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { approx_count_distinct, avg, col, count, count_distinct, desc, first, lower, max, min, sum, window } from '../../src/plan/column.js';
 import { readStream } from '../../src/plan/dataframe.js';
+import { explainQuery } from '../../src/plan/explain.js';
 import { crashAlertsPlan, LAB_SCHEMA } from '../../src/plan/queries.js';
 import { analyzePlan, asQueryPlan, planFingerprint } from '../../src/plan/plan.js';
 
@@ -140,5 +141,25 @@ describe('asQueryPlan, for a module whose default export is a plan', () => {
     const b = again.withWatermark('event_time', '30 seconds').groupBy(window(col('event_time'), '20 seconds'), col('user_id')).agg(count('*').alias('crash_count')).filter(col('crash_count').gt(2));
     expect(planFingerprint(a.toQuery({ name: 'crash-alerts', outputMode: 'append' }))).toBe(planFingerprint(crashAlertsPlan));
     expect(planFingerprint(b.toQuery({ name: 'crash-alerts', outputMode: 'append' }))).not.toBe(planFingerprint(crashAlertsPlan));
+  });
+});
+
+describe('explainQuery', () => {
+  it('adds how Kindling runs the plan: the derived pre-check, the stages and the watermark rules', () => {
+    expect(explainQuery(crashAlertsPlan).split('\n').slice(-4)).toEqual([
+      '== Execution (crash-alerts, append mode) ==',
+      "pre-check: 'crash'",
+      'stage 1 (one task per split): FromJson -> Project [timestamp, status, severity, source_ip, user_id, content, event_time] -> Filter -> EventTimeWatermark event_time, 30000 ms -> partial aggregate -> route by the group key',
+      'stage 2 (one task per partitionId with state): drop late groups (window end <= W(N-1)) -> merge into state -> emit and evict windows ending <= W(N) -> Filter (HAVING)',
+    ]);
+  });
+
+  it('marks a filter Spark pushes below the watermark, and says when every record is parsed', () => {
+    const q = lab().withWatermark('event_time', '1 minute').filter(col('severity').isNotNull()).dropDuplicates(['user_id']).toQuery({ name: 'q', outputMode: 'append' });
+    expect(explainQuery(q).split('\n').slice(-3)).toEqual([
+      'pre-check: none (every record is parsed)',
+      'stage 1 (one task per split): FromJson -> Project [timestamp, status, severity, source_ip, user_id, content, event_time] -> EventTimeWatermark event_time, 60000 ms -> Filter (pushed below the watermark) -> route by the dropDuplicates key',
+      'stage 2 (one task per partitionId with state): Deduplicate (keys kept forever, nothing late)',
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 // from_json field by field against what PySpark 4.0.5 did on the same lines (test/fixtures/spark), plus the counters.
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { newParseCounters, recordParser } from '../../src/plan/from-json.js';
 import { javaDoubleToString } from '../../src/plan/json-text.js';
@@ -96,5 +97,35 @@ describe('javaDoubleToString', () => {
     [1732531200.123, '1.732531200123E9'], [-1.5, '-1.5'],
   ])('writes %d as %s', (x, text) => {
     expect(javaDoubleToString(x)).toBe(text);
+  });
+});
+
+describe('from_json on well-formed records agrees with JSON.parse', () => {
+  const typed = schemaOf('s STRING, l LONG, i INT, d DOUBLE, b BOOLEAN');
+  const value = fc.record(
+    {
+      s: fc.oneof(fc.string({ unit: 'binary' }), fc.constant(null)),
+      l: fc.oneof(fc.maxSafeInteger(), fc.constant(null)),
+      i: fc.oneof(fc.integer(), fc.constant(null)),
+      d: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }).filter((x) => !Object.is(x, -0)), fc.constant(null)),
+      b: fc.oneof(fc.boolean(), fc.constant(null)),
+      extra: fc.jsonValue(),
+    },
+    { requiredKeys: [] },
+  );
+  it('for any object of the declared types, with escapes, unicode, unknown keys and whitespace', () => {
+    const parse = recordParser(typed);
+    fc.assert(
+      fc.property(value, fc.constantFrom('', ' ', '\n\t'), (obj, space) => {
+        const text = JSON.stringify(obj, null, space);
+        const row: Row = [];
+        const counters = newParseCounters(typed);
+        expect(parse(text, row, counters)).toBeNull();
+        const want = JSON.parse(text) as Record<string, unknown>;
+        expect(row).toEqual(['s', 'l', 'i', 'd', 'b'].map((k) => want[k] ?? null));
+        expect(counters.missingFields).toEqual(['s', 'l', 'i', 'd', 'b'].map((k) => (k in want ? 0 : 1)));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
