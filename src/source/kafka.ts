@@ -113,12 +113,13 @@ export class KafkaSource implements ResumableSource<KafkaOffsets> {
 
   async poll(): Promise<PollResult<KafkaOffsets>> {
     this.fetcher.start();
-    this.throwIfFailed();
+    // A failure (lost data, a corrupt batch) stops the run only once the records fetched before it have gone out as batches.
+    if (!this.hasData()) this.throwIfFailed();
     void this.commitAdvisory(false);
     if (!this.hasData()) {
       if (this.caughtUp()) return this.end();
       await this.fetcher.waitForData(100);
-      this.throwIfFailed();
+      if (!this.hasData()) this.throwIfFailed();
       if (!this.hasData()) return this.caughtUp() ? this.end() : { kind: 'idle', retryInMs: 1 };
     }
     const parts = [...this.fetcher.parts.values()];

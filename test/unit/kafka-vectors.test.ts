@@ -8,6 +8,7 @@ import { applyFetchResponse, type FetchedPartition } from '../../src/source/kafk
 import { KafkaErrorCode } from '../../src/source/kafka-protocol.js';
 import { decodeRecordSet, PartitionBuffer } from '../../src/source/kafka-records.js';
 import { KafkaSource, type KafkaIsolationLevel } from '../../src/source/kafka.js';
+import { waitFor } from '../../src/kafka/wait.js';
 import { splitRecords } from '../helpers/kafka-splits.js';
 import { encodeFetchResponse, parseFetchResponse, replayingConnections, responseReader, vectors, type RecordedConversation, type Rewrite } from '../helpers/kafka-vectors.js';
 
@@ -133,6 +134,47 @@ describe(`Kafka fetch path on byte vectors recorded from ${vectors.recordedFrom}
     const failed = readReplayed((api, nth, body) => (api === 'Fetch' && nth === 0 ? outOfRange : body));
     await expect(failed).rejects.toMatchObject({ code: 'KAFKA_DATA_LOSS' });
     await expect(failed).rejects.toThrow(`${mixed.topic}-0: offset 0 is out of range (it now holds [0, ${lastOffset + 1}))`);
+  });
+
+  it('a corrupt batch in a later fetch: every record fetched before it still goes out in batches, then the run stops naming where', async () => {
+    let corruptAt = -1;
+    const rewrite: Rewrite = (api, nth, body) => {
+      if (api !== 'Fetch' || nth !== 1) return body;
+      return withPartition(body, (p) => {
+        const records = Buffer.from(p.records!);
+        corruptAt = Number(records.readBigInt64BE(0));
+        records.writeInt32BE(-61, 8);
+        return { records };
+      });
+    };
+    const { connect } = replayingConnections(mixed.exchanges, rewrite);
+    const source = new KafkaSource({
+      brokers: ['127.0.0.1:19092'], topic: mixed.topic, groupId: 'replay', startingOffsets: 'earliest', maxOffsetsPerTrigger: 5, availableNow: true,
+      splitBytes: 1 << 20, log: () => undefined, connect, tuning: mixed.tuning,
+    });
+    const before: Array<{ offset: number; value: string }> = [];
+    const take = async (): Promise<boolean> => {
+      const r = await source.poll();
+      if (r.kind === 'batch') for (const split of r.batch.splits) before.push(...(await splitRecords(split)));
+      return r.kind === 'batch';
+    };
+    try {
+      while (!(await take()));
+      // The fetch loop has met the corrupt batch while most fetched records still wait in the buffer.
+      await waitFor(() => source.state.kind === 'failed', { timeoutMs: 10_000, intervalMs: 5, what: 'the fetch loop to fail' });
+      let error: unknown = null;
+      try {
+        for (;;) await take();
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toMatchObject({ code: 'KAFKA_CORRUPT_BATCH' });
+      expect((error as Error).message).toMatch(new RegExp(`^${mixed.topic}-0 offset ${corruptAt}: corrupt record batch: record batch length -61`));
+    } finally {
+      await source.close();
+    }
+    expect(corruptAt).toBeGreaterThan(5);
+    expect(before).toEqual(oracle.filter((r) => r.offset < corruptAt));
   });
 
   it('a truncated response (any prefix of a recorded one) is a retriable protocol error, never a partial read', () => {
