@@ -113,7 +113,7 @@ export function toSparkWords(state: HllState): bigint[] {
 /** A state from Spark's aggregation buffer words (inverse of toSparkWords). */
 export function fromSparkWords(words: readonly bigint[], precision: number): HllState {
   if (words.length !== sparkWordCount(precision)) {
-    throw new KindlingError('HLL_STATE', `HLL++ buffer for p=${precision} has ${sparkWordCount(precision)} words; got ${words.length}`);
+    throw new RangeError(`HLL++ buffer for p=${precision} has ${sparkWordCount(precision)} words; got ${words.length}`);
   }
   const state = new Uint8Array(1 << precision);
   for (let j = 0; j < state.length; j++) {
@@ -195,14 +195,14 @@ function estimate(p: number, state: HllState): number {
 
 /**
  * The hash of one non-null value into `hasher` (hi/lo hold it afterwards), per Spark's type rules.
- * Throws an internal error when the JS value does not fit the declared type (a planner bug, not bad data).
+ * Throws a TypeError when the JS value does not fit the declared type (a planner bug, not bad data).
  */
 type HashOne = (hasher: XxHash64, value: Exclude<HllInput, null | undefined>) => void;
 
 const doubleView = new DataView(new ArrayBuffer(8));
 
 function wrongType(type: HllInputType, value: unknown): never {
-  throw new KindlingError('HLL_INPUT', `approx_count_distinct over ${type}: got a ${typeof value} (${String(value)})`);
+  throw new TypeError(`approx_count_distinct over ${type}: got a ${typeof value} (${String(value)})`);
 }
 
 const HASHERS: Readonly<Record<HllInputType, HashOne>> = {
@@ -245,7 +245,7 @@ export function approxCountDistinct(inputType: HllInputType, relativeSD: number 
   const wPadding = 1 << (p - 1);
   const checkState = (state: HllState, what: string): void => {
     if (!(state instanceof Uint8Array) || state.length !== m) {
-      throw new KindlingError('HLL_STATE', `approx_count_distinct (p=${p}): ${what} must be a Uint8Array of ${m} registers; got ${state instanceof Uint8Array ? `${state.length} bytes` : typeof state}`);
+      throw new RangeError(`approx_count_distinct (p=${p}): ${what} must be a Uint8Array of ${m} registers; got ${state instanceof Uint8Array ? `${state.length} bytes` : typeof state}`);
     }
   };
   return {

@@ -1,5 +1,7 @@
 // The logical plan as plain data (a closed set of node kinds), and its analysis: resolved, typed, in the shape every executor runs.
 import { bindAggregate, type BoundAggregate } from './aggregate.js';
+// Registers approx_count_distinct (Spark's HyperLogLog++) with bindAggregate.
+import './hll-aggregate.js';
 import type { Bound, InputColumn, ResolveOptions } from './bound.js';
 import { parseDurationUs } from './duration.js';
 import { columnsOf, exprName, type Expr } from './expr.js';

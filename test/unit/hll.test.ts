@@ -45,6 +45,8 @@ interface SparkVectors {
   spark: string;
   cases: SparkCase[];
   errors: { rsd: number; error: string | null; cause: string | null }[];
+  /** Spark's answer for the plan check in hll-plan.test.ts. */
+  plan: unknown;
 }
 
 function readVectors(path: string): SparkVectors {
@@ -300,6 +302,7 @@ describe.skipIf(!PYSPARK)(LIVE, () => {
         expect(estimatesOf(c)).toEqual(c.estimates);
       }
       expect(live.errors).toEqual(vectors.errors);
+      expect(live.plan).toEqual(vectors.plan);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -61,8 +61,9 @@ describe('the builder', () => {
     expect(build).toThrow(message);
   });
 
-  it('keeps approx_count_distinct pending until Spark\'s HyperLogLog++ lands, with a message saying so', () => {
-    expect(() => lab().groupBy('user_id').agg(approx_count_distinct('source_ip'))).toThrow(/approx_count_distinct is pending/);
+  it('types approx_count_distinct as BIGINT and refuses an rsd Spark refuses, with Spark\'s reason', () => {
+    expect(lab().groupBy('user_id').agg(approx_count_distinct('source_ip')).dtypes).toEqual([['user_id', 'string'], ['approx_count_distinct(source_ip)', 'long']]);
+    expect(() => lab().groupBy('user_id').agg(approx_count_distinct('source_ip', 0.5))).toThrow(/HLL\+\+ requires at least 4 bits for addressing/);
   });
 });
 
