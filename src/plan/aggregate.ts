@@ -208,7 +208,7 @@ export function bindAggregate(name: string, args: readonly Bound[], star: boolea
       if (!input) throw new PlanError('approx_count_distinct needs a column');
       const rsd = literalArg('approx_count_distinct', args[1], 'rsd') ?? 0.05;
       if (typeof rsd !== 'number' || !(rsd > 0)) throw new PlanError(`approx_count_distinct: rsd must be a positive number; got ${String(rsd)}`);
-      if (!approxCountDistinct) throw new PlanError('approx_count_distinct is pending: Spark\'s HyperLogLog++ (src/plan/hll.ts) has not landed yet');
+      if (!approxCountDistinct) throw new PlanError('approx_count_distinct is not registered: import src/plan/hll-aggregate.js (plan.ts does) before binding it');
       return { name: n, input, fn: approxCountDistinct(input.type, rsd) };
     }
     case 'count_distinct':

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { avg, col, count, desc, first, lower, max, min, sum, when, window } from '../../src/plan/column.js';
+import { approx_count_distinct, avg, col, count, desc, first, lower, max, min, sum, when, window } from '../../src/plan/column.js';
 import { readStream } from '../../src/plan/dataframe.js';
 import type { OutputMode, QueryPlan } from '../../src/plan/plan.js';
 import { crashAlertsPlan, LAB_SCHEMA, vulnerabilityByIpPlan } from '../../src/plan/queries.js';
@@ -26,7 +26,8 @@ const PLANS: Array<[string, OutputMode[], () => ReturnType<typeof labEvents>]> =
   ['sliding windows with every lab aggregate', ['append', 'update', 'complete'], () =>
     labEvents().withWatermark('event_time', '20 seconds').filter(col('severity').ne('Low'))
       .groupBy(window(col('event_time'), '10 seconds', '5 seconds'), col('severity'))
-      .agg(count('*').alias('n'), count(col('user_id')).alias('users'), min('content'), max(col('timestamp')).alias('last'), first('user_id').alias('first_user'), sum('timestamp').alias('ts_sum'))],
+      .agg(count('*').alias('n'), count(col('user_id')).alias('users'), min('content'), max(col('timestamp')).alias('last'), first('user_id').alias('first_user'), sum('timestamp').alias('ts_sum'),
+        approx_count_distinct('user_id').alias('approx_users'))],
   ['vulnerability by ip, sorted', ['complete'], () =>
     labEvents().filter("lower(content) LIKE '%vulnerability%' AND severity = 'High'").groupBy('source_ip').agg(count('*').alias('count')).orderBy(desc('count'))],
   ['a plain group by in update mode (a null key is a group)', ['update', 'complete'], () =>
@@ -41,7 +42,8 @@ const PLANS: Array<[string, OutputMode[], () => ReturnType<typeof labEvents>]> =
     labEvents().filter(col('content').contains('crash').or(col('status').eq('ERROR'))).selectExpr('upper(user_id) AS u', "substring(content, -5, 3) AS tail", 'event_time')],
   ['sensors: avg, max, min, sum and count over three keys in sliding windows', ['append', 'update', 'complete'], () =>
     sensors().withWatermark('at', '1 minute').groupBy(window(col('at'), '1 minute', '20 seconds'), col('site'), col('sensor_id'), col('ok'))
-      .agg(avg('temperature').alias('avg_t'), max('temperature').alias('max_t'), min(col('reading')).alias('min_r'), sum('reading').alias('sum_r'), count('temperature').alias('n_t'))],
+      .agg(avg('temperature').alias('avg_t'), max('temperature').alias('max_t'), min(col('reading')).alias('min_r'), sum('reading').alias('sum_r'), count('temperature').alias('n_t'),
+        approx_count_distinct(col('temperature'), 0.02).alias('approx_t'))],
   ['sensors: HAVING on an average, then a projection of the window start', ['append', 'update'], () =>
     sensors().withWatermark('at', '30 seconds').filter('temperature IS NOT NULL').groupBy(window(col('at'), '30 seconds'), 'site')
       .agg(avg('temperature').alias('avg_t'), count('*').alias('n')).filter(col('avg_t').gt(20).or(col('n').geq(3))).select(col('window.start').alias('start'), 'site', 'avg_t')],
