@@ -107,6 +107,11 @@ function prettyName(e: ConnectExpr): string {
       const infix: Record<string, string> = { '==': '=', '!=': '!=', '<': '<', '<=': '<=', '>': '>', '>=': '>=', and: 'AND', or: 'OR', '+': '+', '-': '-', '*': '*', '/': '/', '%': '%' };
       if (infix[name] && args.length === 2) return `(${args[0]} ${infix[name]} ${args[1]})`;
       if (name === 'not') return `(NOT ${args[0]})`;
+      if (name === 'when') {
+        let text = 'CASE';
+        for (let i = 0; i + 1 < args.length; i += 2) text += ` WHEN ${args[i]} THEN ${args[i + 1]}`;
+        return `${args.length % 2 === 1 ? `${text} ELSE ${args[args.length - 1]}` : text} END`;
+      }
       if (name === 'isnull') return `(${args[0]} IS NULL)`;
       if (name === 'isnotnull') return `(${args[0]} IS NOT NULL)`;
       if (name === 'in') return `(${args[0]} IN (${args.slice(1).join(', ')}))`;
@@ -140,7 +145,11 @@ function functionType(e: ConnectExpr & { kind: 'function' }, fields: readonly St
     case 'div': return { type: atomic('bigint'), nullable: true };
     case 'length': case 'char_length': case 'character_length': return { type: atomic('int'), nullable };
     case 'coalesce': return { type: args.find((a) => !(a.type.kind === 'atomic' && a.type.name === 'void'))?.type ?? atomic('void'), nullable: args.every((a) => a.nullable) };
-    case 'when': return { type: args[1]?.type ?? atomic('void'), nullable: true };
+    case 'when': {
+      // CASE WHEN: null when no branch holds and there is no ELSE, or when a chosen value is.
+      const values = args.filter((_, i) => i % 2 === 1 || (i === args.length - 1 && args.length % 2 === 1));
+      return { type: args[1]?.type ?? atomic('void'), nullable: args.length % 2 === 0 || values.some((v) => v.nullable) };
+    }
     case 'to_timestamp': return { type: atomic('timestamp'), nullable: true };
     case 'count': case 'count_distinct': case 'approx_count_distinct': return { type: atomic('bigint'), nullable: false };
     case 'sum': return { type: args[0]?.type.kind === 'atomic' && NUMERIC_ORDER.indexOf(args[0].type.name) <= 3 ? atomic('bigint') : atomic('double'), nullable: true };

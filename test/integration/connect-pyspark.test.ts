@@ -94,12 +94,18 @@ describe.skipIf(!PYTHON)(`pyspark-client against kindling connect${PYTHON ? '' :
     expect(serverLog).toMatch(/session [0-9a-f-]+ released/);
   });
 
-  it("reports the same isStreaming, columns and schemas as real Spark 4.0.5 for the lab's two queries and four others", async () => {
+  it("reports the same isStreaming, columns and schemas as real Spark 4.0.5 for the lab's two queries and five others", async () => {
     const r = await python([join(FIXTURES, 'plans.py'), inputDir], { SPARK_REMOTE: remote });
     expect(r.code, r.stderr).toBe(0);
     const golden = jsonLines(await readFile(join(FIXTURES, 'golden', 'plans.jsonl'), 'utf8'));
-    expect(golden.length).toBe(6);
+    expect(golden.length).toBe(7);
     expect(jsonLines(r.stdout)).toEqual(golden);
+  });
+
+  it('parses DDL strings and prints schemas as DDL as real Spark 4.0.5 does', async () => {
+    const r = await python([join(FIXTURES, 'ddl.py')], { SPARK_REMOTE: remote });
+    expect(r.code, r.stderr).toBe(0);
+    expect(jsonLines(r.stdout)[0]).toEqual(JSON.parse(await readFile(join(FIXTURES, 'golden', 'ddl.json'), 'utf8')));
   });
 
   it("builds the lab's Kafka crash-alerts query, explains it, and refuses only the start of streaming execution in this build", async () => {
