@@ -49,6 +49,7 @@ export const RUN_FLAGS = [
   { name: 'starting-offsets', kind: 'enum', group: KAFKA, choices: ['earliest', 'latest'], default: 'latest', help: "where a run without a checkpoint starts: latest reads only events produced from now on (Spark's default for streaming queries, and Kindling's); earliest reads everything the topic holds" },
   { name: 'max-offsets-per-trigger', kind: 'int', group: KAFKA, min: 1, defaultText: 'no limit: all fetched', help: "at most N offsets per batch, split across topic partitions in proportion to their backlog (Spark's maxOffsetsPerTrigger)" },
   { name: 'kafka-isolation-level', kind: 'enum', group: KAFKA, choices: ['read_uncommitted', 'read_committed'], default: 'read_uncommitted', help: "Spark's kafka.isolation.level: read_uncommitted reads every record, aborted and still-open transactions' too; read_committed reads up to the last stable offset and drops aborted transactions' records" },
+  { name: 'fail-on-data-loss', kind: 'enum', group: KAFKA, choices: ['true', 'false'], default: 'true', help: "Spark's failOnDataLoss for a topic deleted and recreated: true stops the run; false reads the new topic from its earliest offsets with a warning and a count" },
   { name: 'available-now', kind: 'bool', group: KAFKA, help: "read what the topic holds at start (in batches), then stop, like Spark's Trigger.AvailableNow" },
   { name: 'checkpoint-dir', kind: 'string', group: CKPT, valueName: 'DIR', defaultText: 'none: a restart starts over', help: 'offsets log, commit log and state snapshots; a restart with the same query resumes where the last run stopped (created if missing)' },
   { name: 'checkpoint-every', kind: 'int', group: CKPT, min: 1, default: 10, valueName: 'N', help: 'write a state snapshot every N batches (the offsets and commit logs are written every batch)' },
@@ -89,6 +90,7 @@ export interface RunConfig {
         maxOffsetsPerTrigger: number | null;
         availableNow: boolean;
         isolationLevel: 'read_uncommitted' | 'read_committed';
+        failOnDataLoss: boolean;
       };
   readonly sinks: ReadonlyArray<{ kind: 'console' } | { kind: 'jsonl'; dir: string }>;
   /** --checkpoint-dir and --checkpoint-every; null: no checkpoint (a restart starts over). */
@@ -203,6 +205,7 @@ export async function runConfigFrom(values: RunFlagValues, given: ReadonlySet<Ru
       maxOffsetsPerTrigger: values['max-offsets-per-trigger'] ?? null,
       availableNow: values['available-now'],
       isolationLevel: values['kafka-isolation-level'],
+      failOnDataLoss: values['fail-on-data-loss'] === 'true',
     };
   } else if (sourceKind === 'file') {
     onlyFor(GENERATOR_FLAG_NAMES, 'generator');

@@ -3,6 +3,11 @@ import { KindlingError } from '../errors.js';
 import { brokerAddressText } from './kafka-address.js';
 import type { ConnectionFactory, KafkaConnection } from './kafka-connection.js';
 import {
+  ApiKey,
+  decodeMetadataV12,
+  encodeMetadataV12,
+  METADATA_TOPIC_ID_VERSION,
+  type MetadataResponse,
   decodeDescribeConfigs,
   decodeListOffsets,
   decodeMetadata,
@@ -87,10 +92,35 @@ export class KafkaCluster {
   }
 
   /** The topic's partitions and their leaders; retriable errors while the topic or a leader is missing. */
+  /** The topic's id as the last Metadata answer gave it (null: the broker gives no ids). */
+  topicId: string | null = null;
+
+  /** True when this broker answers Metadata with topic ids. */
+  static knowsTopicIds(conn: KafkaConnection): boolean {
+    return (conn.versions?.get(ApiKey.Metadata)?.max ?? 0) >= METADATA_TOPIC_ID_VERSION;
+  }
+
+  /** Metadata of the topic: v12 (with its id) from a broker that speaks it, else v4. */
+  private async metadata(conn: KafkaConnection): Promise<MetadataResponse> {
+    const topics = [this.o.topic];
+    if (!KafkaCluster.knowsTopicIds(conn)) return decodeMetadata(await conn.send('Metadata', encodeMetadata(topics), this.o.requestTimeoutMs));
+    return decodeMetadataV12(await conn.send('Metadata', encodeMetadataV12(topics), this.o.requestTimeoutMs, METADATA_TOPIC_ID_VERSION));
+  }
+
+  /**
+   * The topic's id as `conn` sees it now, or null (no ids, or no such topic). Sent right after a
+   * Fetch on the same connection, its answer reflects the topic the fetch read: a broker handles
+   * one connection's requests in order.
+   */
+  async topicIdOn(conn: KafkaConnection): Promise<string | null> {
+    const md = await this.metadata(conn);
+    return md.topics.find((x) => x.name === this.o.topic)?.topicId ?? null;
+  }
+
   async leaders(): Promise<PartitionLeader[]> {
     const { topic } = this.o;
     const { conn, address } = await this.anyConnection();
-    const md = decodeMetadata(await conn.send('Metadata', encodeMetadata([topic]), this.o.requestTimeoutMs));
+    const md = await this.metadata(conn);
     this.brokersById = new Map(md.brokers.map((b) => [b.nodeId, brokerAddressText(b.host, b.port)]));
     const t = md.topics.find((x) => x.name === topic);
     if (!t || t.errorCode === KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION || (t.errorCode === 0 && t.partitions.length === 0)) {
@@ -106,6 +136,7 @@ export class KafkaCluster {
       }
       if (!this.brokersById.has(p.leader)) throw new KindlingError('KAFKA_NO_LEADER', `${topic}-${p.partition}: leader ${p.leader} is not among the brokers`, { domain: 'external', retriable: true });
     }
+    this.topicId = t.topicId ?? null;
     return t.partitions.map((p) => ({ partitionId: p.partition, leader: p.leader }));
   }
 

@@ -3,7 +3,7 @@ import { Buffer } from 'node:buffer';
 import { connect, type Socket } from 'node:net';
 import { KindlingError } from '../errors.js';
 import { parseBrokerAddress, type BrokerAddressText } from './kafka-address.js';
-import { decodeApiVersions, encodeRequest, Reader, unsupportedApis, type ApiName } from './kafka-protocol.js';
+import { decodeApiVersions, encodeRequest, Reader, unsupportedApis, type ApiName, type ApiVersionRanges } from './kafka-protocol.js';
 
 interface Pending {
   readonly correlationId: number;
@@ -36,6 +36,8 @@ export interface KafkaConnection {
   readonly address: BrokerAddressText;
   /** True once the connection failed or was closed. */
   readonly closed: boolean;
+  /** The API versions the broker announced (absent: only Kindling's base versions are assumed). */
+  readonly versions?: ApiVersionRanges;
   /** Sends a request (at Kindling's version of the API unless `version` says otherwise) and resolves with a reader over the response body. */
   send(api: ApiName, body: Buffer, timeoutMs: number, version?: number): Promise<Reader>;
   close(): void;
@@ -53,6 +55,7 @@ export const openBrokerConnection: ConnectionFactory = (address, needed, o) => B
  * connection; the owner opens a new one.
  */
 export class BrokerConnection implements KafkaConnection {
+  versions: ApiVersionRanges | undefined;
   private readonly pending: Pending[] = [];
   private nextCorrelationId = 1;
   private chunks: Buffer[] = [];
@@ -99,7 +102,9 @@ export class BrokerConnection implements KafkaConnection {
       });
     });
     try {
-      const missing = unsupportedApis(decodeApiVersions(await conn.send('ApiVersions', Buffer.alloc(0), o.connectTimeoutMs)), needed);
+      const versions = decodeApiVersions(await conn.send('ApiVersions', Buffer.alloc(0), o.connectTimeoutMs));
+      conn.versions = versions;
+      const missing = unsupportedApis(versions, needed);
       if (missing.length > 0) {
         throw new KindlingError('KAFKA_UNSUPPORTED', `broker ${address} does not support what Kindling sends: ${missing.join(', ')}`, { domain: 'external' });
       }

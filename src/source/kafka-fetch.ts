@@ -1,7 +1,7 @@
 // The Kafka source's background fetch loop: bounded per-partition buffers, back-pressure, retries with backoff, and what a Fetch response means.
 import { backoffDelayMs } from '../backoff.js';
 import { KindlingError } from '../errors.js';
-import { groupBy, type KafkaCluster } from './kafka-cluster.js';
+import { groupBy, KafkaCluster } from './kafka-cluster.js';
 import { offsetOutOfRange, startingOffset, checkpointPartitionGone, type StartingOffsets } from './kafka-offsets.js';
 import { decodeFetch, EARLIEST, encodeFetch, isRetriableKafkaError, kafkaError, kafkaErrorName, KafkaErrorCode, LATEST, type IsolationLevel, type Reader } from './kafka-protocol.js';
 import { AbortedTransactionFilter, decodeRecordSet, MAX_BATCH_BYTES, PartitionBuffer } from './kafka-records.js';
@@ -137,6 +137,8 @@ export interface FetchLoopOptions {
   readonly log: (line: string) => void;
   readonly tuning: KafkaTuning;
   readonly isolationLevel: IsolationLevel;
+  /** Spark's failOnDataLoss: a recreated topic stops the run (true) or is read from its earliest offsets. */
+  readonly failOnDataLoss: boolean;
 }
 
 /** Callbacks waiting for a moment (data arrived, room freed, backoff cut short), each with a timeout. */
@@ -198,6 +200,10 @@ export class KafkaFetchLoop {
   private lastWaitLogMs = 0;
   private waitingReason = '';
   private fetchRotation = 0;
+  /** The id of the topic being read (Metadata v12), once known. */
+  private topicId: string | null = null;
+  /** Times the topic was found recreated and reading started over (failOnDataLoss false). */
+  topicRecreations = 0;
   /** Fetches that got no complete batch because one was larger than the fetch size. */
   private oversizedBatches = 0;
 
@@ -312,6 +318,7 @@ export class KafkaFetchLoop {
   /** Finds the topic's partitions and leaders; sets up partitions seen for the first time. */
   private async refreshMetadata(): Promise<void> {
     const leaders = await this.cluster.leaders();
+    if (this.cluster.topicId !== null && !this.sameTopic(this.cluster.topicId)) return;
     if (!this.compressedByRead) {
       this.compressedBy = await this.cluster.compressedBy();
       this.compressedByRead = true;
@@ -393,8 +400,14 @@ export class KafkaFetchLoop {
       maxBytes,
       isolationLevel: this.o.isolationLevel,
     });
-    const reader = await conn.send('Fetch', body, tuning.requestTimeoutMs + tuning.fetchMaxWaitMs);
+    const fetching = conn.send('Fetch', body, tuning.requestTimeoutMs + tuning.fetchMaxWaitMs);
+    // The topic's id asked right behind the fetch: a topic deleted and recreated (with any number of records) is caught before its records are taken as the old topic's.
+    const identity = this.topicId !== null && KafkaCluster.knowsTopicIds(conn) ? this.cluster.topicIdOn(conn) : null;
+    identity?.catch(() => undefined); // a failed fetch fails both; its error is the one reported
+    const reader = await fetching;
+    const topicId = identity ? await identity : null;
     if (generation !== this.generation || this.closed) return;
+    if (topicId !== null && !this.sameTopic(topicId)) return;
     const outcome = applyFetchResponse(reader, this.parts, requested, address, this.o.isolationLevel);
     for (const p of outcome.grown) {
       if (this.oversizedBatches++ === 0) this.o.log(`kafka: ${p.label} offset ${p.buffer.endOffset}: a record batch exceeds ${p.maxBytes / 2} bytes; fetching up to ${p.maxBytes} bytes`);
@@ -413,6 +426,35 @@ export class KafkaFetchLoop {
       // The range is only for the message.
     }
     return offsetOutOfRange(p.label, p.buffer.endOffset, range);
+  }
+
+  /**
+   * False when `topicId` is not the topic read so far: it was deleted and recreated. That stops the
+   * run (Spark's failOnDataLoss=true) or, with failOnDataLoss false, starts over at the new topic's
+   * earliest offsets with a warning and a count; what was buffered of the old topic is dropped.
+   */
+  private sameTopic(topicId: string): boolean {
+    if (this.topicId === null) this.topicId = topicId;
+    if (topicId === this.topicId) return true;
+    const { topic } = this.o;
+    const what = `topic ${topic} was deleted and recreated (topic id ${this.topicId} is now ${topicId})`;
+    if (this.o.failOnDataLoss) {
+      throw new KindlingError(
+        'KAFKA_DATA_LOSS',
+        `${what}: the offsets read so far belong to the old topic; Kindling stops rather than read the new one from those offsets (as Spark does with failOnDataLoss). ` +
+          'Start with a fresh checkpoint, or give --fail-on-data-loss false to continue from the new topic\'s earliest offsets',
+        { domain: 'external' },
+      );
+    }
+    this.topicRecreations++;
+    this.o.log(`kafka: WARNING: ${what}; --fail-on-data-loss false: reading the new topic from its earliest offsets; records of the old topic not yet in a batch are dropped (${this.topicRecreations} time(s) so far)`);
+    this.topicId = topicId;
+    this.generation++;
+    this.parts.clear();
+    this.resumeAt = null;
+    this.required.clear();
+    this.needMetadata = true;
+    return false;
   }
 
   /** Paused (every buffer full, or available-now done): wait for room; meanwhile keep the high watermarks fresh for the lag. */

@@ -139,6 +139,23 @@ export class Writer {
     return this;
   }
 
+  /** UNSIGNED_VARINT. */
+  uvarint(v: number): this {
+    while (v >= 0x80) {
+      this.int8((((v & 0x7f) | 0x80) << 24) >> 24);
+      v = Math.floor(v / 128);
+    }
+    return this.int8(v);
+  }
+
+  /** Raw bytes, as they are. */
+  raw(b: Uint8Array): this {
+    this.room(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
+    return this;
+  }
+
   /** The bytes written so far (a view; the writer must not be used afterwards). */
   bytes(): Buffer {
     return this.buf.subarray(0, this.at);
@@ -211,6 +228,53 @@ export class Reader {
     return out;
   }
 
+  /** UNSIGNED_VARINT (flexible versions' lengths). */
+  uvarint(): number {
+    let v = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = this.int8() & 0xff;
+      v += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return v;
+    }
+  }
+
+  /** COMPACT_NULLABLE_STRING: length + 1 as an unsigned varint (0: null). */
+  compactNullableString(): string | null {
+    const n = this.uvarint() - 1;
+    if (n < 0) return null;
+    this.need(n);
+    const s = this.buf.toString('utf8', this.at, this.at + n);
+    this.at += n;
+    return s;
+  }
+
+  /** COMPACT_ARRAY (null reads as empty). */
+  compactArray<T>(each: (r: this) => T): T[] {
+    const n = this.uvarint() - 1;
+    const out: T[] = [];
+    for (let i = 0; i < n; i++) out.push(each(this));
+    return out;
+  }
+
+  /** UUID as 32 hex digits. */
+  uuid(): string {
+    this.need(16);
+    const s = this.buf.toString('hex', this.at, this.at + 16);
+    this.at += 16;
+    return s;
+  }
+
+  /** Skips a tagged-field section (flexible versions). */
+  skipTaggedFields(): void {
+    const n = this.uvarint();
+    for (let i = 0; i < n; i++) {
+      this.uvarint(); // tag
+      const size = this.uvarint();
+      this.need(size);
+      this.at += size;
+    }
+  }
+
   /** NULLABLE_BYTES as a [start, end) range of `buf` (no copy), or null. */
   bytesRange(): { start: number; end: number } | null {
     const len = this.int32();
@@ -224,12 +288,20 @@ export class Reader {
 
 /** A whole request frame: size, header v1 (api key, version, correlation id, client id), body. */
 export function encodeRequest(api: ApiName, correlationId: number, clientId: string, body: Buffer, version = API_VERSION[api]): Buffer {
-  const header = new Writer().int32(0).int16(ApiKey[api]).int16(version).int32(correlationId).string(clientId).bytes();
+  const w = new Writer().int32(0).int16(ApiKey[api]).int16(version).int32(correlationId).string(clientId);
+  // Flexible versions (KIP-482) use request header v2: the same fields plus an empty tagged-field section.
+  if (isFlexible(api, version)) w.int8(0);
+  const header = w.bytes();
   const frame = Buffer.allocUnsafe(header.length + body.length);
   header.copy(frame, 0);
   body.copy(frame, header.length);
   frame.writeInt32BE(frame.length - 4, 0);
   return frame;
+}
+
+/** Flexible request versions Kindling sends (compact strings and arrays, tagged fields). */
+function isFlexible(api: ApiName, version: number): boolean {
+  return api === 'Metadata' && version >= 9;
 }
 
 // ---- ApiVersions v0
@@ -267,6 +339,8 @@ export interface BrokerAddress {
 export interface TopicMetadata {
   readonly errorCode: number;
   readonly name: string;
+  /** 32 hex digits (Metadata v12); undefined or null when the broker gave none. */
+  readonly topicId?: string | null;
   readonly partitions: ReadonlyArray<{ readonly errorCode: number; readonly partition: number; readonly leader: number }>;
 }
 
@@ -301,6 +375,59 @@ export function decodeMetadata(r: Reader): MetadataResponse {
     });
     return { errorCode, name, partitions };
   });
+  return { brokers, clusterId, topics };
+}
+
+// ---- Metadata v12: the same, plus each topic's id (a deleted and recreated topic gets a new one)
+
+/** Metadata v12 (brokers from Kafka 3.1 answer it): flexible, and carries topic ids; older brokers get v4 and no ids. */
+export const METADATA_TOPIC_ID_VERSION = 12;
+
+/** The all-zero topic id brokers send for "no id". */
+const NO_TOPIC_ID = '0'.repeat(32);
+
+export function encodeMetadataV12(topics: readonly string[]): Buffer {
+  const w = new Writer().uvarint(topics.length + 1); // compact array
+  for (const t of topics) {
+    const name = Buffer.from(t);
+    w.int32(0).int32(0).int32(0).int32(0); // topic_id: zero, asking by name
+    w.uvarint(name.length + 1).raw(name);
+    w.int8(0); // tagged fields
+  }
+  return w.bool(false).bool(false).int8(0).bytes();
+}
+
+/** A Metadata v12 response (after the response header's correlation id), with topic ids. */
+export function decodeMetadataV12(r: Reader): MetadataResponse {
+  r.skipTaggedFields(); // response header v1
+  r.int32(); // throttle_time_ms
+  const brokers = r.compactArray((x) => {
+    const b = { nodeId: x.int32(), host: x.compactNullableString() ?? '', port: x.int32() };
+    x.compactNullableString(); // rack
+    x.skipTaggedFields();
+    return b;
+  });
+  const clusterId = r.compactNullableString();
+  r.int32(); // controller_id
+  const topics = r.compactArray((x) => {
+    const errorCode = x.int16();
+    const name = x.compactNullableString() ?? '';
+    const topicId = x.uuid();
+    x.bool(); // is_internal
+    const partitions = x.compactArray((y) => {
+      const p = { errorCode: y.int16(), partition: y.int32(), leader: y.int32() };
+      y.int32(); // leader_epoch
+      y.compactArray((z) => z.int32()); // replicas
+      y.compactArray((z) => z.int32()); // isr
+      y.compactArray((z) => z.int32()); // offline replicas
+      y.skipTaggedFields();
+      return p;
+    });
+    x.int32(); // topic_authorized_operations
+    x.skipTaggedFields();
+    return { errorCode, name, topicId: topicId === NO_TOPIC_ID ? null : topicId, partitions };
+  });
+  r.skipTaggedFields();
   return { brokers, clusterId, topics };
 }
 

@@ -37,6 +37,11 @@ export interface KafkaSourceOptions {
    * the last stable offset and drops the records of aborted transactions.
    */
   readonly isolationLevel?: KafkaIsolationLevel;
+  /**
+   * Spark's failOnDataLoss (default true): a topic deleted and recreated stops the run; false reads
+   * the new topic from its earliest offsets, with a warning and the count in the progress metrics.
+   */
+  readonly failOnDataLoss?: boolean;
   /** How broker connections are opened (default: TCP); tests replay recorded bytes through it. */
   readonly connect?: ConnectionFactory;
 }
@@ -72,7 +77,7 @@ export class KafkaSource implements ResumableSource<KafkaOffsets> {
       requestTimeoutMs: tuning.requestTimeoutMs,
       isolationLevel,
     });
-    this.fetcher = new KafkaFetchLoop({ ...options, tuning, isolationLevel }, this.cluster);
+    this.fetcher = new KafkaFetchLoop({ ...options, tuning, isolationLevel, failOnDataLoss: options.failOnDataLoss ?? true }, this.cluster);
     this.committer = new AdvisoryCommitter(this.cluster, {
       groupId: options.groupId,
       topic: options.topic,
@@ -199,7 +204,10 @@ export class KafkaSource implements ResumableSource<KafkaOffsets> {
   private cut(ends: ReadonlyMap<number, number>): SourceBatch<KafkaOffsets> {
     const batch = cutBatch(this.options.topic, [...this.fetcher.parts.values()], ends, this.fetcher.compressedBy);
     this.fetcher.wakeRoom();
-    return batch;
+    const recreated = this.fetcher.topicRecreations;
+    if (recreated === 0 || !batch.progress) return batch;
+    // The counter of --fail-on-data-loss false: how often the topic was found recreated and read again from its start.
+    return { ...batch, progress: { ...batch.progress, metrics: { ...batch.progress.metrics, topicRecreations: String(recreated) } } };
   }
 
   private throwIfFailed(): void {

@@ -24,6 +24,7 @@ describe('Kafka flags of kindling run', () => {
       maxOffsetsPerTrigger: null,
       availableNow: false,
       isolationLevel: 'read_uncommitted',
+      failOnDataLoss: true,
     });
     expect(c.triggerMs).toBe(0);
   });
@@ -56,7 +57,7 @@ describe('Kafka flags of kindling run', () => {
 
   it('takes the Kafka options', async () => {
     const c = await run(['--brokers', '[::1]:9092', '--topic', 't', '--group', 'g', '--starting-offsets', 'earliest', '--max-offsets-per-trigger', '5000', '--available-now']);
-    expect(c.source).toEqual({ kind: 'kafka', brokers: ['[::1]:9092'], topic: 't', groupId: 'g', startingOffsets: 'earliest', maxOffsetsPerTrigger: 5000, availableNow: true, isolationLevel: 'read_uncommitted' });
+    expect(c.source).toEqual({ kind: 'kafka', brokers: ['[::1]:9092'], topic: 't', groupId: 'g', startingOffsets: 'earliest', maxOffsetsPerTrigger: 5000, availableNow: true, isolationLevel: 'read_uncommitted', failOnDataLoss: true });
   });
 });
 
