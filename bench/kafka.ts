@@ -213,6 +213,8 @@ const digest = (files: Record<string, string>): string =>
 
 interface DrainResult {
   cores: number;
+  /** The topic's record batch codec (`kindling produce --compression`); absent: uncompressed. */
+  codec?: string;
   records: number;
   batches: number;
   /** From the first batch's start to the last batch's end (progress timestamps + durations). */
@@ -223,9 +225,9 @@ interface DrainResult {
 }
 
 /** The engine drains the topic (--available-now) at `cores`; throws if its output is not the oracle's. */
-async function engineDrain(brokers: string, topic: string, events: number, spec: GeneratorSpec, cores: number, work: string): Promise<DrainResult> {
-  const out = join(work, `drain-${cores}`);
-  const progressFile = join(work, `drain-${cores}.jsonl`);
+async function engineDrain(brokers: string, topic: string, events: number, spec: GeneratorSpec, cores: number, work: string, codec?: string): Promise<DrainResult> {
+  const out = join(work, `drain-${cores}${codec ? `-${codec}` : ''}`);
+  const progressFile = `${out}.jsonl`;
   const run = await runNode([MAIN, '--brokers', brokers, '--topic', topic, '--starting-offsets', 'earliest', '--available-now', '--cores', String(cores), '--partitions', String(cores), '--sink', `jsonl:${out}`, '--progress-json', progressFile, '--no-ui', '--quiet']);
   if (run.code !== 0) throw new Error(`engine --cores ${cores} failed (exit ${run.code}):\n${run.stderr}`);
   const progress = await readProgress(progressFile);
@@ -244,7 +246,7 @@ async function engineDrain(brokers: string, topic: string, events: number, spec:
   const startMs = Date.parse(data[0]!.timestamp);
   const last = data.at(-1)!;
   const ms = Date.parse(last.timestamp) + last.durationMs.total - last.durationMs.source - startMs;
-  return { cores, records, batches: progress.length, ms, eventsPerSecond: (records * 1000) / ms, peakRssMb: run.peakRssMb, rowsDigest: digest(got) };
+  return { cores, ...(codec ? { codec } : {}), records, batches: progress.length, ms, eventsPerSecond: (records * 1000) / ms, peakRssMb: run.peakRssMb, rowsDigest: digest(got) };
 }
 
 // ---- live runs: the lab's TARGET_RPS, lag sampled while it runs
@@ -387,6 +389,16 @@ export async function kafkaBench(options: { events: number; liveSeconds: number;
       drains.push(d);
     }
 
+    // The same stream compressed by the producer with each codec: decompression runs on the workers.
+    for (const codec of ['gzip', 'snappy', 'lz4', 'zstd']) {
+      const codecTopic = `bench-drain-${codec}-${Date.now()}`;
+      options.log(`kafka bench: the same events with --compression ${codec}; engine --cores 2 drains them...`);
+      await produce(brokers, codecTopic, events, 0, 1, ['--partitions', String(TOPIC_PARTITIONS), '--start-time', START_TIME, '--event-rate', String(EVENT_RATE), '--compression', codec]);
+      const d = await engineDrain(brokers, codecTopic, events, benchSpec(1), 2, work, codec);
+      options.log(`  ${f(d.eventsPerSecond)} events/s in ${d.batches} batches, output equal to the oracle, peak RSS ${f(d.peakRssMb)} MB`);
+      drains.push(d);
+    }
+
     const live: LiveResult[] = [];
     for (const rate of [10_000, 100_000]) {
       options.log(`kafka bench: live run at ${f(rate)} events/s for ${options.liveSeconds} s (engine --cores 2 reading while kindling produce writes)...`);
@@ -414,7 +426,10 @@ export function kafkaTable(r: KafkaBenchResult): string {
     '|---|---:|---:|---:|---:|',
     `| kafkajs consumer, fetch and discard (baseline) | ${f(base)} | 1.00 | | |`,
     `| Kindling's Kafka source alone, fetch and discard | ${f(r.rawKindlingSource.eventsPerSecond)} | ${f(r.rawKindlingSource.eventsPerSecond / base, 2)} | | |`,
-    ...r.drains.map((d) => `| engine --cores ${d.cores}, crash-alerts, jsonl sink (output = oracle) | ${f(d.eventsPerSecond)} | ${f(d.eventsPerSecond / base, 2)} | ${d.batches} | ${f(d.peakRssMb)} |`),
+    ...r.drains.map(
+      (d) =>
+        `| engine --cores ${d.cores}, crash-alerts, jsonl sink (output = oracle)${d.codec ? `, ${d.codec} record batches` : ''} | ${f(d.eventsPerSecond)} | ${f(d.eventsPerSecond / base, 2)} | ${d.batches} | ${f(d.peakRssMb)} |`,
+    ),
     '',
     `Producer (\`kindling produce --rate 0\`): ${f(r.producer.oneEventsPerSecond)} events/s alone; two at once into one topic: ${f(r.producer.twoAtOnceEventsPerSecond)} events/s together.`,
     '',
@@ -422,8 +437,10 @@ export function kafkaTable(r: KafkaBenchResult): string {
     '|---|---:|---:|---:|---:|---:|---:|---|',
     ...r.live.map((l) => `| ${f(l.targetRate)} events/s target, ${f(l.events)} events | ${f(l.producedRate)} | ${f(l.lagP50)} | ${f(l.lagP99)} | ${f(l.lagMax)} | ${f(l.catchUpMs)} ms | ${f(l.peakRssMb)} | ${l.outputMatchesOracle ? 'yes' : 'NO'} |`),
   ];
-  const c2 = r.drains.find((d) => d.cores === 2);
+  const c2 = r.drains.find((d) => d.cores === 2 && d.codec === undefined);
   if (c2) lines.push('', `Target: engine --cores 2 drain >= 0.7x kafkajs raw: ${f(c2.eventsPerSecond / base, 2)}x.`);
+  const compressed = r.drains.filter((d) => d.codec !== undefined);
+  if (compressed.length > 0) lines.push('', `Compressed topics, engine --cores 2 (issue target >= 1.5x kafkajs raw): ${compressed.map((d) => `${d.codec} ${f(d.eventsPerSecond / base, 2)}x`).join(', ')}.`);
   for (const l of r.live) {
     lines.push('', `Lag over time at ${f(l.targetRate)} events/s (offsets behind the topic's end, every 250 ms): ${l.lagSamples.map((s) => `${s.atS.toFixed(1)}s:${s.lag}`).join(' ')}`);
   }
