@@ -20,6 +20,12 @@ export class CheckpointWriter {
   private readonly commitWrites = new Set<Promise<void>>();
   /** The batch-offsets writes in flight, awaited by flush. */
   private readonly offsetsWrites = new Set<Promise<void>>();
+  /**
+   * The last offsets write: each one starts only once the one before it is durable, so the log never
+   * holds a batch without the batch before it (a crash between two overlapping writes would leave a
+   * gap that recovery must refuse — the crash drill found one when a write ahead outran a slow fsync).
+   */
+  private offsetsTail: Promise<unknown> = Promise.resolve();
   /** The snapshot being encoded and written in the background (one at a time). */
   private snapshotWrite: Promise<void> | null = null;
   private snapshotWriting = false;
@@ -39,7 +45,7 @@ export class CheckpointWriter {
    */
   writeAhead(entry: OffsetsEntry): void {
     if (this.failure !== null || this.ahead !== null) return;
-    this.ahead = { entry, write: this.track(this.log.writeOffsets(entry)) };
+    this.ahead = { entry, write: this.appendOffsets(entry) };
   }
 
   /** Forgets a write ahead (a restore moves the source; the entry is rewritten if its batch runs). */
@@ -58,9 +64,8 @@ export class CheckpointWriter {
     if (ahead && ahead.entry.batchId === entry.batchId && isDeepStrictEqual(ahead.entry.startOffsets, entry.startOffsets) && isDeepStrictEqual(ahead.entry.endOffsets, entry.endOffsets)) {
       write = ahead.write;
     } else {
-      // A write ahead that turned out wrong (it should not) finishes first: it may be the same file.
-      const first = ahead?.write ?? Promise.resolve();
-      write = this.track(first.then(() => this.log.writeOffsets(entry)));
+      // A write ahead that turned out wrong (it should not) finishes first, as every earlier write does.
+      write = this.appendOffsets(entry);
     }
     this.offsetsWrites.add(write);
     void write.then(() => this.offsetsWrites.delete(write));
@@ -129,6 +134,13 @@ export class CheckpointWriter {
 
   throwIfFailed(): void {
     if (this.failure !== null) throw this.failure;
+  }
+
+  /** Writes an offsets entry after every earlier one is durable (failed or not: a failure stops the run anyway). */
+  private appendOffsets(entry: OffsetsEntry): Promise<void> {
+    const write = this.offsetsTail.then(() => this.log.writeOffsets(entry));
+    this.offsetsTail = write.catch(() => undefined);
+    return this.track(write);
   }
 
   /** The write's outcome without an unhandled rejection: a failure is kept for throwIfFailed. */

@@ -16,11 +16,13 @@ export class MemoryLog implements CheckpointLog {
   readonly snapshots = new Map<number, Uint8Array>();
   readonly history: LogEvent[] = [];
 
-  constructor(private readonly writeDelayMs = 0) {}
+  /** `writeDelayMs`: how long every write takes, or a function of the write (a disk whose fsyncs vary). */
+  constructor(private readonly writeDelayMs: number | ((what: 'offsets' | 'commit' | 'snapshot', batchId: number) => number) = 0) {}
 
   private async durable(what: 'offsets' | 'commit' | 'snapshot', batchId: number, store: () => void): Promise<void> {
     this.history.push(`${what} ${batchId} started`);
-    if (this.writeDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.writeDelayMs));
+    const delayMs = typeof this.writeDelayMs === 'number' ? this.writeDelayMs : this.writeDelayMs(what, batchId);
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     store();
     this.history.push(`${what} ${batchId} durable`);
   }
