@@ -22,6 +22,8 @@ export interface OffsetsEntry<O = unknown> {
   readonly watermarkMs: number | null;
   /** Written while the batch before it ran (its watermark was not known yet, so it is not checked). */
   readonly polledAhead?: true;
+  /** The batch's SourceBatch.sourceMetadata (Kafka: the topic id its offsets are in). */
+  readonly sourceMetadata?: unknown;
   readonly writtenAt: string;
 }
 

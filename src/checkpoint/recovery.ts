@@ -37,6 +37,8 @@ export interface RecoveryPlan<O> {
   readonly watermark: SavedWatermark | null;
   /** Where the source continues: the snapshot's position, or the start of the first logged data batch; null: its start. */
   readonly sourcePosition: O | null;
+  /** The sourceMetadata logged with that position (Kafka: the topic id), if any. */
+  readonly sourceMetadata: unknown;
   readonly state: readonly PartitionState[];
   readonly replay: readonly ReplayedBatch<O>[];
   readonly skipped: readonly SkippedSnapshot[];
@@ -152,15 +154,29 @@ export async function planRecovery<O>(log: CheckpointLog, identity: QueryIdentit
     (e): OffsetsEntry<O> => ({ ...e, startOffsets: parse(e.startOffsets), endOffsets: parse(e.endOffsets) }),
   );
   const firstData = entries.find((e) => !e.noData);
+  const snapshotPosition = parse(snapshot?.sourceOffsets);
   return {
     startBatchId,
     snapshot: snapshot ? { batchId: snapshot.batchId, partitioning: snapshot.partitioning } : null,
     watermark: snapshot?.watermark ?? null,
-    sourcePosition: parse(snapshot?.sourceOffsets) ?? firstData?.startOffsets ?? null,
+    sourcePosition: snapshotPosition ?? firstData?.startOffsets ?? null,
+    sourceMetadata: snapshotPosition !== null ? await metadataUpTo(log, logged, snapshot!.batchId) : firstData?.sourceMetadata,
     state: snapshot?.state ?? [],
     replay: entries.map((entry) => ({ entry, committed: committed.has(entry.batchId) })),
     skipped,
   };
+}
+
+/** The sourceMetadata of the newest logged batch up to `batchId` that has one (no-data batches have none); undefined if pruned or never logged. */
+async function metadataUpTo(log: CheckpointLog, logged: readonly number[], batchId: number): Promise<unknown> {
+  for (let i = logged.length - 1; i >= 0; i--) {
+    if (logged[i]! > batchId) continue;
+    const entry = await log.readOffsets(logged[i]!).catch(() => null);
+    if (entry === null) return undefined;
+    if (entry.sourceMetadata !== undefined) return entry.sourceMetadata;
+    if (!entry.noData) return undefined;
+  }
+  return undefined;
 }
 
 /**

@@ -253,7 +253,7 @@ export class Coordinator<O> {
     await this.tasks.restoreState(shares);
     this.watermark?.restore(plan.watermark ?? { watermarkMs: 0, lastEvictionWatermarkMs: 0 });
     this.nextBatchId = plan.startBatchId;
-    if (plan.sourcePosition !== null) await source.seek(plan.sourcePosition);
+    if (plan.sourcePosition !== null) await source.seek(plan.sourcePosition, plan.sourceMetadata);
     this.sourcePosition = plan.sourcePosition;
     this.replayQueue = [...plan.replay];
     this.lastBatchId = plan.snapshot?.batchId ?? null;
@@ -406,6 +406,7 @@ export class Coordinator<O> {
       endOffsets: batch?.endOffsets ?? null,
       noData: batch === null,
       ...(drain ? { drain: true as const } : {}),
+      ...(batch?.sourceMetadata !== undefined ? { sourceMetadata: batch.sourceMetadata } : {}),
       watermarkMs,
       writtenAt: new Date().toISOString(),
     };
@@ -420,7 +421,16 @@ export class Coordinator<O> {
   private writeAhead(batchId: number, batch: SourceBatch<O>): void {
     if (!this.writer || this.begunBatchId === null || batchId !== this.begunBatchId + 1) return;
     if (this.replayQueue.some((r) => r.entry.batchId === batchId) || !isDeepStrictEqual(batch.startOffsets, this.sourcePosition)) return;
-    this.writer.writeAhead({ batchId, startOffsets: batch.startOffsets, endOffsets: batch.endOffsets, noData: false, watermarkMs: null, polledAhead: true, writtenAt: new Date().toISOString() });
+    this.writer.writeAhead({
+      batchId,
+      startOffsets: batch.startOffsets,
+      endOffsets: batch.endOffsets,
+      noData: false,
+      watermarkMs: null,
+      polledAhead: true,
+      ...(batch.sourceMetadata !== undefined ? { sourceMetadata: batch.sourceMetadata } : {}),
+      writtenAt: new Date().toISOString(),
+    });
   }
 
   /**

@@ -200,8 +200,14 @@ export class KafkaFetchLoop {
   private lastWaitLogMs = 0;
   private waitingReason = '';
   private fetchRotation = 0;
-  /** The id of the topic being read (Metadata v12), once known. */
-  private topicId: string | null = null;
+  /** The id of the topic being read (Metadata v12), once known: its offsets are logged with it. */
+  topicId: string | null = null;
+  /** The id a checkpoint's offsets were logged with (seek), for the message when it differs. */
+  private checkpointTopicId: string | null = null;
+  /** The topic was found recreated since the last seek: a checkpoint's logged ranges are of the old one. */
+  recreatedSinceSeek = false;
+  /** After a recreation, every topic partition starts at its earliest offset (not --starting-offsets). */
+  private fromEarliest = false;
   /** Times the topic was found recreated and reading started over (failOnDataLoss false). */
   topicRecreations = 0;
   /** Fetches that got no complete batch because one was larger than the fetch size. */
@@ -224,9 +230,16 @@ export class KafkaFetchLoop {
     });
   }
 
-  /** Starts over at `offsets` (partitionId -> offset): buffers are dropped and the partitions set up again. */
-  seek(offsets: Map<number, number>): void {
+  /**
+   * Starts over at `offsets` (partitionId -> offset): buffers are dropped and the partitions set up
+   * again. `topicId` is the id the checkpoint logged with them: a topic now holding another id was
+   * deleted and recreated while Kindling was stopped, which the first metadata reports.
+   */
+  seek(offsets: Map<number, number>, topicId: string | null): void {
     this.resumeAt = offsets;
+    if (topicId !== null) this.topicId = topicId;
+    this.checkpointTopicId = topicId;
+    this.recreatedSinceSeek = false;
     this.generation++;
     this.parts.clear();
     this.needMetadata = true;
@@ -339,7 +352,13 @@ export class KafkaFetchLoop {
     const earliest = await this.cluster.listOffsets(fresh, EARLIEST);
     const latest = await this.cluster.listOffsets(fresh, LATEST);
     if (generation !== this.generation) return;
-    const origin = this.resumeAt ? 'from the checkpoint' : this.everReady ? 'earliest: new partition' : `--starting-offsets ${this.o.startingOffsets}`;
+    const origin = this.resumeAt
+      ? 'from the checkpoint'
+      : this.fromEarliest
+        ? 'earliest: the topic was recreated'
+        : this.everReady
+          ? 'earliest: new partition'
+          : `--starting-offsets ${this.o.startingOffsets}`;
     for (const { partitionId, leader } of fresh) {
       const high = latest.get(partitionId)!;
       const offset = startingOffset({
@@ -348,7 +367,7 @@ export class KafkaFetchLoop {
         earliest: earliest.get(partitionId)!,
         latest: high,
         resumeAt: this.resumeAt,
-        afterStart: this.everReady,
+        afterStart: this.everReady || this.fromEarliest,
         startingOffsets: this.o.startingOffsets,
       });
       this.parts.set(partitionId, {
@@ -437,11 +456,13 @@ export class KafkaFetchLoop {
     if (this.topicId === null) this.topicId = topicId;
     if (topicId === this.topicId) return true;
     const { topic } = this.o;
-    const what = `topic ${topic} was deleted and recreated (topic id ${this.topicId} is now ${topicId})`;
+    // Noticed before anything was read since a restart: the checkpoint's offsets are the old topic's.
+    const atRestart = this.checkpointTopicId === this.topicId && !this.everReady;
+    const what = `topic ${topic} was deleted and recreated${atRestart ? ' since the checkpoint was written' : ''} (topic id ${this.topicId} is now ${topicId})`;
     if (this.o.failOnDataLoss) {
       throw new KindlingError(
         'KAFKA_DATA_LOSS',
-        `${what}: the offsets read so far belong to the old topic; Kindling stops rather than read the new one from those offsets (as Spark does with failOnDataLoss). ` +
+        `${what}: the ${atRestart ? "checkpoint's offsets" : 'offsets read so far'} belong to the old topic; Kindling stops rather than read the new one from those offsets (as Spark does with failOnDataLoss). ` +
           'Start with a fresh checkpoint, or give --fail-on-data-loss false to continue from the new topic\'s earliest offsets',
         { domain: 'external' },
       );
@@ -449,6 +470,8 @@ export class KafkaFetchLoop {
     this.topicRecreations++;
     this.o.log(`kafka: WARNING: ${what}; --fail-on-data-loss false: reading the new topic from its earliest offsets; records of the old topic not yet in a batch are dropped (${this.topicRecreations} time(s) so far)`);
     this.topicId = topicId;
+    this.recreatedSinceSeek = true;
+    this.fromEarliest = true;
     this.generation++;
     this.parts.clear();
     this.resumeAt = null;

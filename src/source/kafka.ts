@@ -105,9 +105,13 @@ export class KafkaSource implements ResumableSource<KafkaOffsets> {
     return { kind: 'kafka', topic: this.options.topic };
   }
 
-  /** Moves every topic partition to `offsets` (a checkpoint's); partitions it does not name start at earliest, as new ones do in Spark. */
-  async seek(offsets: KafkaOffsets): Promise<void> {
-    this.fetcher.seek(parseKafkaOffsets(this.options.topic, offsets));
+  /**
+   * Moves every topic partition to `offsets` (a checkpoint's); partitions it does not name start at
+   * earliest, as new ones do in Spark. `metadata` is what the batch logged with them: the topic id,
+   * so a topic recreated while Kindling was stopped is noticed as one recreated mid-run is.
+   */
+  async seek(offsets: KafkaOffsets, metadata?: unknown): Promise<void> {
+    this.fetcher.seek(parseKafkaOffsets(this.options.topic, offsets), loggedTopicId(metadata));
   }
 
   /** Checks a checkpoint's offsets are this topic's (a user error if not). */
@@ -144,6 +148,7 @@ export class KafkaSource implements ResumableSource<KafkaOffsets> {
       for (;;) {
         this.throwIfFailed();
         if (this.closed) return { kind: 'end' };
+        if (fetcher.recreatedSinceSeek) throw this.replayOfOldTopic(endOffsets);
         if (!fetcher.needMetadata && fetcher.parts.size > 0) {
           let ready = true;
           for (const [partitionId, end] of target) {
@@ -202,12 +207,25 @@ export class KafkaSource implements ResumableSource<KafkaOffsets> {
   }
 
   private cut(ends: ReadonlyMap<number, number>): SourceBatch<KafkaOffsets> {
-    const batch = cutBatch(this.options.topic, [...this.fetcher.parts.values()], ends, this.fetcher.compressedBy);
+    const cut = cutBatch(this.options.topic, [...this.fetcher.parts.values()], ends, this.fetcher.compressedBy);
     this.fetcher.wakeRoom();
+    // The offsets log keeps the topic id with the offsets: a restart onto a recreated topic is then noticed too.
+    const { topicId } = this.fetcher;
+    const batch = topicId === null ? cut : { ...cut, sourceMetadata: { topicId } };
     const recreated = this.fetcher.topicRecreations;
     if (recreated === 0 || !batch.progress) return batch;
     // The counter of --fail-on-data-loss false: how often the topic was found recreated and read again from its start.
     return { ...batch, progress: { ...batch.progress, metrics: { ...batch.progress.metrics, topicRecreations: String(recreated) } } };
+  }
+
+  /** A logged batch to run again after a restart found the topic recreated: its range is in the old topic, which is gone. */
+  private replayOfOldTopic(endOffsets: KafkaOffsets): KindlingError {
+    return new KindlingError(
+      'KAFKA_DATA_LOSS',
+      `topic ${this.options.topic} was recreated, but the checkpoint holds a batch logged before the restart and not finished (ending at ${JSON.stringify(endOffsets)}): ` +
+        'its records were in the old topic and cannot be read again, so its output cannot be completed. Use a new --checkpoint-dir to read the new topic',
+      { domain: 'external' },
+    );
   }
 
   private throwIfFailed(): void {
@@ -222,4 +240,10 @@ export class KafkaSource implements ResumableSource<KafkaOffsets> {
       return [...parts.values()].map((p) => ({ partition: p.partitionId, offset: p.buffer.startOffset }));
     }, force);
   }
+}
+
+/** The topic id a batch logged with its offsets (`{"topicId": "..."}`), or null (an older checkpoint, a broker without topic ids). */
+function loggedTopicId(metadata: unknown): string | null {
+  const id = (metadata as { topicId?: unknown } | null | undefined)?.topicId;
+  return typeof id === 'string' ? id : null;
 }

@@ -35,6 +35,12 @@ export interface SourceBatch<O> {
    * the input stood) and `metrics` (Kafka: offsets behind latest, i.e. consumer lag), string values.
    */
   readonly progress?: { readonly latestOffset?: O; readonly metrics?: Readonly<Record<string, string>> };
+  /**
+   * What the offsets are positions in beyond identity(), when it can change under the same name
+   * (Kafka: the topic's id, new when the topic is deleted and recreated). JSON data, logged with
+   * the batch's offsets and handed back to seek on a restart, so the source can tell.
+   */
+  readonly sourceMetadata?: unknown;
 }
 
 /** What a poll finds: a batch, nothing yet (try again in a while), or the end of a finite input. */
@@ -68,8 +74,8 @@ export interface ResumableSource<O> extends Source<O> {
   identity(): unknown;
   /** Reads offsets from a checkpoint (JSON data) as this source's, or a user error saying why they do not fit this input. */
   parseOffsets(json: unknown): O;
-  /** Moves to offsets a batch logged. */
-  seek(offsets: O): Promise<void>;
+  /** Moves to offsets a batch logged; `metadata` is the sourceMetadata logged with them, if any. */
+  seek(offsets: O, metadata?: unknown): Promise<void>;
   /** Cuts the next batch so that it ends exactly at `endOffsets`; 'end' if the input stops short of them. */
   pollUntil(endOffsets: O): Promise<PollResult<O>>;
 }

@@ -65,6 +65,21 @@ describe('planRecovery', () => {
     expect(plan.replay.map((r) => [r.entry.batchId, r.committed])).toEqual([[2, true], [3, true], [4, false]]);
   });
 
+  it('hands back the sourceMetadata logged with the position it resumes at (the snapshot\'s batch, or the first replayed batch)', async () => {
+    const log = new MemoryLog();
+    const tagged = (batchId: number, tag: string): OffsetsEntry => ({ ...offsets(batchId), sourceMetadata: { tag } });
+    await log.writeOffsets(tagged(0, 'a'));
+    await log.writeOffsets(tagged(1, 'a'));
+    // A no-data batch logs no metadata: the snapshot taken after it resumes with its last data batch's.
+    await log.writeOffsets({ batchId: 2, startOffsets: null, endOffsets: null, noData: true, watermarkMs: 0, writtenAt: '' });
+    await log.writeOffsets(tagged(3, 'b'));
+    expect((await planRecovery(log, identity, asIndex, () => undefined)).sourceMetadata).toEqual({ tag: 'a' });
+    await log.writeSnapshot(2, snapshotBytes(2));
+    expect((await planRecovery(log, identity, asIndex, () => undefined)).sourceMetadata).toEqual({ tag: 'a' });
+    await log.writeSnapshot(3, snapshotBytes(3));
+    expect((await planRecovery(log, identity, asIndex, () => undefined)).sourceMetadata).toEqual({ tag: 'b' });
+  });
+
   it('skips a corrupt newest snapshot, says so, and uses the one before it', async () => {
     const said: string[] = [];
     const bad = snapshotBytes(3);
