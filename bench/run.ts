@@ -24,8 +24,8 @@ async function save(section: string, data: unknown, markdown: string): Promise<v
 const SECTIONS: Record<string, () => Promise<void>> = {
   async engine() {
     const events = Number(process.env['KINDLING_BENCH_EVENTS'] ?? 3_000_000);
-    const rows = await engineBench({ events, log });
-    await save('engine', rows, engineTable(rows));
+    const report = await engineBench({ events, log });
+    await save('engine', report, engineTable(report));
   },
   /** Kafka end to end (bench/kafka.ts): starts a broker unless KAFKA_BROKERS is set. */
   async kafka() {

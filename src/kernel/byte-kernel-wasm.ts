@@ -1,0 +1,173 @@
+// The byte kernel's WebAssembly module (SIMD), assembled here from readable instructions: no toolchain, nothing downloaded.
+
+/** Unsigned LEB128, as the binary format writes sizes, indices and offsets. */
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128, for i32.const. */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const name = (s: string): number[] => vec([...Buffer.from(s, 'utf8')].map((b) => [b]));
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const EMPTY = 0x40;
+
+// Instructions (the spec's opcodes); `simd(op)` is the 0xfd prefix.
+const get = (i: number): number[] => [0x20, ...uleb(i)];
+const set = (i: number): number[] => [0x21, ...uleb(i)];
+const i32 = (n: number): number[] => [0x41, ...sleb(n)];
+const block = [0x02, EMPTY];
+const loop = [0x03, EMPTY];
+const ifThen = [0x04, EMPTY];
+const end = [0x0b];
+const br = (depth: number): number[] => [0x0c, ...uleb(depth)];
+const brIf = (depth: number): number[] => [0x0d, ...uleb(depth)];
+const ret = [0x0f];
+const add = [0x6a];
+const sub = [0x6b];
+const and = [0x71];
+const or = [0x72];
+const eq = [0x46];
+const ne = [0x47];
+const eqz = [0x45];
+const gtU = [0x4b];
+const geU = [0x4f];
+const ctz = [0x68];
+const popcnt = [0x69];
+const load8 = (offset = 0): number[] => [0x2d, 0x00, ...uleb(offset)];
+const simd = (op: number): number[] => [0xfd, ...uleb(op)];
+const v128Load = (offset = 0): number[] => [...simd(0x00), 0x00, ...uleb(offset)];
+const splat8 = simd(0x0f);
+const eq8 = simd(0x23);
+const vAnd = simd(0x4e);
+const vOr = simd(0x50);
+const bitmask8 = simd(0x64);
+
+/** A function body: its locals beyond the parameters, then its code. */
+function body(locals: Array<[number, number]>, code: number[][]): number[] {
+  const inner = [...vec(locals.map(([count, type]) => [...uleb(count), type])), ...code.flat(), ...end];
+  return [...uleb(inner.length), ...inner];
+}
+
+/**
+ * count_newlines(ptr, len) -> count of 0x0a bytes in [ptr, ptr + len): 64 bytes per step
+ * (four 16-byte compares, each turned into a 16-bit mask and counted), then 16, then byte by byte.
+ */
+function countNewlines(): number[] {
+  const [ptr, len, endAt, total, nl] = [0, 1, 2, 3, 4];
+  const lane = (offset: number): number[] => [...get(ptr), ...v128Load(offset), ...get(nl), ...eq8, ...bitmask8, ...popcnt];
+  return body([[2, I32], [1, V128]], [
+    get(ptr), get(len), add, set(endAt),
+    i32(10), splat8, set(nl),
+    block, loop,
+    get(ptr), i32(64), add, get(endAt), gtU, brIf(1),
+    get(total), lane(0), add, lane(16), add, lane(32), add, lane(48), add, set(total),
+    get(ptr), i32(64), add, set(ptr),
+    br(0), end, end,
+    block, loop,
+    get(ptr), i32(16), add, get(endAt), gtU, brIf(1),
+    get(total), lane(0), add, set(total),
+    get(ptr), i32(16), add, set(ptr),
+    br(0), end, end,
+    block, loop,
+    get(ptr), get(endAt), geU, brIf(1),
+    get(total), get(ptr), load8(), i32(10), eq, add, set(total),
+    get(ptr), i32(1), add, set(ptr),
+    br(0), end, end,
+    get(total),
+  ]);
+}
+
+/**
+ * find_term(ptr, len, termPtr, termLen) -> offset from ptr of the first occurrence of the term, or -1.
+ * The term's bytes sit at termPtr and a mask per byte right after them (0x20 for a letter, so
+ * `byte | mask == term byte` ignores ASCII case, 0 otherwise: exact). Candidates are found 16 at a
+ * time by comparing the term's first and last byte at once (W. Muła's SIMD-friendly search), then
+ * checked byte by byte.
+ */
+function findTerm(): number[] {
+  const [ptr, len, termPtr, termLen, endAt, p, mask, q, j, last, vFirst, vFirstOr, vLast, vLastOr] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  // Leaves 1 when the term occurs at q (j ends at termLen), else 0.
+  const matchesAtQ = (): number[] => [
+    ...i32(0), ...set(j),
+    ...block, ...loop,
+    ...get(j), ...get(termLen), ...geU, ...brIf(1),
+    ...get(q), ...get(j), ...add, ...load8(),
+    ...get(termPtr), ...get(termLen), ...add, ...get(j), ...add, ...load8(), ...or,
+    ...get(termPtr), ...get(j), ...add, ...load8(), ...ne, ...brIf(1),
+    ...get(j), ...i32(1), ...add, ...set(j),
+    ...br(0), ...end, ...end,
+    ...get(j), ...get(termLen), ...eq,
+  ];
+  const laneMatch = (offset: number[], value: number, orMask: number): number[] => [...get(p), ...offset, ...add, ...v128Load(), ...get(orMask), ...vOr, ...get(value), ...eq8];
+  return body([[6, I32], [4, V128]], [
+    get(ptr), get(len), add, set(endAt),
+    get(termLen), i32(1), sub, set(last),
+    get(termPtr), load8(), splat8, set(vFirst),
+    get(termPtr), get(termLen), add, load8(), splat8, set(vFirstOr),
+    get(termPtr), get(last), add, load8(), splat8, set(vLast),
+    get(termPtr), get(termLen), add, get(last), add, load8(), splat8, set(vLastOr),
+    get(ptr), set(p),
+    block, loop,
+    // Stop when the block at p + last would read past the end.
+    get(p), get(last), add, i32(16), add, get(endAt), gtU, brIf(1),
+    laneMatch([...i32(0)], vFirst, vFirstOr), laneMatch(get(last), vLast, vLastOr), vAnd, bitmask8, set(mask),
+    block, loop,
+    get(mask), eqz, brIf(1),
+    get(p), get(mask), ctz, add, set(q),
+    matchesAtQ(), ifThen, get(q), get(ptr), sub, ret, end,
+    get(mask), get(mask), i32(1), sub, and, set(mask),
+    br(0), end, end,
+    get(p), i32(16), add, set(p),
+    br(0), end, end,
+    // The tail, one position at a time.
+    block, loop,
+    get(p), get(termLen), add, get(endAt), gtU, brIf(1),
+    get(p), set(q),
+    matchesAtQ(), ifThen, get(q), get(ptr), sub, ret, end,
+    get(p), i32(1), add, set(p),
+    br(0), end, end,
+    i32(-1),
+  ]);
+}
+
+/** The module: one memory (exported, grown by the caller) and the two functions. */
+export function byteKernelWasm(): Uint8Array<ArrayBuffer> {
+  const twoToOne = [0x60, ...vec([[I32], [I32]]), ...vec([[I32]])];
+  const fourToOne = [0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([[I32]])];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([twoToOne, fourToOne])),
+    ...section(3, vec([[0], [1]])),
+    ...section(5, vec([[0x00, ...uleb(1)]])),
+    ...section(7, vec([
+      [...name('memory'), 0x02, 0],
+      [...name('count_newlines'), 0x00, 0],
+      [...name('find_term'), 0x00, 1],
+    ])),
+    ...section(10, vec([countNewlines(), findTerm()])),
+  ];
+  return Uint8Array.from(bytes);
+}

@@ -1,0 +1,109 @@
+// Newline counts and ASCII-case-insensitive term search over bytes, with WebAssembly SIMD: one kernel per thread.
+import { byteKernelWasm } from './byte-kernel-wasm.js';
+
+interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  count_newlines(ptr: number, len: number): number;
+  find_term(ptr: number, len: number, termPtr: number, termLen: number): number;
+}
+
+/** Bytes at the start of the kernel's memory that hold the term and its case masks. */
+const SCRATCH_BYTES = 4096;
+const PAGE_BYTES = 65_536;
+let compiled: WebAssembly.Module | null = null;
+
+/** True when `term` is one the kernel searches: 1 to SCRATCH_BYTES / 2 ASCII bytes. */
+export function isKernelTerm(term: string): boolean {
+  return term.length > 0 && term.length <= SCRATCH_BYTES / 2 && /^[\x00-\x7f]*$/.test(term);
+}
+
+/**
+ * A WebAssembly instance with its own memory. Bytes are scanned where they sit in that memory:
+ * `reserve(n)` gives a view of n bytes to read a file into (no copy) or to copy bytes into, and
+ * `countNewlines`/`indexOfTerm` take offsets in that view. On x64 V8 runs the 16-byte compares as
+ * SSE instructions: several GB/s on one thread, against well under 1 GB/s for a per-record
+ * latin1 string plus regex.
+ */
+export class ByteKernel {
+  private readonly exports: KernelExports;
+  private termSet: string | null = null;
+  private reserved = 0;
+
+  constructor() {
+    compiled ??= new WebAssembly.Module(byteKernelWasm());
+    this.exports = new WebAssembly.Instance(compiled, {}).exports as unknown as KernelExports;
+  }
+
+  /** A view of `length` bytes of the kernel's memory (valid until the next reserve): what the other calls scan. */
+  reserve(length: number): Uint8Array {
+    const memory = this.exports.memory;
+    const need = SCRATCH_BYTES + length + 16;
+    if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE_BYTES));
+    this.reserved = length;
+    return new Uint8Array(memory.buffer, SCRATCH_BYTES, length);
+  }
+
+  /** Copies `bytes` into the kernel's memory (replacing what was reserved) and returns the view. */
+  load(bytes: Uint8Array): Uint8Array {
+    const view = this.reserve(bytes.byteLength);
+    view.set(bytes);
+    return view;
+  }
+
+  /** Newlines (0x0a) in [from, to) of the reserved bytes. */
+  countNewlines(from = 0, to = this.reserved): number {
+    this.check(from, to);
+    return this.exports.count_newlines(SCRATCH_BYTES + from, to - from);
+  }
+
+  /**
+   * The first offset in [from, to) where `term` (ASCII) starts, ignoring ASCII letter case, or -1.
+   * Other bytes compare exactly, so this agrees with a case-insensitive JS regex over the bytes
+   * viewed as latin1 (no latin1 letter folds to an ASCII one).
+   */
+  indexOfTerm(term: string, from = 0, to = this.reserved): number {
+    this.check(from, to);
+    if (term !== this.termSet) this.setTerm(term);
+    const at = this.exports.find_term(SCRATCH_BYTES + from, to - from, 0, term.length);
+    return at === -1 ? -1 : from + at;
+  }
+
+  private setTerm(term: string): void {
+    if (!isKernelTerm(term)) throw new RangeError(`byte kernel: a term is 1 to ${SCRATCH_BYTES / 2} ASCII characters; got ${JSON.stringify(term.slice(0, 40))}`);
+    const mem = new Uint8Array(this.exports.memory.buffer, 0, 2 * term.length);
+    for (let i = 0; i < term.length; i++) {
+      const c = term.charCodeAt(i);
+      const letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
+      mem[i] = letter ? c | 0x20 : c;
+      mem[term.length + i] = letter ? 0x20 : 0;
+    }
+    this.termSet = term;
+  }
+
+  private check(from: number, to: number): void {
+    if (!(from >= 0 && from <= to && to <= this.reserved)) throw new RangeError(`byte kernel: range [${from}, ${to}) is outside the ${this.reserved} reserved bytes`);
+  }
+}
+
+let shared: ByteKernel | null = null;
+
+/** This thread's kernel (compiled on first use). */
+export function byteKernel(): ByteKernel {
+  return (shared ??= new ByteKernel());
+}
+
+/** Newlines in `bytes` (copied into this thread's kernel). */
+export function countNewlines(bytes: Uint8Array): number {
+  const k = byteKernel();
+  k.load(bytes);
+  return k.countNewlines();
+}
+
+/** Every offset where `term` starts in `bytes`, ignoring ASCII case (occurrences may overlap). */
+export function termOffsets(bytes: Uint8Array, term: string): number[] {
+  const k = byteKernel();
+  k.load(bytes);
+  const out: number[] = [];
+  for (let at = k.indexOfTerm(term); at !== -1; at = k.indexOfTerm(term, at + 1)) out.push(at);
+  return out;
+}
