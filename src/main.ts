@@ -38,6 +38,7 @@ const COMMANDS: readonly Command[] = [
   { name: 'produce', usage: 'kindling produce --brokers HOST:PORT [flags]', does: "write the lab's events to a Kafka topic (kindling produce --help)", start: async (rest) => (await import('./produce.js')).produceCommand(rest, log) },
   { name: 'generate', usage: 'kindling generate --out DIR [flags]', does: "write the lab's events as NDJSON files for --source file (kindling generate --help)", start: async (rest) => (await import('./generate.js')).generateCommand(rest, log, out) },
   { name: 'connect', usage: 'kindling connect [--port 15002]', does: 'serve Spark Connect for PySpark scripts (kindling connect --help)', start: async (rest) => (await import('./connect/command.js')).connectCommand(rest, log) },
+  { name: 'export', usage: 'kindling export --pyspark [--query NAME|PATH]', does: 'print a PySpark script that runs the query on Spark (kindling export --help)', start: async (rest) => (await import('./connect/export-command.js')).exportCommand(rest, out, log) },
   { name: 'checkpoint inspect', usage: 'kindling checkpoint inspect DIR [flags]', does: 'show what a checkpoint directory holds (kindling checkpoint inspect --help)', start: (rest) => checkpointCommand(rest, out) },
 ];
 const USAGE = `Usage:\n${COMMANDS.map((c) => `  ${c.usage.padEnd(46)} ${c.does}`).join('\n')}`;
