@@ -11,6 +11,7 @@ import { WatermarkTracker } from '../query/watermark.js';
 import type { EmittedBatch, Sink } from '../sink/sink.js';
 import type { PollResult, ResumableSource, Source, SourceBatch } from '../source/source.js';
 import { nowMs, PhaseTimer, progressRecord } from '../metrics/batch-progress.js';
+import { recordLatency } from '../metrics/record-latency.js';
 import type { ProgressRecord, SystemProgress, TaskProgress } from '../metrics/progress.js';
 import { KindlingError, type ErrorCode } from '../errors.js';
 import type { WorkerPool } from './pool.js';
@@ -515,6 +516,7 @@ export class Coordinator<O> {
       tasks,
       workerIds: this.pool.loads.map((l) => l.workerId),
       mainThreadUtilisation,
+      recordLatency: batch?.recordTimestamps ? recordLatency(batch.recordTimestamps, timer.endedAtMs) : null,
       ...(this.systemProbe ? { system: this.systemProbe() } : {}),
     });
     for (const listener of this.listeners) listener(progress);

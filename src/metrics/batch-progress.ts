@@ -1,6 +1,7 @@
 // Assembles a batch's ProgressRecord from what the batch loop measured and counted: phase times, counters, tasks.
 import { performance } from 'node:perf_hooks';
 import { isoMs } from '../query/time.js';
+import type { RecordLatency } from './record-latency.js';
 import type { PhaseDurations, ProgressRecord, SystemProgress, TaskProgress, WorkerProgress } from './progress.js';
 
 /** Epoch ms with sub-ms precision, comparable with the workers' task times. */
@@ -24,6 +25,11 @@ export class PhaseTimer {
     const t = nowMs();
     this.phases[phase] += t - this.lastMs;
     this.lastMs = t;
+  }
+
+  /** When the last phase ended (epoch ms). */
+  get endedAtMs(): number {
+    return this.lastMs;
   }
 
   /** The batch's wall time so far, the poll included. */
@@ -75,6 +81,8 @@ export interface BatchFacts {
   readonly tasks: readonly TaskProgress[];
   readonly workerIds: readonly number[];
   readonly mainThreadUtilisation: number;
+  /** Kafka: the record latency at the batch's end, or null. */
+  readonly recordLatency?: RecordLatency | null;
   readonly system?: SystemProgress;
 }
 
@@ -123,6 +131,7 @@ export function progressRecord(f: BatchFacts): ProgressRecord {
       tasks: f.tasks,
       workers: workerProgress(f.workerIds, f.tasks, wall),
       mainThreadUtilisation: f.mainThreadUtilisation,
+      ...(f.recordLatency ? { recordLatencyMs: f.recordLatency } : {}),
     },
     ...(f.system ? { system: f.system } : {}),
   };

@@ -1,4 +1,5 @@
 // The progress record of one batch, modelled on Spark's StreamingQueryProgress, plus what Spark hides.
+import type { RecordLatency } from './record-latency.js';
 
 /** One task of a batch: a stage-1 split scan or a stage-2 partition step. */
 export interface TaskProgress {
@@ -100,6 +101,12 @@ export interface ProgressRecord {
     readonly workers: readonly WorkerProgress[];
     /** Share of the wall time since the previous batch's record (waiting for input and the trigger included) the main thread's event loop was busy (0..1). */
     readonly mainThreadUtilisation: number;
+    /**
+     * Kafka source: ms from each record's Kafka timestamp to the end of this batch (output written),
+     * p50/p99/max over the batch's records, from record-batch headers (src/metrics/record-latency.ts).
+     * Absent for other sources and for batches without records.
+     */
+    readonly recordLatencyMs?: RecordLatency;
   };
   /** CPU load per core and memory used vs total; present when an observer samples them (see src/metrics/system-sampler.ts). */
   readonly system?: SystemProgress;

@@ -126,6 +126,8 @@ export function renderTerminalView(p: ProgressRecord, h: ViewHistory, o: ViewOpt
   if (waiting) lines.push(`${label('waiting')}${yellow(waiting)}`);
   const lag = consumerLag(p);
   if (lag !== null) lines.push(`${label('kafka lag')}${n(lag)} offsets behind the topic's end`);
+  const latency = k.recordLatencyMs;
+  if (latency) lines.push(`${label('latency')}p50 ${bold(formatMs(latency.p50))} · p99 ${bold(formatMs(latency.p99))} ${dim(`from Kafka timestamp to batch end (${n(latency.records)} records)`)}`);
 
   const st = p.stateOperators[0];
   const late = k.lateRows > 0 ? yellow(n(k.lateRows)) : n(k.lateRows);

@@ -1,6 +1,7 @@
 // Cutting a Kafka micro-batch from what is buffered: where each topic partition's batch ends, and the batch itself (no I/O).
 import type { PartitionBuffer } from './kafka-records.js';
 import type { KafkaOffsets } from './kafka-offsets.js';
+import type { TimestampRun } from '../metrics/record-latency.js';
 import type { SourceBatch, Split } from './source.js';
 
 /** What the cut needs to know of one topic partition. */
@@ -72,12 +73,14 @@ export function cutBatch(topic: string, parts: readonly CutPartition[], ends: Re
   const endOffsets: KafkaOffsets = { [topic]: {} };
   const latestOffset: KafkaOffsets = { [topic]: {} };
   const splits: Split[] = [];
+  const recordTimestamps: TimestampRun[] = [];
   let records = 0;
   const behind: number[] = [];
   for (const p of [...parts].sort((a, b) => a.partitionId - b.partitionId)) {
     const key = String(p.partitionId);
     startOffsets[topic]![key] = p.buffer.startOffset;
     const end = ends.get(p.partitionId) ?? p.buffer.startOffset;
+    recordTimestamps.push(...p.buffer.timestamps.take(p.buffer.startOffset, end));
     for (const chunk of p.buffer.take(end)) {
       if (chunk.kind === 'batches') {
         const { startOffset, endOffset } = chunk;
@@ -103,6 +106,7 @@ export function cutBatch(topic: string, parts: readonly CutPartition[], ends: Re
     records,
     startOffsets,
     endOffsets,
+    recordTimestamps,
     // Spark's Kafka source reports the same three metrics (KafkaMicroBatchStream.metrics).
     progress: {
       latestOffset,

@@ -6,6 +6,7 @@
 // directly and copies each value once, into a buffer that is later transferred to a worker whole.
 import { Buffer } from 'node:buffer';
 import { KindlingError } from '../errors.js';
+import { RecordTimestamps } from '../metrics/record-latency.js';
 import { CODECS, codecName, compress, decompress, type CodecName } from './kafka-codecs.js';
 import type { AbortedTransaction } from './kafka-protocol.js';
 
@@ -73,6 +74,8 @@ export class PartitionBuffer {
   private offsets = new Float64Array(1024);
   private count = 0;
   private openStart: number;
+  /** The Kafka timestamps of the buffered records, from their batch headers (for record latency). */
+  readonly timestamps = new RecordTimestamps();
   /** Bytes buffered (values sealed and open, compressed batches as fetched). */
   bytes = 0;
   /** Records buffered. */
@@ -89,6 +92,7 @@ export class PartitionBuffer {
 
   /** Drops everything and starts over at `offset` (a seek). */
   reset(offset: number): void {
+    this.timestamps.clear();
     this.sealed = [];
     this.used = 0;
     this.count = 0;
@@ -286,7 +290,8 @@ function checkBatch(buf: Buffer, at: number, end: number, where: string): number
   return batchEnd;
 }
 
-const baseOffsetOf = (buf: Buffer, at: number): number => buf.readInt32BE(at) * 0x100000000 + buf.readUInt32BE(at + 4);
+const int64At = (buf: Buffer, at: number): number => buf.readInt32BE(at) * 0x100000000 + buf.readUInt32BE(at + 4);
+const baseOffsetOf = int64At;
 
 /** Skips a varint (or varlong) at `at`; returns the position after it. */
 function skipVarint(buf: Buffer, at: number): number {
@@ -370,6 +375,8 @@ export function decodeRecordSet(buf: Buffer, start: number, end: number, into: P
       at = batchEnd;
       continue;
     }
+    // Record latency needs only the header's timestamps (src/metrics/record-latency.ts).
+    if (!control && nextOffset > into.endOffset) into.timestamps.note(Math.max(baseOffset, into.endOffset), nextOffset, int64At(buf, at + 27), int64At(buf, at + 35));
     if (runStart >= 0 || (codec !== 0 && !control && nextOffset > into.endOffset)) {
       // Inside a run everything joins it (the worker skips control batches and old offsets too), until an uncompressed data batch.
       if (codec === 0 && !control) flushRun(at);

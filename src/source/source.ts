@@ -1,5 +1,6 @@
 // The Source interface: a source hands the coordinator record-aligned splits, batch by batch.
 import type { SplitPayload } from '../engine/protocol.js';
+import type { TimestampRun } from '../metrics/record-latency.js';
 
 /** Where a split's records came from, kept on the main thread to name a rejected record's position. */
 export interface SplitOrigin {
@@ -41,6 +42,8 @@ export interface SourceBatch<O> {
    * the batch's offsets and handed back to seek on a restart, so the source can tell.
    */
   readonly sourceMetadata?: unknown;
+  /** Kafka: the records' timestamps (from record-batch headers), for the progress record's record latency. */
+  readonly recordTimestamps?: readonly TimestampRun[];
 }
 
 /** What a poll finds: a batch, nothing yet (try again in a while), or the end of a finite input. */

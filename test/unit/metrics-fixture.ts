@@ -15,6 +15,7 @@ export interface RecordSpec {
   mainThreadUtilisation?: number;
   numOutputRows?: number;
   system?: ProgressRecord['system'];
+  recordLatencyMs?: ProgressRecord['kindling']['recordLatencyMs'];
 }
 
 /** A task of `durationMs` on `workerId`, starting at `startedAtMs`. */
@@ -59,6 +60,7 @@ export function record(spec: RecordSpec = {}): ProgressRecord {
       tasks,
       workers,
       mainThreadUtilisation: spec.mainThreadUtilisation ?? 0.2,
+      ...(spec.recordLatencyMs ? { recordLatencyMs: spec.recordLatencyMs } : {}),
     },
     ...(spec.system ? { system: spec.system } : {}),
   };

@@ -34,6 +34,14 @@ describe('renderTerminalView', () => {
     expect(text).toMatch(/→ stage 1 \(scan\) takes 94%/);
   });
 
+  it('shows the record latency of a Kafka batch, and no latency line for other sources', () => {
+    const h = new ViewHistory();
+    const kafka = record({ recordLatencyMs: { p50: 12.5, p99: 48, max: 51.2, records: 1000 } });
+    h.add(kafka);
+    expect(renderTerminalView(kafka, h, { width: 160, color: false }).join('\n')).toMatch(/latency +p50 12\.5 ms · p99 48\.0 ms from Kafka timestamp to batch end \(1,000 records\)/);
+    expect(view(160).join('\n')).not.toContain('latency');
+  });
+
   it('fits every line into the terminal width', () => {
     for (const width of [40, 80, 200]) for (const line of view(width, true)) expect(visibleLength(line)).toBeLessThanOrEqual(width - 1);
   });

@@ -53,6 +53,7 @@ export function renderKpis(s: AppState): string {
     ${kpi('watermark', 'Watermark', wm === null ? '–' : eventClock(wm).slice(0, 8), wm, wm !== null && max !== null ? `UTC · ${seconds(max - wm)} behind max` : 'query has no watermark')}
     ${kpi('state-rows', 'State rows', int(last.stateOperators[0]?.numRowsTotal ?? 0), last.stateOperators[0]?.numRowsTotal ?? 0, 'open groups')}
     ${kpi('late-rows', 'Late rows', int(late), late, `in the last ${int(rs.length)} batches`)}
+    ${p.kindling.recordLatencyMs ? kpi('record-latency', 'Record latency p99', ms(p.kindling.recordLatencyMs.p99), p.kindling.recordLatencyMs.p99, `p50 ${ms(p.kindling.recordLatencyMs.p50)} · Kafka timestamp → batch end`) : ''}
   </div>${firstRowsCallout(s)}`;
 }
 
@@ -108,6 +109,11 @@ export function renderStreaming(s: AppState): string {
     { name: 'rejected (malformed)', color: PALETTE[9]!, values: rs.map((r) => r.kindling.rejected) },
   ];
   const input: Series[] = [{ name: 'input rows', color: PALETTE[0]!, values: rs.map((r) => r.numInputRows) }];
+  const latency: Series[] = [
+    { name: 'p50', color: PALETTE[0]!, values: rs.map((r) => r.kindling.recordLatencyMs?.p50 ?? null) },
+    { name: 'p99', color: PALETTE[3]!, values: rs.map((r) => r.kindling.recordLatencyMs?.p99 ?? null) },
+  ];
+  const lastLatency = data?.kindling.recordLatencyMs;
   const lastGap = gap[0]!.values[gap[0]!.values.length - 1];
 
   return `<div class="grid">
@@ -116,6 +122,7 @@ export function renderStreaming(s: AppState): string {
     ${card('Input rows per batch', last ? int(last.numInputRows) : '', 'Events read by each batch (a no-data batch reads none: it only moves the watermark).', barChart({ id: 'input-rows', ...axis, integer: true, yFormat: compact, series: input }))}
     ${card('Watermark gap', lastGap === null || lastGap === undefined ? '–' : `${lastGap.toFixed(1)} s`, 'How far the watermark trails the newest event time seen: the watermark delay, plus anything out of order. Events older than the watermark are late.', lineChart({ id: 'watermark-gap', ...axis, yFormat: (v) => `${compact(v)} s`, series: gap }))}
     ${card('State rows', last ? int(last.stateOperators[0]?.numRowsTotal ?? 0) : '', 'Groups (window, key) held by the workers. Append mode drops a window once the watermark passes its end.', lineChart({ id: 'state-rows', ...axis, integer: true, yFormat: compact, series: state }), state)}
+    ${rs.some((r) => r.kindling.recordLatencyMs) ? card('Record latency', lastLatency ? `p99 ${ms(lastLatency.p99)}` : '', 'Kafka: from each record\'s Kafka timestamp (when the producer sent it) to the end of the batch that processed it, its rows written. Waiting for the trigger, fetching and the batch itself all count.', lineChart({ id: 'record-latency', ...axis, yFormat: (v) => ms(v), series: latency }), latency) : ''}
     ${card('Late and rejected rows', last ? `${int(last.kindling.lateRows)} late` : '', 'Late: valid events behind the watermark, dropped from their window. Rejected: malformed records, counted and logged.', barChart({ id: 'late-rows', ...axis, integer: true, yFormat: compact, series: late }), late)}
   </div>`;
 }
