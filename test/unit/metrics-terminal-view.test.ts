@@ -38,7 +38,7 @@ describe('renderTerminalView', () => {
     const h = new ViewHistory();
     const kafka = record({ recordLatencyMs: { p50: 12.5, p99: 48, max: 51.2, records: 1000 } });
     h.add(kafka);
-    expect(renderTerminalView(kafka, h, { width: 160, color: false }).join('\n')).toMatch(/latency +p50 12\.5 ms · p99 48\.0 ms from Kafka timestamp to batch end \(1,000 records\)/);
+    expect(renderTerminalView(kafka, h, { width: 160, color: false, uiUrl: null }).join('\n')).toMatch(/latency +p50 12\.5 ms · p99 48\.0 ms from Kafka timestamp to batch end \(1,000 records\)/);
     expect(view(160).join('\n')).not.toContain('latency');
   });
 
