@@ -36,6 +36,38 @@ export interface PlanRunOptions {
   readonly drain?: boolean;
   /** Records longer than this many UTF-16 code units count as corrupt (all-null rows). */
   readonly maxRecordChars?: number;
+  /** Told every decision as the oracle makes it (src/replay explains a run from these); absent: no cost. */
+  readonly tracer?: PlanTracer;
+}
+
+/**
+ * What a traced run reports, in the order the oracle decides: a batch's watermarks, each record
+ * parsed, the filter that dropped it, each window it fell in (late or counted), each group that left
+ * state or was output, and the batch's end. Values are the oracle's own (rows, groups), never copies.
+ */
+export interface PlanTracer {
+  /** The plan as the oracle analyzed it: the steps later hooks name are its own objects. */
+  begin?(plan: AnalyzedPlan): void;
+  /** `drain`: the --drain batch, which outputs every open group as forced. */
+  batchStart?(batch: { readonly batchId: number; readonly noData: boolean; readonly drain: boolean; readonly lateWatermarkMs: number; readonly evictionWatermarkMs: number }): void;
+  /** Record `index` of the batch as from_json parsed it (before any step). */
+  record?(index: number, parsed: Row): void;
+  /** The current record was dropped by this filter step; `row` is what the condition saw. */
+  filtered?(step: RowStep, row: Row): void;
+  /** The current record was dropped by dropDuplicates (late behind W(N-1), or a key seen before). */
+  duplicate?(late: boolean): void;
+  /** The current record reached the aggregation as `row` (it falls in no window when its event time is null). */
+  aggregated?(row: Row): void;
+  /** The current record's group (window, keys) was behind the late watermark W(N-1): dropped. */
+  late?(groupValues: readonly Value[]): void;
+  /** The current record was added to its group; `groupRow` is the group's row after it (keys then aggregates). */
+  counted?(groupValues: readonly Value[], groupRow: Row): void;
+  /** A group was output (append: evicted; update: changed; complete: every batch; drain: forced) as `row`, before HAVING. */
+  output?(groupValues: readonly Value[], row: Row, evicted: boolean): void;
+  /** A group was removed from state without output (update mode eviction). */
+  evicted?(groupValues: readonly Value[]): void;
+  /** The batch ended: its output, the state rows kept, the max event time it saw, and the watermark for the next batch. */
+  batchEnd?(batch: PlanBatch, stateRows: number, maxEventTimeMs: number | null, nextWatermarkMs: number): void;
 }
 
 interface Group {
@@ -46,7 +78,7 @@ interface Group {
 }
 
 /** Runs every step for one row; returns the row, or null when a filter dropped it. Calls `reached` when the row got past the watermark step. */
-function runSteps(steps: readonly RowStep[], input: Row, reached: ((eventTimeUs: Value) => void) | null, onFiltered: () => void): Row | null {
+function runSteps(steps: readonly RowStep[], input: Row, reached: ((eventTimeUs: Value) => void) | null, onFiltered: (step: RowStep, row: Row) => void): Row | null {
   let row = input;
   let eventTime: Value | undefined;
   for (const step of steps) {
@@ -55,7 +87,7 @@ function runSteps(steps: readonly RowStep[], input: Row, reached: ((eventTimeUs:
     else if (evaluate(step.condition, row) !== true) {
       // A filter Spark runs above the watermark still lets the row move it; a pushed-down one does not.
       if (eventTime !== undefined && !step.pushedBelowWatermark) reached?.(eventTime);
-      onFiltered();
+      onFiltered(step, row);
       return null;
     }
   }
@@ -64,7 +96,7 @@ function runSteps(steps: readonly RowStep[], input: Row, reached: ((eventTimeUs:
 }
 
 /** Every window start containing `tUs`, by counting slides back from the latest one (Spark's TimeWindowing). */
-function windowStarts(tUs: number, sizeUs: number, slideUs: number, startUs: number): number[] {
+export function windowStarts(tUs: number, sizeUs: number, slideUs: number, startUs: number): number[] {
   const starts: number[] = [];
   const latest = tUs - ((((tUs - startUs) % slideUs) + slideUs) % slideUs);
   for (let s = latest; s > tUs - sizeUs; s -= slideUs) starts.unshift(s);
@@ -91,8 +123,11 @@ export function runPlanReference(query: QueryPlan, batches: Iterable<readonly st
   const seen = new Map<string, Value>();
   let watermarkMs = 0;
   let previousEvictionMs = 0;
-  const onFiltered = (): void => {
+  const tracer = options.tracer;
+  tracer?.begin?.(plan);
+  const onFiltered = (step: RowStep, row: Row): void => {
     result.filteredRows++;
+    tracer?.filtered?.(step, row);
   };
 
   const postRows = (rows: Row[]): Row[] => rows.flatMap((r) => {
@@ -109,19 +144,22 @@ export function runPlanReference(query: QueryPlan, batches: Iterable<readonly st
     const lateGroups = new Set<string>();
     const updated = new Set<string>();
     const emitted: Row[] = [];
+    tracer?.batchStart?.({ batchId: result.batches.length, noData, drain: false, lateWatermarkMs, evictionWatermarkMs });
     const reached = (et: Value): void => {
       if (typeof et !== 'number') return;
       const ms = Math.trunc(et / 1000);
       if (maxEventTimeMs === null || ms > maxEventTimeMs) maxEventTimeMs = ms;
     };
 
-    for (const text of records) {
+    for (let index = 0; index < records.length; index++) {
+      const text = records[index]!;
       const row: Row = [];
       if (text.length > maxChars) {
         counters.records++;
         counters.corruptRecords++;
         for (let i = 0; i < plan.schema.fields.length; i++) row.push(null);
       } else parse(text, row, counters);
+      tracer?.record?.(index, row);
       let out = runSteps(plan.pre, row, plan.watermark ? reached : null, onFiltered);
       if (!out) continue;
       if (plan.dedup) {
@@ -130,9 +168,13 @@ export function runPlanReference(query: QueryPlan, batches: Iterable<readonly st
         const et = typeof t === 'number' ? t : null;
         if (et !== null && et <= lateWatermarkMs * 1000) {
           lateRows++;
+          tracer?.duplicate?.(true);
           continue;
         }
-        if (seen.has(key)) continue;
+        if (seen.has(key)) {
+          tracer?.duplicate?.(false);
+          continue;
+        }
         seen.set(key, et);
         out = runSteps(plan.mid, out, null, onFiltered);
         if (!out) continue;
@@ -141,6 +183,7 @@ export function runPlanReference(query: QueryPlan, batches: Iterable<readonly st
         emitted.push(out);
         continue;
       }
+      tracer?.aggregated?.(out);
       // Group keys: at most one window (a row falls in every window containing its event time), then the expressions.
       let windows: Array<WindowValue | null> = [null];
       const values: Value[] = [];
@@ -163,6 +206,7 @@ export function runPlanReference(query: QueryPlan, batches: Iterable<readonly st
         if (evictionKey !== null && mode !== 'complete' && w!.endUs <= lateWatermarkMs * 1000) {
           lateRows++;
           lateGroups.add(id);
+          tracer?.late?.(groupValues);
           continue;
         }
         let g = groups.get(id);
@@ -172,19 +216,29 @@ export function runPlanReference(query: QueryPlan, batches: Iterable<readonly st
         }
         update(g, aggregate.aggregates, out);
         updated.add(id);
+        if (tracer?.counted) tracer.counted(g.values, groupRow(g));
       }
     }
 
     const evictable = (g: Group): boolean => g.endUs !== null && g.endUs <= evictionWatermarkMs * 1000;
+    const output = (g: Group, evicted: boolean): void => {
+      const row = groupRow(g);
+      emitted.push(row);
+      tracer?.output?.(g.values, row, evicted);
+    };
     if (aggregate) {
-      if (mode === 'complete') for (const g of groups.values()) emitted.push(groupRow(g));
+      if (mode === 'complete') for (const g of groups.values()) output(g, false);
       else if (mode === 'update') {
-        for (const id of updated) emitted.push(groupRow(groups.get(id)!));
-        for (const [id, g] of groups) if (evictable(g)) groups.delete(id);
+        for (const id of updated) output(groups.get(id)!, false);
+        for (const [id, g] of groups) {
+          if (!evictable(g)) continue;
+          groups.delete(id);
+          tracer?.evicted?.(g.values);
+        }
       } else {
         for (const [id, g] of groups) {
           if (!evictable(g)) continue;
-          emitted.push(groupRow(g));
+          output(g, true);
           groups.delete(id);
         }
       }
@@ -194,17 +248,26 @@ export function runPlanReference(query: QueryPlan, batches: Iterable<readonly st
     }
     // Stateful output is sorted (Spark's order there is its hash tables'); stateless output keeps input order.
     const rows = aggregate ? orderRows(postRows(emitted), plan) : plan.dedup ? orderRows(emitted, plan) : emitted;
-    result.batches.push({ batchId: result.batches.length, rows, noData, watermarkMs: evictionWatermarkMs, lateRows, lateGroups: lateGroups.size });
+    const batch: PlanBatch = { batchId: result.batches.length, rows, noData, watermarkMs: evictionWatermarkMs, lateRows, lateGroups: lateGroups.size };
+    result.batches.push(batch);
     previousEvictionMs = evictionWatermarkMs;
     if (plan.watermark && maxEventTimeMs !== null) watermarkMs = Math.max(watermarkMs, maxEventTimeMs - delayMs);
+    tracer?.batchEnd?.(batch, plan.dedup && !aggregate ? seen.size : groups.size, maxEventTimeMs, watermarkMs);
   };
 
   for (const records of batches) runBatch(records, false);
   if (plan.watermark && (plan.aggregate || plan.dedup) && watermarkMs > previousEvictionMs) runBatch([], true);
   if (options.drain && aggregate && mode !== 'complete' && groups.size > 0) {
-    const rows = orderRows(postRows([...groups.values()].map(groupRow)), plan);
+    tracer?.batchStart?.({ batchId: result.batches.length, noData: true, drain: true, lateWatermarkMs: previousEvictionMs, evictionWatermarkMs: watermarkMs });
+    const rows = orderRows(postRows([...groups.values()].map((g) => {
+      const row = groupRow(g);
+      tracer?.output?.(g.values, row, true);
+      return row;
+    })), plan);
     groups.clear();
-    result.batches.push({ batchId: result.batches.length, rows, noData: true, watermarkMs, lateRows: 0, lateGroups: 0 });
+    const batch: PlanBatch = { batchId: result.batches.length, rows, noData: true, watermarkMs, lateRows: 0, lateGroups: 0 };
+    result.batches.push(batch);
+    tracer?.batchEnd?.(batch, 0, null, watermarkMs);
   }
   result.finalWatermarkMs = watermarkMs;
   return result;
