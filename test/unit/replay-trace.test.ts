@@ -38,6 +38,7 @@ const BATCHES: string[][] = [
 ];
 
 const replayBatches = (batches: string[][]): ReplayBatch[] => batches.map((records, b) => ({ records, position: (i) => `input-${b} line ${i + 1}` }));
+const SEVERITY = "(severity IN ('High', 'Critical'))";
 const kinds = (fates: readonly RecordFate[]): string[] => fates.map((f) => f.kind);
 const columns = analyzed(crashAlertsPlan).columns;
 
@@ -50,9 +51,9 @@ describe('traceReplay', () => {
     const fates = trace.records.map((r) => r.fates[0]!);
     expect(trace.records.map((r) => r.position)).toEqual(['input-0 line 1', 'input-0 line 2', 'input-0 line 3', 'input-0 line 4', 'input-0 line 5', 'input-0 line 6', 'input-2 line 1', 'input-2 line 2']);
     expect(trace.records[7]!.fates[0]).toMatchObject({ kind: 'counted', window: { startMs: at(60), endMs: at(70) } });
-    expect(fates[1]).toMatchObject({ kind: 'filtered', predicate: '(severity IN ('High', 'Critical'))', result: false, values: { severity: 'Medium' }, nullFields: [] });
+    expect(fates[1]).toMatchObject({ kind: 'filtered', predicate: SEVERITY, result: false, values: { severity: 'Medium' }, nullFields: [] });
     expect(fates[2]).toMatchObject({ kind: 'filtered', predicate: "contains(lower(content), 'crash')", result: false, values: { content: 'all fine' } });
-    expect(fates[3]).toMatchObject({ kind: 'filtered', predicate: '(severity IN ('High', 'Critical'))', result: null, nullFields: ['severity'] });
+    expect(fates[3]).toMatchObject({ kind: 'filtered', predicate: SEVERITY, result: null, nullFields: ['severity'] });
     expect(trace.records[3]!.eventTimeMs).toBe(at(4));
   });
 
@@ -69,7 +70,7 @@ describe('traceReplay', () => {
     const [w0, w10, w60] = trace.windows;
     expect(trace.windows.map((w) => w.outcome.kind)).toEqual(['having-false', 'having-false', 'open']);
     expect(w0!.outcome).toMatchObject({ batchId: 1, having: { predicate: '(crash_count > 2)', result: false, values: { crash_count: 2 } } });
-    expect(w0!.filtered).toEqual({ '(severity IN ('High', 'Critical'))': 2, "contains(lower(content), 'crash')": 1 });
+    expect(w0!.filtered).toEqual({ [SEVERITY]: 2, "contains(lower(content), 'crash')": 1 });
     expect(w0!.watermarkPassed).toEqual({ batchId: 1, watermarkMs: at(20.001) });
     expect(w10!.counted).toBe(1);
     expect(w10!.late).toBe(1);
