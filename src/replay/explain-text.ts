@@ -70,7 +70,7 @@ export function windowAnswer(trace: ReplayTrace, t: WindowTrace): string {
     case 'having-false':
       return `no row for ${key}${where}: ${parts.join(', ')}; in batch ${o.batchId} HAVING ${failureText(o.having)}`;
     case 'open':
-      return `no row for ${key}${where} yet: ${parts.join(', ')}; the window is still open when the input ended (watermark ${clock(o.watermarkMs)} < window end ${t.window ? clock(t.window.endMs) : '?'}; --drain would force it out)`;
+      return `no row for ${key}${where} yet: ${parts.join(', ')}; the window is still open ${trace.untilBatchId === null ? 'when the input ended' : `after batch ${trace.untilBatchId}`} (watermark ${clock(o.watermarkMs)} < window end ${t.window ? clock(t.window.endMs) : '?'}; --drain would force it out)`;
     case 'never-counted':
       return `no row for ${key}${where}: none of its records was counted (${parts.slice(1).join(', ') || 'no records'})`;
     case 'evicted':
@@ -105,12 +105,23 @@ export function closingSentence(trace: ReplayTrace): string {
   return `${trace.key}: ${trace.windows.length} windows, ${parts.join(', ')}${late > 0 ? `; ${late} of them had late records` : ''} (give --window START for one)`;
 }
 
-/** The whole explanation as text. */
-export function explainText(trace: ReplayTrace, header: string): string {
+/** A record worth a line of its own: it reached the aggregation, or a filter dropped it after it passed that filter's first conjunct (a near miss). */
+const nearMiss = (r: RecordTrace): boolean => r.fates.some((f) => f.kind !== 'filtered' || f.conjunct > 0 || f.result === null);
+
+/**
+ * The whole explanation as text. Records a filter's first conjunct dropped (for crash-alerts: the
+ * key's events that are not crashes at all) are counted per predicate unless `allRecords`; --json
+ * always lists every record.
+ */
+export function explainText(trace: ReplayTrace, header: string, allRecords = false): string {
   const lines = [header, ''];
+  const shown = allRecords ? trace.records : trace.records.filter(nearMiss);
   lines.push(`records of ${trace.keyColumns.join(', ')} = ${trace.key} (${trace.records.length}):`);
-  const width = Math.max(0, ...trace.records.map((r) => r.position.length));
-  for (const r of trace.records) lines.push(recordLine(r, width));
+  const width = Math.max(0, ...shown.map((r) => r.position.length));
+  for (const r of shown) lines.push(recordLine(r, width));
+  const summarized = new Map<string, number>();
+  for (const r of trace.records) if (!shown.includes(r)) for (const f of r.fates) if (f.kind === 'filtered') summarized.set(f.predicate, (summarized.get(f.predicate) ?? 0) + 1);
+  for (const [predicate, n] of summarized) lines.push(`  and ${n.toLocaleString('en-US')} record(s) where ${predicate} was false (not listed; --all-records lists them)`);
   lines.push('', `windows (${trace.windows.length}):`);
   for (const t of trace.windows) {
     const counts = t.counts.map((c) => `batch ${c.batchId}: ${Object.values(c.aggregates).map(valueText).join(', ')}`).join('; ');

@@ -23,6 +23,8 @@ export interface FilterFailure {
   readonly values: Readonly<Record<string, PlainValue>>;
   /** Columns it used that were null. */
   readonly nullFields: readonly string[];
+  /** Which conjunct failed (0: the first; a later one means the row passed the ones before it: a near miss). */
+  readonly conjunct: number;
 }
 
 /**
@@ -62,7 +64,7 @@ function conjuncts(expr: Expr, bound: Bound): Array<[Expr, Bound]> {
 
 /** Why `row` failed `step` (a filter); null when it did not fail. */
 export function explainFilter(step: RowStep & { kind: 'filter' }, named: NamedFilter, row: Row): FilterFailure | null {
-  for (const [expr, bound] of conjuncts(named.expr, step.condition)) {
+  for (const [conjunct, [expr, bound]] of conjuncts(named.expr, step.condition).entries()) {
     const result = evaluate(bound, row);
     if (result === true) continue;
     const values: Record<string, PlainValue> = {};
@@ -74,7 +76,7 @@ export function explainFilter(step: RowStep & { kind: 'filter' }, named: NamedFi
       values[named.columns[ordinal]!.name] = plainValue(v, named.columns[ordinal]!.type);
       if (v === null) nullFields.push(named.columns[ordinal]!.name);
     }
-    return { predicate: exprName(expr), result: result === null ? null : false, values, nullFields };
+    return { predicate: exprName(expr), result: result === null ? null : false, values, nullFields, conjunct };
   }
   return null;
 }

@@ -70,7 +70,7 @@ export interface WindowTrace {
   readonly counts: Array<{ readonly batchId: number; readonly aggregates: Readonly<Record<string, PlainValue>> }>;
   counted: number;
   late: number;
-  /** The key's records in this window a filter dropped, by predicate. */
+  /** The key's records in this window a filter dropped after they passed its first condition, or on a null (near misses), by predicate. */
   readonly filtered: Record<string, number>;
   /** The first batch whose eviction watermark reached the window's end, and that watermark. */
   watermarkPassed: { readonly batchId: number; readonly watermarkMs: number } | null;
@@ -107,6 +107,8 @@ export interface TraceSelection {
 export interface TraceOptions {
   readonly drain?: boolean;
   readonly maxRecordChars?: number;
+  /** Explain as of this batch: what happened after it is left out. */
+  readonly untilBatchId?: number | null;
 }
 
 /** A traced replay. */
@@ -121,6 +123,8 @@ export interface ReplayTrace {
   readonly windows: WindowTrace[];
   readonly batches: BatchTrace[];
   readonly finalWatermarkMs: number;
+  /** Set when the trace stops at a batch (--batch N) rather than at the end of the input. */
+  readonly untilBatchId: number | null;
 }
 
 const toMs = (us: number): number => Math.floor(us / 1000);
@@ -183,7 +187,8 @@ export function traceReplay(query: QueryPlan, batches: readonly ReplayBatch[], s
   };
   const groupWindow = (values: readonly Value[]): WindowMs | null => (windowAt >= 0 ? windowMs(values[windowAt] as WindowValue | null) : null);
 
-  const tracer: PlanTracer = {
+  const until = options.untilBatchId ?? Infinity;
+  const traced: PlanTracer = {
     begin(oraclePlan) {
       // The filter steps the hooks name are the oracle's objects: name those.
       plan = oraclePlan;
@@ -210,8 +215,10 @@ export function traceReplay(query: QueryPlan, batches: readonly ReplayBatch[], s
       if (!current) return;
       const named = filters.get(step);
       const failure = step.kind === 'filter' && named ? explainFilter(step, named, row) : null;
-      const fate: RecordFate = { kind: 'filtered', ...(failure ?? { predicate: 'a filter', result: false, values: {}, nullFields: [] }) };
+      const fate: RecordFate = { kind: 'filtered', ...(failure ?? { predicate: 'a filter', result: false, values: {}, nullFields: [], conjunct: 0 }) };
       current.fates.push(fate);
+      // Only near misses make a window's story: a record its filter's first condition dropped (for crash-alerts, not a crash at all) is no candidate.
+      if (fate.conjunct === 0 && fate.result === false) return;
       for (const w of currentWindows) if (windowWanted(w)) windowTrace(w).filtered[fate.predicate] = (windowTrace(w).filtered[fate.predicate] ?? 0) + 1;
     },
     duplicate(late) {
@@ -274,14 +281,19 @@ export function traceReplay(query: QueryPlan, batches: readonly ReplayBatch[], s
     },
   };
 
+  // After --batch N, only the batch boundaries matter: every hook but batchStart is muted.
+  const tracer: PlanTracer = {
+    ...Object.fromEntries(Object.entries(traced).map(([name, hook]) => [name, (...args: unknown[]) => (batchId <= until || name === 'batchStart' || name === 'begin' ? (hook as (...a: unknown[]) => void)(...args) : undefined)])),
+  };
   const run = runPlanReference(query, batches.map((b) => b.records), { drain: options.drain ?? false, tracer, ...(options.maxRecordChars !== undefined ? { maxRecordChars: options.maxRecordChars } : {}) });
+  const finalWatermarkMs = until === Infinity ? run.finalWatermarkMs : (batchTraces.at(-1)?.nextWatermarkMs ?? 0);
   const evicting = plan.watermark !== null && aggregate.evictionKey !== null && query.outputMode !== 'complete';
   for (const t of windows.values()) {
     if (t.window !== null && evicting) {
       const passed = batchTraces.find((b) => b.watermarkMs >= t.window!.endMs);
       t.watermarkPassed = passed ? { batchId: passed.batchId, watermarkMs: passed.watermarkMs } : null;
     }
-    t.outcome = outcomeOf(t, evicting, run.finalWatermarkMs);
+    t.outcome = outcomeOf(t, evicting, finalWatermarkMs);
   }
   const sorted = [...windows.values()].sort((a, b) => (a.window?.startMs ?? 0) - (b.window?.startMs ?? 0));
   return {
@@ -293,7 +305,8 @@ export function traceReplay(query: QueryPlan, batches: readonly ReplayBatch[], s
     records,
     windows: sorted,
     batches: batchTraces,
-    finalWatermarkMs: run.finalWatermarkMs,
+    finalWatermarkMs,
+    untilBatchId: until === Infinity ? null : until,
   };
 }
 
