@@ -4,10 +4,9 @@ import { RUN_FLAGS } from '../config.js';
 import { UsageError } from '../errors.js';
 import type { QueryPlan } from '../plan/plan.js';
 import { checkReplay, type ReplayCheck } from './compare.js';
-import { explainText } from './explain-text.js';
+import { closingSentence, explainText } from './explain-text.js';
 import { inputFromCheckpoint, inputFromFiles, type ReplayInput } from './input.js';
 import { replayQuery } from './query.js';
-import { closingSentence } from './explain-text.js';
 import { traceReplay, type ReplayTrace } from './trace.js';
 import { whatIf, whatIfTable } from './what-if.js';
 
@@ -112,19 +111,27 @@ function checkLine(check: ReplayCheck): string {
   return `replay check: the replay reproduces the run (compared: ${check.checked.join('; ')})`;
 }
 
+/** Parses a command's flags; null when --help or --version was answered. */
+function commandFlags<const Specs extends readonly FlagSpec[]>(argv: string[], specs: Specs, command: string, usage: string, intro: string, out: (text: string) => void) {
+  const parsed = parseFlags(argv, specs);
+  const answer = standardAnswer(parsed.values as unknown as { help: boolean; version: boolean });
+  if (answer) {
+    out(answerText(answer, () => renderHelp(usage, intro, specs)));
+    return null;
+  }
+  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'; flags start with -- (see kindling ${command} --help)`);
+  return { values: parsed.values, given: parsed.given as ReadonlySet<string> };
+}
+
 /** `kindling explain`. */
 export async function explainCommand(argv: string[], out: (text: string) => void): Promise<number> {
-  const { values, positionals, given } = parseFlags(argv, EXPLAIN_FLAGS);
-  const answer = standardAnswer(values);
-  if (answer) {
-    out(answerText(answer, () => renderHelp(EXPLAIN_USAGE, EXPLAIN_INTRO, EXPLAIN_FLAGS)));
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; flags start with -- (see kindling explain --help)`);
+  const flags = commandFlags(argv, EXPLAIN_FLAGS, 'explain', EXPLAIN_USAGE, EXPLAIN_INTRO, out);
+  if (!flags) return 0;
+  const { values, given } = flags;
   const key = values['key'];
   if (key === undefined) throw new UsageError('--key KEY is required: the group to explain (e.g. --key user_1042)');
   const windowMs = values['window'] === undefined ? null : parseInstant(values['window']);
-  const input = await replayInput(values, given as ReadonlySet<string>);
+  const input = await replayInput(values, given);
   const query = await replayQuery(values['query'], input.metadata);
   const untilBatchId = values['batch'] ?? null;
   const trace = traceReplay(query, input.batches, { key, windowMs }, { drain: input.drain || values['drain'], untilBatchId });
@@ -141,17 +148,13 @@ export async function explainCommand(argv: string[], out: (text: string) => void
 
 /** `kindling what-if`. */
 export async function whatIfCommand(argv: string[], out: (text: string) => void): Promise<number> {
-  const { values, positionals, given } = parseFlags(argv, WHAT_IF_FLAGS);
-  const answer = standardAnswer(values);
-  if (answer) {
-    out(answerText(answer, () => renderHelp(WHAT_IF_USAGE, WHAT_IF_INTRO, WHAT_IF_FLAGS)));
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; flags start with -- (see kindling what-if --help)`);
+  const flags = commandFlags(argv, WHAT_IF_FLAGS, 'what-if', WHAT_IF_USAGE, WHAT_IF_INTRO, out);
+  if (!flags) return 0;
+  const { values, given } = flags;
   const watermarks = parseDurationList(values['watermark'], 'watermark');
   const windows = values['window'] === undefined ? [] : parseDurationList(values['window'], 'window');
   if (windows.includes(0)) throw new UsageError(`--window sizes must be positive; got '${values['window']}'`);
-  const input = await replayInput(values, given as ReadonlySet<string>);
+  const input = await replayInput(values, given);
   const query = await replayQuery(values['query'], input.metadata);
   const results = whatIf(query, input.batches.map((b) => b.records), watermarks, windows, { drain: input.drain || values['drain'] });
   if (values['json']) out(JSON.stringify({ query: query.name, input: input.describe, results }, null, 2) + '\n');

@@ -111,17 +111,17 @@ export async function inputFromFiles(cut: FileCut): Promise<ReplayInput> {
 }
 
 /** Says how a logged file position no longer fits the input: gone, shorter, or not at a record boundary. */
-async function checkFilePosition(source: FileSource, batchId: number, position: FilePosition): Promise<string | null> {
+async function checkFilePosition(source: FileSource, batchId: number, position: FilePosition, edge: 'starts' | 'ends'): Promise<string | null> {
   const file = source.files[position.fileIndex];
-  if (file === undefined) return position.byteOffset === 0 ? null : `batch ${batchId} ends in file #${position.fileIndex}, which the input no longer has`;
+  if (file === undefined) return position.byteOffset === 0 ? null : `batch ${batchId} ${edge} in file #${position.fileIndex}, which the input no longer has`;
   const size = (await stat(file)).size;
-  if (position.byteOffset > size) return `batch ${batchId} ends at byte ${position.byteOffset} of ${file}, which now has only ${size} bytes (the file changed after the run)`;
+  if (position.byteOffset > size) return `batch ${batchId} ${edge} at byte ${position.byteOffset} of ${file}, which now has only ${size} bytes (the file changed after the run)`;
   if (position.byteOffset === 0 || position.byteOffset === size) return null;
   const handle = await open(file, 'r');
   try {
     const byte = Buffer.alloc(1);
     await handle.read(byte, 0, 1, position.byteOffset - 1);
-    return byte[0] === NEWLINE ? null : `batch ${batchId} ends at byte ${position.byteOffset} of ${file}, which is no longer the end of a record (the file changed after the run)`;
+    return byte[0] === NEWLINE ? null : `batch ${batchId} ${edge} at byte ${position.byteOffset} of ${file}, which is no longer the end of a record (the file changed after the run)`;
   } finally {
     await handle.close();
   }
@@ -190,8 +190,8 @@ async function replayFiles(dir: string, path: string, metadata: CheckpointMetada
       }
       const start = source.parseOffsets(entry.startOffsets);
       const end = source.parseOffsets(entry.endOffsets);
-      for (const p of [start, end]) {
-        const problem = await checkFilePosition(source, entry.batchId, p);
+      for (const [p, edge] of [[start, 'starts'], [end, 'ends']] as const) {
+        const problem = await checkFilePosition(source, entry.batchId, p, edge);
         if (problem) problems.push(problem);
       }
       if (problems.length > 0) break;
