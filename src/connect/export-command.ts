@@ -44,7 +44,7 @@ const INTRO =
   'the same parse step, plan steps, output mode and source, with the console sink. docs/pyspark.md says more.';
 
 /** The plan a --query value names: a built-in, or a module's default export (or `query`). */
-async function loadPlan(ref: string): Promise<QueryPlan> {
+export async function loadPlan(ref: string): Promise<QueryPlan> {
   const builtin = BUILTIN_PLANS[ref];
   if (builtin) return builtin;
   const url = pathToFileURL(resolve(ref)).href;
