@@ -455,7 +455,7 @@ export function kafkaTable(r: KafkaBenchResult): string {
     `Producer (\`kindling produce --rate 0\`): ${f(r.producer.oneEventsPerSecond)} events/s alone; two at once into one topic: ${f(r.producer.twoAtOnceEventsPerSecond)} events/s together.`,
     '',
     '| live run | produced events/s | record latency p50 ms | p99 ms | max ms | lag p50 (offsets) | lag p99 | lag max | caught up after producer stopped | peak RSS MB | output = oracle |',
-    '|---|---:|---:|---:|---:|---:|---:|---|',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...r.live.map((l) => `| ${f(l.targetRate)} events/s target, ${f(l.events)} events | ${f(l.producedRate)} | ${f(l.latencyP50Ms)} | ${f(l.latencyP99Ms)} | ${f(l.latencyMaxMs)} | ${f(l.lagP50)} | ${f(l.lagP99)} | ${f(l.lagMax)} | ${f(l.catchUpMs)} ms | ${f(l.peakRssMb)} | ${l.outputMatchesOracle ? 'yes' : 'NO'} |`),
   ];
   const c2 = r.drains.find((d) => d.cores === 2 && d.codec === undefined);
