@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { engineBench, engineTable } from './engine.js';
 import { kafkaBench, kafkaTable } from './kafka.js';
 import { saveResults } from './results.js';
+import { startupBench, startupTable } from './startup.js';
 
 const log = (s: string): void => {
   process.stderr.write(s + '\n');
@@ -26,6 +27,11 @@ const SECTIONS: Record<string, () => Promise<void>> = {
     const events = Number(process.env['KINDLING_BENCH_EVENTS'] ?? 3_000_000);
     const report = await engineBench({ events, log });
     await save('engine', report, engineTable(report));
+  },
+  /** Process start to the first batch on the file source, beside a bare node start (bench/startup.ts). */
+  async startup() {
+    const result = await startupBench({ log });
+    await save('startup', result, startupTable(result));
   },
   /** Kafka end to end (bench/kafka.ts): starts a broker unless KAFKA_BROKERS is set. */
   async kafka() {

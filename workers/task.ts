@@ -9,7 +9,6 @@ import { guardHaving, QueryCodeError } from '../src/query/user-code.js';
 import { WindowState } from '../src/query/window-state.js';
 import { KindlingError } from '../src/errors.js';
 import { labEventsNdjson } from '../src/source/lab-events.js';
-import { scanKafkaBatches } from '../src/source/kafka-split.js';
 import {
   type DrainTask,
   type PartitionStepResult,
@@ -67,7 +66,8 @@ async function scan(task: ScanTask, timing: () => TaskTiming): Promise<TaskResul
     split.kind === 'bytes'
       ? scanner.scanBytes(split.bytes, split.recordEnds)
       : split.kind === 'kafka-batches'
-        ? await scanKafkaBatches(scanner, split)
+        ? // Imported on the first compressed Kafka split: the codecs are a start-up cost other runs need not pay.
+          await (await import('../src/source/kafka-split.js')).scanKafkaBatches(scanner, split)
         : scanner.scanText(labEventsNdjson(split.spec, split.firstIndex, split.count));
   return { kind: 'scan', splitIndex: task.splitIndex, ...output, ...timing() };
 }

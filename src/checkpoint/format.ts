@@ -1,6 +1,7 @@
 // The snapshot file format: a checked header (magic, format version, length, SHA-256) around a msgpackr payload.
 import { createHash } from 'node:crypto';
-import { Packr } from 'msgpackr';
+import { createRequire } from 'node:module';
+import type { Packr } from 'msgpackr';
 import type { StateEntry } from '../query/window-state.js';
 
 /** Bumped whenever the payload's shape changes; a reader refuses other versions. */
@@ -69,11 +70,19 @@ export class SnapshotCorrupt extends Error {
 }
 
 // Records (msgpackr's shared structures) are off: a snapshot must decode on its own, years later.
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+let packrInstance: Packr | null = null;
+/** msgpackr, loaded on the first snapshot (synchronously, through require): a run without checkpoints never pays its ~50 ms import. */
+function packr(): Packr {
+  if (packrInstance === null) {
+    const { Packr: PackrClass } = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr');
+    packrInstance = new PackrClass({ useRecords: false, mapsAsObjects: true });
+  }
+  return packrInstance;
+}
 
 /** Encodes a snapshot as header + payload. */
 export function encodeSnapshot(snapshot: Snapshot): Buffer {
-  const payload = packr.pack(snapshot);
+  const payload = packr().pack(snapshot);
   const header = Buffer.alloc(SNAPSHOT_HEADER_BYTES);
   MAGIC.copy(header, 0);
   header.writeUInt32BE(SNAPSHOT_FORMAT_VERSION, 8);
@@ -101,7 +110,7 @@ export function decodeSnapshot(bytes: Uint8Array): Snapshot {
   }
   let value: unknown;
   try {
-    value = packr.unpack(payload);
+    value = packr().unpack(payload);
   } catch (err) {
     throw new SnapshotCorrupt(`undecodable payload (${(err as Error).message})`);
   }

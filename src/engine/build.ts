@@ -4,7 +4,7 @@ import { JsonlSink } from '../sink/jsonl.js';
 import type { Sink } from '../sink/sink.js';
 import { FileSource, type FilePosition } from '../source/file.js';
 import { GeneratorSource, type GeneratorOffsets } from '../source/generator.js';
-import { KafkaSource, type KafkaOffsets } from '../source/kafka.js';
+import type { KafkaOffsets } from '../source/kafka.js';
 import type { Source } from '../source/source.js';
 import { loadQuery, normalizeQueryRef } from '../query/queries.js';
 import type { Query } from '../query/query.js';
@@ -50,6 +50,8 @@ export async function assembleRun(
     source = await FileSource.open({ ...config.source, splitBytes: SPLIT_BYTES, log });
   } else if (config.source.kind === 'kafka') {
     // Connects in the background on the first poll: building the run never waits for a broker.
+    // Imported only for a Kafka run: the Kafka modules are a start-up cost a file run need not pay.
+    const { KafkaSource } = await import('../source/kafka.js');
     source = new KafkaSource({ ...config.source, splitBytes: SPLIT_BYTES, log });
   } else {
     source = new GeneratorSource({ ...config.source, splitEvents: SPLIT_EVENTS, minSplits: config.cores });

@@ -1,6 +1,6 @@
 // Samples per-core CPU load and machine memory in the background, so a batch reads the latest sample for free.
+import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import si from 'systeminformation';
 import type { SystemProgress } from './progress.js';
 
 /** The two systeminformation calls the sampler makes (injected in tests). */
@@ -32,9 +32,27 @@ export function cpuTimesLoad(read: () => ReadonlyArray<{ times: CpuTimes }> = cp
   };
 }
 
-/** CPU from os.cpus() deltas (see cpuTimesLoad), memory from systeminformation's mem() (/proc/meminfo, async). */
+/** MemTotal and MemAvailable of /proc/meminfo in bytes (what systeminformation's mem() reads on Linux), or null. */
+export function meminfoBytes(text: string): { total: number; available: number } | null {
+  const kib = (field: string): number | null => {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : null;
+  };
+  const total = kib('MemTotal');
+  const available = kib('MemAvailable');
+  return total !== null && available !== null ? { total, available } : null;
+}
+
+/**
+ * CPU from os.cpus() deltas (see cpuTimesLoad); memory from /proc/meminfo, else systeminformation's
+ * mem(), imported only then: its import took tens of ms of the main thread while the first batch started.
+ */
 export function defaultSystemReader(): SystemReader {
-  return { currentLoad: cpuTimesLoad(), mem: () => si.mem() };
+  const mem = async (): Promise<{ total: number; available: number }> => {
+    const fromProc = meminfoBytes(await readFile('/proc/meminfo', 'utf8').catch(() => ''));
+    return fromProc ?? (await import('systeminformation')).default.mem();
+  };
+  return { currentLoad: cpuTimesLoad(), mem };
 }
 
 /** The process's own memory figures (injected in tests). */
