@@ -1,6 +1,8 @@
 // Spark SQL data types as Kindling reads and writes them: DDL strings, StructType JSON, type names, and protobuf DataType.
 import { create } from '@bufbuild/protobuf';
 import { DataTypeSchema, type DataType } from './gen/spark/connect/types_pb.js';
+import { parseDdlFields } from '../plan/schema.js';
+import { PlanError } from '../plan/types.js';
 import { analysisError } from './errors.js';
 
 /** A primitive type by Spark's simpleString name. */
@@ -51,47 +53,22 @@ export function parseTypeName(text: string, context: string): SqlType {
   throw analysisError('UNSUPPORTED_DATATYPE', `Unsupported data type "${trimmed}" in ${context}: Kindling handles string, binary, boolean, tinyint, smallint, int, bigint, float, double, timestamp, date and struct<...>.`);
 }
 
-/** Splits on commas outside angle brackets and quotes. */
-function splitTopLevel(text: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quote = '';
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote) {
-      if (c === quote) quote = '';
-    } else if (c === '`' || c === '"' || c === "'") quote = c;
-    else if (c === '<' || c === '(') depth++;
-    else if (c === '>' || c === ')') depth--;
-    else if (c === ',' && depth === 0) {
-      parts.push(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(text.slice(start));
-  return parts.map((p) => p.trim()).filter((p) => p !== '');
-}
-
 function parseDdlType(text: string, context: string): SqlType {
   const m = /^struct\s*<(.*)>$/is.exec(text.trim());
-  if (m) return struct(parseFieldList(m[1]!, context, /:|\s+/));
+  if (m) return struct(parseFieldList(m[1]!, context));
   return parseTypeName(text, context);
 }
 
-function parseFieldList(text: string, context: string, separator: RegExp): StructField[] {
-  return splitTopLevel(text).map((part) => {
-    const nameMatch = /^(`[^`]+`|[A-Za-z_][A-Za-z0-9_]*)/.exec(part);
-    if (!nameMatch) throw analysisError('PARSE_SYNTAX_ERROR', `Cannot parse the schema ${JSON.stringify(text)} in ${context}: expected a field name at ${JSON.stringify(part)}.`);
-    const name = nameMatch[1]!.replace(/^`|`$/g, '');
-    let rest = part.slice(nameMatch[0].length);
-    const sep = new RegExp(`^${separator.source}`).exec(rest);
-    rest = (sep ? rest.slice(sep[0].length) : rest).trim();
-    const notNull = /\s+NOT\s+NULL\s*$/i.test(rest);
-    rest = rest.replace(/\s+NOT\s+NULL\s*$/i, '').replace(/\s+COMMENT\s+'.*'$/i, '');
-    if (rest === '') throw analysisError('PARSE_SYNTAX_ERROR', `Cannot parse the schema ${JSON.stringify(text)} in ${context}: field ${name} has no type.`);
-    return { name, type: parseDdlType(rest, context), nullable: !notNull };
-  });
+/** A DDL column list, by the plan's DDL grammar (src/plan/schema.ts), with Spark's types and nested structs. */
+function parseFieldList(text: string, context: string): StructField[] {
+  let fields;
+  try {
+    fields = parseDdlFields(text);
+  } catch (err) {
+    if (err instanceof PlanError) throw analysisError('PARSE_SYNTAX_ERROR', `Cannot parse the schema in ${context}: ${err.message}.`);
+    throw err;
+  }
+  return fields.map((f) => ({ name: f.name, type: parseDdlType(f.typeText, context), nullable: !f.notNull }));
 }
 
 /**
@@ -102,7 +79,7 @@ export function parseSchema(text: string, context: string): SqlType {
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) return fromJsonType(JSON.parse(trimmed) as unknown, context);
   if (/^struct\s*</i.test(trimmed)) return parseDdlType(trimmed, context);
-  return struct(parseFieldList(trimmed, context, /\s*:\s*|\s+/));
+  return struct(parseFieldList(trimmed, context));
 }
 
 function fromJsonType(json: unknown, context: string): SqlType {

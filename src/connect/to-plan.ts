@@ -6,7 +6,7 @@ import { parseSelectItem, parseSqlExpression } from '../plan/sql.js';
 import { PlanError, type FieldType } from '../plan/types.js';
 import { analysisError, unsupported } from './errors.js';
 import type { ConnectExpr, ConnectRelation, StreamingWrite } from './logical.js';
-import type { SqlType } from './sql-types.js';
+import { parseSchema, type SqlType } from './sql-types.js';
 import { where } from './translate-expression.js';
 
 /** Where the records come from: the source part of the plan, which Kindling's plan leaves to its Source. */
@@ -156,22 +156,13 @@ function parseStep(nodes: readonly ConnectRelation[], format: string): { schema:
       if (options) throw unsupported(`from_json options${where(inner.origin)}`, 'Kindling parses as Spark does by default (PERMISSIVE).');
       if (schemaArg?.kind !== 'literal' || schemaArg.literal.type !== 'string') throw unsupported(`A from_json schema that is not a literal${where(inner.origin)}`);
       // Spark's analyzer read the schema already (resolve.ts); the plan takes the same text.
-      const schema = schemaOf(schemaArg.literal.value.trim().startsWith('{') ? structJsonToFields(schemaArg.literal.value) : schemaArg.literal.value);
+      const schema = planSchema(parseSchema(schemaArg.literal.value, 'from_json'), 'from_json(...)');
       return { schema, parsed: { name: aliasName(only, 'from_json'), fields: schema.fields.map((f) => f.name) }, next: i + 1 };
     }
     if (!isRecordText(only, text)) break;
     text = aliasName(only, text);
   }
   throw unsupported(`A ${format} stream that is not parsed with from_json`, how);
-}
-
-/** StructType JSON (what PySpark sends for a StructType schema) as plan fields. */
-function structJsonToFields(json: string): { name: string; type: FieldType }[] {
-  const parsed = JSON.parse(json) as { fields?: { name: string; type: unknown }[] };
-  return (parsed.fields ?? []).map((f) => {
-    const t = typeof f.type === 'string' ? ({ long: 'bigint', integer: 'int' } as Record<string, string>)[f.type] ?? f.type : 'struct';
-    return { name: f.name, type: fieldType({ kind: 'atomic', name: t as 'string' }, `from_json, field ${f.name}`) };
-  });
 }
 
 function columnsOf(node: PlanNode): string[] {

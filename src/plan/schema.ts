@@ -61,13 +61,31 @@ function checkFields(fields: Field[]): Schema {
   return Object.freeze({ fields: Object.freeze(fields.map((f) => Object.freeze({ ...f }))) });
 }
 
-/** Parses Spark's DDL column list: `name TYPE [NOT NULL] (, name TYPE)*`. Positions are 0-based character offsets. */
-export function parseDdlSchema(ddl: string): Schema {
+/** One field of a DDL column list, its type still as text (a nested type such as `STRUCT<x: INT>` whole). */
+export interface DdlField {
+  readonly name: string;
+  readonly typeText: string;
+  /** 0-based offset of the type in the DDL text, for messages. */
+  readonly typeAt: number;
+  readonly notNull: boolean;
+}
+
+/** A PlanError naming a 0-based position in `ddl`, what was expected there and what came. */
+export function ddlError(ddl: string, pos: number, expected: string): PlanError {
+  const rest = ddl.slice(pos);
+  const got = rest === '' ? 'the end of the text' : `'${rest.slice(0, 12)}'`;
+  return new PlanError(`DDL schema at position ${pos}: expected ${expected}, got ${got} (in "${ddl}")`);
+}
+
+/**
+ * Splits Spark's DDL column list, `name[:] TYPE [NOT NULL] [COMMENT '...'] (, ...)*` (names optionally
+ * in backticks), into fields whose types stay text: the one grammar both the plan's schemas and Spark
+ * Connect's (with Spark's other types) read. Throws a PlanError naming the position.
+ */
+export function parseDdlFields(ddl: string): DdlField[] {
   let pos = 0;
   const fail = (expected: string): never => {
-    const rest = ddl.slice(pos);
-    const got = rest === '' ? 'the end of the text' : `'${rest.slice(0, 12)}'`;
-    throw new PlanError(`DDL schema at position ${pos}: expected ${expected}, got ${got} (in "${ddl}")`);
+    throw ddlError(ddl, pos, expected);
   };
   const skipSpace = (): void => {
     while (pos < ddl.length && /\s/.test(ddl[pos]!)) pos++;
@@ -78,7 +96,23 @@ export function parseDdlSchema(ddl: string): Schema {
     pos += m[0].length;
     return m[0];
   };
-  const fields: Field[] = [];
+  /** A type's parameters or fields: `<...>` or `(...)`, nested brackets included. */
+  const brackets = (): void => {
+    const open = ddl[pos];
+    if (open !== '<' && open !== '(') return;
+    let depth = 0;
+    for (; pos < ddl.length; pos++) {
+      const c = ddl[pos]!;
+      if (c === '`') pos = ddl.indexOf('`', pos + 1) < 0 ? fail('a closing backtick') : ddl.indexOf('`', pos + 1);
+      else if (c === '<' || c === '(') depth++;
+      else if ((c === '>' || c === ')') && --depth === 0) {
+        pos++;
+        return;
+      }
+    }
+    fail(`a closing ${open === '<' ? '>' : ')'}`);
+  };
+  const fields: DdlField[] = [];
   skipSpace();
   for (;;) {
     let name: string | null;
@@ -97,27 +131,45 @@ export function parseDdlSchema(ddl: string): Schema {
       skipSpace();
     }
     const typeAt = pos;
-    const typeName = word();
-    if (typeName === null) fail(`a type (${EXPECTED_TYPES})`);
-    const type = DDL_TYPES[typeName!.toUpperCase()];
-    if (!type) {
-      pos = typeAt;
-      fail(`a type (${EXPECTED_TYPES})`);
-    }
+    if (word() === null) fail(`a type (${EXPECTED_TYPES})`);
+    skipSpace();
+    brackets();
+    const typeText = ddl.slice(typeAt, pos).trim();
     skipSpace();
     const notAt = pos;
+    let notNull = false;
     if (word()?.toUpperCase() === 'NOT') {
       skipSpace();
       if (word()?.toUpperCase() !== 'NULL') fail('NULL after NOT');
+      notNull = true;
       skipSpace();
     } else pos = notAt;
-    fields.push({ name: name!, type: type! });
+    const commentAt = pos;
+    if (word()?.toUpperCase() === 'COMMENT') {
+      skipSpace();
+      const m = /^'(?:[^'\\]|\\.)*'/.exec(ddl.slice(pos));
+      if (!m) fail("the comment as a quoted string ('...')");
+      pos += m![0].length;
+      skipSpace();
+    } else pos = commentAt;
+    fields.push({ name: name!, typeText, typeAt, notNull });
     if (pos >= ddl.length) break;
     if (ddl[pos] !== ',') fail('a comma or the end of the schema');
     pos++;
     skipSpace();
   }
-  return checkFields(fields);
+  return fields;
+}
+
+/** Parses Spark's DDL column list (see parseDdlFields) with the six plan types. Positions are 0-based character offsets. */
+export function parseDdlSchema(ddl: string): Schema {
+  return checkFields(
+    parseDdlFields(ddl).map((f) => {
+      const type = DDL_TYPES[f.typeText.toUpperCase()];
+      if (!type) throw ddlError(ddl, f.typeAt, `a type (${EXPECTED_TYPES})`);
+      return { name: f.name, type };
+    }),
+  );
 }
 
 /** The schema as Spark's DDL string (`timestamp BIGINT, user_id STRING`). */

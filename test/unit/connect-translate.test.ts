@@ -25,12 +25,20 @@ describe('schemas as Spark reads them', () => {
     ['`odd name` STRING', 'struct<odd name:string>'],
     ['s STRUCT<x: BIGINT, y: BOOLEAN>, t TIMESTAMP', 'struct<s:struct<x:bigint,y:boolean>,t:timestamp>'],
     ['{"type":"struct","fields":[{"name":"v","type":"long","nullable":true,"metadata":{}}]}', 'struct<v:bigint>'],
+    ["a INT COMMENT 'the, a', s STRUCT<`b c`: STRING, d: STRUCT<e: DOUBLE>> NOT NULL, v VARCHAR(10)", 'struct<a:int,s:struct<b c:string,d:struct<e:double>>,v:string>'],
   ])('parses %s', (text, expected) => {
     expect(simpleString(parseSchema(text, 'test'))).toBe(expected);
   });
 
   it('keeps NOT NULL as nullable = false', () => {
     expect(treeString(parseSchema('a INT NOT NULL, b DOUBLE', 'test'))).toBe('root\n |-- a: integer (nullable = false)\n |-- b: double (nullable = true)\n');
+  });
+
+  it('names the position where a schema stops parsing, with the plan\'s DDL grammar', () => {
+    expect(() => parseSchema('a INT b LONG', 'from_json')).toThrow(
+      'Cannot parse the schema in from_json: DDL schema at position 6: expected a comma or the end of the schema, got \'b LONG\' (in "a INT b LONG").',
+    );
+    expect(() => parseSchema('s STRUCT<x: INT', 'from_json')).toThrow("DDL schema at position 15: expected a closing >, got the end of the text");
   });
 
   it('names the type it cannot read', () => {
