@@ -5,6 +5,7 @@ import { parseFlags, STANDARD_FLAGS, standardAnswer, type FlagName, type FlagSpe
 import { UsageError } from './errors.js';
 import { OUTPUT_MODES, type OutputMode } from './query/query.js';
 import { BUILTIN_QUERIES } from './query/queries.js';
+import { RETAINED_BATCHES } from './checkpoint/recovery.js';
 import { parseBrokerList } from './source/kafka-address.js';
 import { DEFAULT_GENERATOR, type GeneratorSpec } from './source/lab-events.js';
 
@@ -52,6 +53,7 @@ export const RUN_FLAGS = [
   { name: 'available-now', kind: 'bool', group: KAFKA, help: "read what the topic holds at start (in batches), then stop, like Spark's Trigger.AvailableNow" },
   { name: 'checkpoint-dir', kind: 'string', group: CKPT, valueName: 'DIR', defaultText: 'none: a restart starts over', help: 'offsets log, commit log and state snapshots; a restart with the same query resumes where the last run stopped (created if missing)' },
   { name: 'checkpoint-every', kind: 'int', group: CKPT, min: 1, default: 10, valueName: 'N', help: 'write a state snapshot every N batches (the offsets and commit logs are written every batch)' },
+  { name: 'checkpoint-retain', kind: 'int', group: CKPT, min: 1, valueName: 'N', defaultText: `${RETAINED_BATCHES.toLocaleString('en-US')} batches (about 80 MiB of small files)`, help: 'keep the offsets and commit log entries of the newest N batches (and always those a restore needs), so kindling explain and what-if can replay the run' },
   { name: 'sink', kind: 'string', repeatable: true, group: OUT, default: ['console'], valueName: 'console|jsonl:DIR|none', help: 'where rows go. jsonl:DIR writes DIR/batch-<id>.jsonl atomically in Spark\'s JSON shape' },
   { name: 'quiet', kind: 'bool', group: SEE, help: 'no per-batch progress in the terminal, neither the live view nor plain lines (rows and the final summary still print)' },
   { name: 'progress-json', kind: 'string', group: SEE, valueName: 'FILE|-', help: "write each batch's progress record (Spark's StreamingQueryProgress fields plus tasks, workers, CPU and memory) as one JSON line to FILE, or to stdout with -" },
@@ -92,8 +94,8 @@ export interface RunConfig {
         failOnDataLoss: boolean;
       };
   readonly sinks: ReadonlyArray<{ kind: 'console' } | { kind: 'jsonl'; dir: string }>;
-  /** --checkpoint-dir and --checkpoint-every; null: no checkpoint (a restart starts over). */
-  readonly checkpoint?: { readonly dir: string; readonly every: number } | null;
+  /** --checkpoint-dir, --checkpoint-every and --checkpoint-retain; null: no checkpoint (a restart starts over). */
+  readonly checkpoint?: { readonly dir: string; readonly every: number; readonly retain?: number } | null;
   readonly quiet: boolean;
   /** --progress-json: a path, '-' for stdout, or null. */
   readonly progressJson: string | null;
@@ -152,9 +154,10 @@ function checkpointFrom(values: RunFlagValues, given: ReadonlySet<RunFlagName>):
   const dir = values['checkpoint-dir'];
   if (dir === undefined) {
     if (given.has('checkpoint-every')) throw new UsageError('--checkpoint-every needs --checkpoint-dir DIR (where the snapshots go)');
+    if (given.has('checkpoint-retain')) throw new UsageError('--checkpoint-retain needs --checkpoint-dir DIR (where the offsets and commit logs go)');
     return null;
   }
-  return { dir, every: values['checkpoint-every'] };
+  return { dir, every: values['checkpoint-every'], retain: values['checkpoint-retain'] ?? RETAINED_BATCHES };
 }
 
 function parseStartTime(raw: string | undefined, nowMs: number): number {

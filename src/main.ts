@@ -93,7 +93,7 @@ async function run(argv: string[]): Promise<number> {
   // The checkpoint directory is checked before any thread starts: an unusable one stops the run here.
   const store = parsed.checkpoint ? await CheckpointStore.open(parsed.checkpoint.dir, { snapshotWriteDelayMs: testSnapshotWriteDelayMs() }) : null;
   const config = store ? await adoptCheckpointSettings(parsed, store, log) : parsed;
-  const checkpoint = store && config.checkpoint ? { log: store, every: config.checkpoint.every } : null;
+  const checkpoint = store && config.checkpoint ? { log: store, every: config.checkpoint.every, ...(config.checkpoint.retain !== undefined ? { retain: config.checkpoint.retain } : {}) } : null;
   const faults = testWorkerFaults();
   const assembled = await assembleRun(config, log, { checkpoint, extraSinks: results ? [results] : [], ...(faults ? { faults } : {}) });
   const { coordinator, source, query } = assembled;

@@ -61,6 +61,9 @@ export interface CheckpointLog {
   /** Snapshots, newest batch first. */
   snapshotFiles(): Promise<readonly SnapshotListing[]>;
   readSnapshot(listing: SnapshotListing): Promise<Uint8Array>;
-  /** Keeps the newest `keep` snapshots and the log entries a restore from the oldest of them needs. */
-  prune(keep: number): Promise<unknown>;
+  /**
+   * Keeps the newest `keep` snapshots, and of the offsets and commit logs the entries a restore from
+   * the oldest of them needs and the newest `retainBatches` batches (replays: docs/replay.md).
+   */
+  prune(keep: number, retainBatches?: number): Promise<unknown>;
 }

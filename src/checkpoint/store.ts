@@ -152,22 +152,25 @@ export class CheckpointStore implements CheckpointLog {
   }
 
   /**
-   * Keeps the newest `keep` snapshots and the log entries a restore from the oldest kept one needs
-   * (batches after it); removes the rest. Deleting is not crash-critical: a leftover is harmless.
+   * Keeps the newest `keep` snapshots, and the log entries a restore from the oldest kept one needs
+   * (batches after it) or that are among the newest `retainBatches` logged batches (a replay's
+   * input); removes the rest. Deleting is not crash-critical: a leftover is harmless.
    */
-  async prune(keep: number): Promise<{ snapshots: number; logEntries: number }> {
+  async prune(keep: number, retainBatches = 0): Promise<{ snapshots: number; logEntries: number }> {
     try {
-      return await this.pruneOrThrow(keep);
+      return await this.pruneOrThrow(keep, retainBatches);
     } catch (err) {
       throw err instanceof KindlingError ? err : this.writeError('prune old files', err);
     }
   }
 
-  private async pruneOrThrow(keep: number): Promise<{ snapshots: number; logEntries: number }> {
+  private async pruneOrThrow(keep: number, retainBatches: number): Promise<{ snapshots: number; logEntries: number }> {
     const snapshots = await this.snapshotFiles();
     if (snapshots.length <= keep) return { snapshots: 0, logEntries: 0 };
     const kept = snapshots.slice(0, keep);
-    const oldestKept = kept[kept.length - 1]!.batchId;
+    const newestLogged = (await this.loggedBatchIds()).at(-1) ?? 0;
+    // Log entries at or below this go: neither a restore nor the retained batches need them.
+    const oldestKept = Math.min(kept[kept.length - 1]!.batchId, newestLogged - retainBatches);
     let removedSnapshots = 0;
     let logEntries = 0;
     for (const s of snapshots.slice(keep)) {

@@ -36,7 +36,8 @@ export class CheckpointWriter {
   constructor(
     readonly log: CheckpointLog,
     private readonly identity: QueryIdentity,
-    private readonly options: { readonly keep: number },
+    /** `keep`: snapshots kept; `retain`: batches the offsets and commit logs keep for replays (default: only what a restore needs). */
+    private readonly options: { readonly keep: number; readonly retain?: number },
   ) {}
 
   /**
@@ -114,7 +115,7 @@ export class CheckpointWriter {
         await new Promise((resolve) => setImmediate(resolve));
         const bytes = encodeSnapshot(snapshot);
         await this.log.writeSnapshot(snapshot.batchId, bytes);
-        await this.log.prune(this.options.keep);
+        await this.log.prune(this.options.keep, this.options.retain ?? 0);
         return bytes.length;
       } finally {
         this.snapshotWriting = false;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import type { CheckpointLog, OffsetsEntry } from '../checkpoint/log.js';
-import { bindCheckpoint, checkReplay, describeResume, planRecovery, queryIdentity, resumeInfo, SNAPSHOTS_KEPT, type RecoveryPlan, type ReplayedBatch, type ResumeInfo } from '../checkpoint/recovery.js';
+import { bindCheckpoint, checkReplay, describeResume, planRecovery, queryIdentity, resumeInfo, RETAINED_BATCHES, SNAPSHOTS_KEPT, type RecoveryPlan, type ReplayedBatch, type ResumeInfo } from '../checkpoint/recovery.js';
 import { PARTITION_HASH, routeState } from '../checkpoint/route.js';
 import { CheckpointWriter } from '../checkpoint/writer.js';
 import { outputModeProblem, type OutputMode, type Query, type QueryRef } from '../query/query.js';
@@ -25,6 +25,8 @@ export interface CheckpointSettings {
   readonly every: number;
   /** Snapshots kept (SNAPSHOTS_KEPT by default). */
   readonly keep?: number;
+  /** Batches the offsets and commit logs keep for replays (RETAINED_BATCHES by default). */
+  readonly retain?: number;
 }
 
 /** Engine settings that do not change during a run. */
@@ -132,7 +134,7 @@ export class Coordinator<O> {
     this.watermark = q.window && q.watermarkDelayMs !== undefined ? new WatermarkTracker(q.watermarkDelayMs) : null;
     this.tasks = new BatchTasks(pool, { queryRef: options.queryRef, partitions: options.partitions, workers: pool.size }, options);
     const ck = options.checkpoint ?? null;
-    this.writer = ck ? new CheckpointWriter(ck.log, queryIdentity(q, options.outputMode), { keep: ck.keep ?? SNAPSHOTS_KEPT }) : null;
+    this.writer = ck ? new CheckpointWriter(ck.log, queryIdentity(q, options.outputMode), { keep: ck.keep ?? SNAPSHOTS_KEPT, retain: ck.retain ?? RETAINED_BATCHES }) : null;
     this.every = ck?.every ?? 0;
   }
 

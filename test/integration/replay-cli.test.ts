@@ -122,6 +122,28 @@ describe('kindling explain', () => {
     expect(short.stdout).toContain(`${file}, which now has only 1000 bytes`);
   });
 
+  it('replays a run whose snapshots were pruned (the logs keep every batch by default), and says which batches --checkpoint-retain dropped', async () => {
+    const kept = join(dir, 'ck-every-2');
+    expect((await kindling([...RUN, '--path', logs, '--sink', 'none', '--checkpoint-dir', kept, '--checkpoint-every', '2'])).code).toBe(0);
+    expect((await readdir(join(kept, 'snapshots'))).length).toBe(3);
+    expect((await readdir(join(kept, 'offsets'))).length).toBe(21);
+    const whole = await kindling(['explain', '--checkpoint-dir', kept, '--key', 'user_1003', '--json']);
+    expect(whole.code).toBe(0);
+    const fromCk = await kindling(['explain', '--checkpoint-dir', ck, '--key', 'user_1003', '--json']);
+    expect((JSON.parse(whole.stdout) as ExplainJson).windows).toEqual((JSON.parse(fromCk.stdout) as ExplainJson).windows);
+
+    const retained = join(dir, 'ck-retain-3');
+    expect((await kindling([...RUN, '--path', logs, '--sink', 'none', '--checkpoint-dir', retained, '--checkpoint-every', '2', '--checkpoint-retain', '3'])).code).toBe(0);
+    const first = Math.min(...(await readdir(join(retained, 'offsets'))).map((n) => Number(n.replace('.json', ''))));
+    expect(first).toBeGreaterThan(0);
+    const refused = await kindling(['explain', '--checkpoint-dir', retained, '--key', 'user_1003']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`the offsets log starts at batch ${first}; batches 0-${first - 1} were pruned`);
+    const noDir = await kindling(['--source', 'file', '--path', logs, '--checkpoint-retain', '3', '--no-ui']);
+    expect(noDir.code).toBe(2);
+    expect(noDir.stderr).toContain('--checkpoint-retain needs --checkpoint-dir DIR');
+  });
+
   it('refuses bad flags with exit code 2 and the rule', async () => {
     const noKey = await kindling(['explain', '--checkpoint-dir', ck]);
     expect(noKey.code).toBe(2);

@@ -65,6 +65,24 @@ describe('CheckpointStore', () => {
     expect(removed).toEqual({ snapshots: 2, logEntries: 18 });
   });
 
+  it('keeps the newest --checkpoint-retain batches of the logs, and always what a restore needs', async () => {
+    const store = await CheckpointStore.open(temp());
+    for (let id = 0; id < 12; id++) {
+      await store.writeOffsets(entry(id));
+      await store.writeCommit({ batchId: id, committedAt: '' });
+      if (id % 3 === 2) await store.writeSnapshot(id, new Uint8Array([id]));
+    }
+    // Retaining 5 batches: 7-11 (a restore from snapshot 8 needs only 9-11).
+    await store.prune(2, 5);
+    expect(await store.loggedBatchIds()).toEqual([7, 8, 9, 10, 11]);
+    expect(await store.committedBatchIds()).toEqual([7, 8, 9, 10, 11]);
+    // Retaining more batches than were logged removes no log entry; snapshots are pruned all the same.
+    await store.writeSnapshot(14, new Uint8Array([14]));
+    await store.prune(2, 100);
+    expect(await store.loggedBatchIds()).toEqual([7, 8, 9, 10, 11]);
+    expect((await store.snapshotFiles()).map((s) => s.batchId)).toEqual([14, 11]);
+  });
+
   it('refuses a directory that cannot be created, naming why, as a user error', async () => {
     const file = join(temp(), 'plain-file');
     writeFileSync(file, '');
