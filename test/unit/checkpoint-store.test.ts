@@ -51,13 +51,19 @@ describe('CheckpointStore', () => {
     expect(await store.loggedBatchIds()).toEqual([1, 2, 10]);
   });
 
-  it('prunes to the newest snapshots and the log entries a restore from the oldest kept one needs', async () => {
+  /** A store with batches 0-11 logged and committed, and a snapshot every third batch (2, 5, 8, 11). */
+  async function twelveBatches(): Promise<CheckpointStore> {
     const store = await CheckpointStore.open(temp());
     for (let id = 0; id < 12; id++) {
       await store.writeOffsets(entry(id));
       await store.writeCommit({ batchId: id, committedAt: '' });
       if (id % 3 === 2) await store.writeSnapshot(id, new Uint8Array([id]));
     }
+    return store;
+  }
+
+  it('prunes to the newest snapshots and the log entries a restore from the oldest kept one needs', async () => {
+    const store = await twelveBatches();
     const removed = await store.prune(2);
     expect((await store.snapshotFiles()).map((s) => s.batchId)).toEqual([11, 8]);
     expect(await store.loggedBatchIds()).toEqual([9, 10, 11]);
@@ -66,12 +72,7 @@ describe('CheckpointStore', () => {
   });
 
   it('keeps the newest --checkpoint-retain batches of the logs, and always what a restore needs', async () => {
-    const store = await CheckpointStore.open(temp());
-    for (let id = 0; id < 12; id++) {
-      await store.writeOffsets(entry(id));
-      await store.writeCommit({ batchId: id, committedAt: '' });
-      if (id % 3 === 2) await store.writeSnapshot(id, new Uint8Array([id]));
-    }
+    const store = await twelveBatches();
     // Retaining 5 batches: 7-11 (a restore from snapshot 8 needs only 9-11).
     await store.prune(2, 5);
     expect(await store.loggedBatchIds()).toEqual([7, 8, 9, 10, 11]);
