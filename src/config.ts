@@ -7,6 +7,8 @@ import { OUTPUT_MODES, type OutputMode } from './query/query.js';
 import { BUILTIN_QUERIES } from './query/queries.js';
 import { RETAINED_BATCHES } from './checkpoint/recovery.js';
 import { parseBrokerList } from './source/kafka-address.js';
+import { SASL_MECHANISMS } from './source/kafka-sasl.js';
+import { SECURITY_PROTOCOLS, securityFrom, type KafkaSecurity } from './source/kafka-security.js';
 import { DEFAULT_GENERATOR, type GeneratorSpec } from './source/lab-events.js';
 
 const G = 'Query and engine';
@@ -50,6 +52,12 @@ export const RUN_FLAGS = [
   { name: 'max-offsets-per-trigger', kind: 'int', group: KAFKA, min: 1, defaultText: 'no limit: all fetched', help: "at most N offsets per batch, split across topic partitions in proportion to their backlog (Spark's maxOffsetsPerTrigger)" },
   { name: 'kafka-isolation-level', kind: 'enum', group: KAFKA, choices: ['read_uncommitted', 'read_committed'], default: 'read_uncommitted', help: "Spark's kafka.isolation.level: read_uncommitted reads every record, aborted and still-open transactions' too; read_committed reads up to the last stable offset and drops aborted transactions' records" },
   { name: 'fail-on-data-loss', kind: 'enum', group: KAFKA, choices: ['true', 'false'], default: 'true', help: "Spark's failOnDataLoss for a topic deleted and recreated: true stops the run; false reads the new topic from its earliest offsets with a warning and a count" },
+  { name: 'kafka-security-protocol', kind: 'enum', group: KAFKA, choices: SECURITY_PROTOCOLS, default: 'PLAINTEXT', help: "Spark's kafka.security.protocol: SSL is TLS, SASL_PLAINTEXT a SASL login without TLS, SASL_SSL both" },
+  { name: 'kafka-sasl-mechanism', kind: 'enum', group: KAFKA, choices: SASL_MECHANISMS, default: 'PLAIN', help: "Spark's kafka.sasl.mechanism, for SASL_PLAINTEXT and SASL_SSL" },
+  { name: 'kafka-sasl-username', kind: 'string', group: KAFKA, valueName: 'USER', help: "the SASL user (the username of Spark's kafka.sasl.jaas.config); the password comes from KAFKA_SASL_PASSWORD or --kafka-sasl-password-file, never from a flag" },
+  { name: 'kafka-sasl-password-file', kind: 'string', group: KAFKA, valueName: 'FILE', help: 'a file holding the SASL password (one trailing newline is ignored); otherwise the KAFKA_SASL_PASSWORD environment variable' },
+  { name: 'kafka-ssl-truststore-location', kind: 'string', group: KAFKA, valueName: 'FILE', defaultText: "the system's CA certificates", help: "Spark's kafka.ssl.truststore.location with ssl.truststore.type=PEM: the CA certificate(s) to trust, PEM" },
+  { name: 'kafka-ssl-keystore-location', kind: 'string', group: KAFKA, valueName: 'FILE', help: "Spark's kafka.ssl.keystore.location with ssl.keystore.type=PEM: the client certificate chain and its private key in one PEM file, for brokers that ask for one" },
   { name: 'available-now', kind: 'bool', group: KAFKA, help: "read what the topic holds at start (in batches), then stop, like Spark's Trigger.AvailableNow" },
   { name: 'checkpoint-dir', kind: 'string', group: CKPT, valueName: 'DIR', defaultText: 'none: a restart starts over', help: 'offsets log, commit log and state snapshots; a restart with the same query resumes where the last run stopped (created if missing)' },
   { name: 'checkpoint-every', kind: 'int', group: CKPT, min: 1, default: 10, valueName: 'N', help: 'write a state snapshot every N batches (the offsets and commit logs are written every batch)' },
@@ -92,6 +100,8 @@ export interface RunConfig {
         availableNow: boolean;
         isolationLevel: 'read_uncommitted' | 'read_committed';
         failOnDataLoss: boolean;
+        /** TLS and SASL; absent: PLAINTEXT. */
+        security?: KafkaSecurity;
       };
   readonly sinks: ReadonlyArray<{ kind: 'console' } | { kind: 'jsonl'; dir: string }>;
   /** --checkpoint-dir, --checkpoint-every and --checkpoint-retain; null: no checkpoint (a restart starts over). */
@@ -232,6 +242,16 @@ export async function runConfigFrom(values: RunFlagValues, given: ReadonlySet<Ru
       isolationLevel: values['kafka-isolation-level'],
       failOnDataLoss: values['fail-on-data-loss'] === 'true',
     };
+    const security = securityFrom({
+      protocol: values['kafka-security-protocol'],
+      mechanism: values['kafka-sasl-mechanism'],
+      username: values['kafka-sasl-username'],
+      passwordFile: values['kafka-sasl-password-file'],
+      caFile: values['kafka-ssl-truststore-location'],
+      keystoreFile: values['kafka-ssl-keystore-location'],
+      given,
+    });
+    if (security) source = { ...source, security };
   } else if (sourceKind === 'file') {
     onlyFor(GENERATOR_FLAG_NAMES, 'generator');
     const path = values['path'];

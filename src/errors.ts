@@ -47,6 +47,7 @@ export type ErrorCode =
   | 'PROGRESS_JSON_FAILED'
   | 'SINK_WRITE'
   // Kafka: Kindling's own view of the broker and its data.
+  | 'KAFKA_AUTH'
   | 'KAFKA_BAD_FRAME'
   | 'KAFKA_CLOSED'
   | 'KAFKA_COMMIT'
@@ -65,6 +66,7 @@ export type ErrorCode =
   | 'KAFKA_PRODUCE'
   | 'KAFKA_PROTOCOL'
   | 'KAFKA_TIMEOUT'
+  | 'KAFKA_TLS'
   | 'KAFKA_UNREACHABLE'
   | 'KAFKA_UNSUPPORTED'
   | KafkaAnswerCode

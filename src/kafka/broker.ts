@@ -251,7 +251,22 @@ export interface StartBrokerOptions {
   home?: string;
   /** Deadline for the broker to answer clients, in ms (default 90 000). */
   readyTimeoutMs?: number;
+  /**
+   * Secured client listeners beside the PLAINTEXT one (which stays: the readiness probe uses it),
+   * one per protocol, each on its own port (0 picks a free one).
+   */
+  secureListeners?: ReadonlyArray<{ protocol: SecureProtocol; port: number }>;
+  /** For SSL and SASL_SSL listeners: the broker's key and certificate, as a PKCS12 keystore. */
+  tls?: { keystorePath: string; password: string };
+  /** SASL users, each able to log in with PLAIN (the listener's JAAS config) and SCRAM-SHA-256/512 (added to the storage at its first format). */
+  saslUsers?: ReadonlyArray<{ username: string; password: string }>;
 }
+
+/** Kafka's security protocols other than PLAINTEXT. */
+export type SecureProtocol = 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+
+/** The SASL mechanisms a broker started here enables on its SASL listeners. */
+const BROKER_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 
 /** A running broker. */
 export interface KafkaBroker {
@@ -261,6 +276,8 @@ export interface KafkaBroker {
   port: number;
   /** Controller port (for KRaft only). */
   controllerPort: number;
+  /** Bootstrap string of each secured listener asked for (`127.0.0.1:<port>`). */
+  secureBrokers: Partial<Record<SecureProtocol, string>>;
   /** The folder holding config/ and data/. */
   dataDir: string;
   /** The java process. */
@@ -301,6 +318,14 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
   await assertPortFree(controllerPort, 'controller');
   if (controllerPort === port) throw new Error(`The controller port must differ from the client port (both ${port})`);
 
+  const secure: Array<{ protocol: SecureProtocol; port: number }> = [];
+  for (const l of opts.secureListeners ?? []) {
+    const p = l.port === 0 ? await freePort() : l.port;
+    await assertPortFree(p, `${l.protocol} listener`);
+    secure.push({ protocol: l.protocol, port: p });
+  }
+  if (secure.some((l) => l.protocol !== 'SASL_PLAINTEXT') && !opts.tls) throw new Error('SSL and SASL_SSL listeners need opts.tls (a PKCS12 keystore)');
+
   const ownsDataDir = opts.dataDir === undefined;
   const dataDir = resolve(opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'kindling-kafka-'))));
   const configDir = join(dataDir, 'config');
@@ -309,7 +334,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
   await mkdir(logDir, { recursive: true });
   const serverProps = join(configDir, 'server.properties');
   const log4jProps = join(configDir, 'log4j2.properties');
-  await writeFile(serverProps, serverProperties({ port, controllerPort, logDir }));
+  await writeFile(serverProps, serverProperties({ port, controllerPort, logDir, secure }) + securityProperties(secure, opts));
   await writeFile(log4jProps, LOG4J2_PROPERTIES);
   const classpath = `${jars.libsDir}/*`;
   const log4jFlag = `-Dlog4j2.configurationFile=${log4jProps}`;
@@ -324,7 +349,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
     const r = await run(
       jars.java.command,
       ['-Xms64m', '-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', log4jFlag,
-        '-cp', classpath, 'kafka.tools.StorageTool', 'format', '--ignore-formatted', '-t', clusterId, '-c', serverProps],
+        '-cp', classpath, 'kafka.tools.StorageTool', 'format', '--ignore-formatted', '-t', clusterId, '-c', serverProps, ...scramArgs(opts.saslUsers ?? [])],
       { timeoutMs: 120_000 },
     );
     if (r.code !== 0) {
@@ -423,23 +448,25 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
   log(`Kafka broker ready on ${brokers} in ${(totalMs / 1000).toFixed(1)} s`);
   return {
     brokers, port, controllerPort, dataDir, process: child, version: KAFKA_VERSION,
+    secureBrokers: Object.fromEntries(secure.map((l) => [l.protocol, `127.0.0.1:${l.port}`])),
     timings: { jarsMs: jars.ms, formatMs, startMs, totalMs },
     exited, stop,
   };
 }
 
 /** The server.properties of a combined broker+controller node on loopback with a static voter. */
-function serverProperties(p: { port: number; controllerPort: number; logDir: string }): string {
+function serverProperties(p: { port: number; controllerPort: number; logDir: string; secure: ReadonlyArray<{ protocol: SecureProtocol; port: number }> }): string {
+  const extra = p.secure.map((l) => `,${l.protocol}://127.0.0.1:${l.port}`).join('');
   return [
     '# Written by Kindling (src/kafka/broker.ts) at every start; edits here are overwritten.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${p.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${p.port},CONTROLLER://127.0.0.1:${p.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${p.port}`,
+    `listeners=PLAINTEXT://127.0.0.1:${p.port},CONTROLLER://127.0.0.1:${p.controllerPort}${extra}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${p.port}${extra}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${p.secure.map((l) => `,${l.protocol}:${l.protocol}`).join('')}`,
     `log.dirs=${p.logDir}`,
     'num.partitions=2',
     // One node: every internal topic must have replication factor 1, or clients wait forever.
@@ -455,6 +482,31 @@ function serverProperties(p: { port: number; controllerPort: number; logDir: str
     'log.cleaner.dedupe.buffer.size=33554432',
     '',
   ].join('\n');
+}
+
+/** The secured listeners' TLS and SASL settings, appended to server.properties. */
+function securityProperties(secure: ReadonlyArray<{ protocol: SecureProtocol; port: number }>, opts: StartBrokerOptions): string {
+  if (secure.length === 0) return '';
+  const lines = ['# Secured listeners (StartBrokerOptions.secureListeners).'];
+  if (opts.tls) {
+    lines.push(`ssl.keystore.location=${opts.tls.keystorePath}`, 'ssl.keystore.type=PKCS12', `ssl.keystore.password=${opts.tls.password}`, `ssl.key.password=${opts.tls.password}`, 'ssl.client.auth=none');
+  }
+  const sasl = secure.filter((l) => l.protocol !== 'SSL');
+  if (sasl.length > 0) {
+    lines.push(`sasl.enabled.mechanisms=${BROKER_SASL_MECHANISMS.join(',')}`);
+    const plainUsers = (opts.saslUsers ?? []).map((u) => ` user_${u.username}=${JSON.stringify(u.password)}`).join('');
+    for (const l of sasl) {
+      const name = l.protocol.toLowerCase();
+      lines.push(`listener.name.${name}.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required${plainUsers};`);
+      for (const m of ['scram-sha-256', 'scram-sha-512']) lines.push(`listener.name.${name}.${m}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** StorageTool's --add-scram arguments: each user under both SCRAM mechanisms. */
+function scramArgs(users: ReadonlyArray<{ username: string; password: string }>): string[] {
+  return users.flatMap((u) => ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${u.username},password=${u.password}]`]));
 }
 
 /** WARN and above to stderr; KafkaRaftServer at INFO so "Kafka Server started" shows. */

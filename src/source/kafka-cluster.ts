@@ -2,6 +2,7 @@
 import { KindlingError } from '../errors.js';
 import { brokerAddressText } from './kafka-address.js';
 import type { ConnectionFactory, KafkaConnection } from './kafka-connection.js';
+import type { KafkaSecurity } from './kafka-security.js';
 import {
   ApiKey,
   decodeMetadataV12,
@@ -40,6 +41,8 @@ export interface ClusterOptions {
   readonly requestTimeoutMs: number;
   /** read_committed (1): LATEST is the last stable offset, asked with ListOffsets v2. */
   readonly isolationLevel: IsolationLevel;
+  /** TLS and SASL for every connection; absent: PLAINTEXT. */
+  readonly security?: KafkaSecurity;
 }
 
 /**
@@ -63,7 +66,12 @@ export class KafkaCluster {
     let opening = this.opening.get(address);
     if (!opening) {
       opening = this.o
-        .connect(address, NEEDED_APIS, { clientId: this.o.clientId, connectTimeoutMs: this.o.connectTimeoutMs, signal: this.closing.signal })
+        .connect(address, NEEDED_APIS, {
+          clientId: this.o.clientId,
+          connectTimeoutMs: this.o.connectTimeoutMs,
+          signal: this.closing.signal,
+          ...(this.o.security ? { security: this.o.security } : {}),
+        })
         .finally(() => this.opening.delete(address));
       this.opening.set(address, opening);
     }

@@ -1,9 +1,12 @@
-// One TCP connection to a Kafka broker: request framing, correlation ids, timeouts; every failure is a retriable KindlingError.
+// One connection to a Kafka broker (TCP, or TLS, then SASL when asked): request framing, correlation ids, timeouts; network failures are retriable KindlingErrors.
 import { Buffer } from 'node:buffer';
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { KindlingError } from '../errors.js';
 import { parseBrokerAddress, type BrokerAddressText } from './kafka-address.js';
 import { decodeApiVersions, encodeRequest, Reader, unsupportedApis, type ApiName, type ApiVersionRanges } from './kafka-protocol.js';
+import { authenticate } from './kafka-sasl.js';
+import { tlsFailure, tlsOptions, usesTls, type KafkaSecurity } from './kafka-security.js';
 
 interface Pending {
   readonly correlationId: number;
@@ -21,6 +24,8 @@ export interface ConnectionOptions {
   readonly signal?: AbortSignal;
   /** The largest response frame accepted (default {@link MAX_FRAME_BYTES}); a larger announced size fails the connection. */
   readonly maxFrameBytes?: number;
+  /** TLS and SASL (Spark's kafka.security.protocol); absent: PLAINTEXT. */
+  readonly security?: KafkaSecurity;
 }
 
 /**
@@ -71,7 +76,7 @@ export class BrokerConnection implements KafkaConnection {
     private readonly maxFrameBytes: number,
   ) {
     socket.on('data', (data: Buffer) => this.onData(data));
-    socket.on('error', (err) => this.fail(describeSocketError(address, err)));
+    socket.on('error', (err) => this.fail(tlsFailure(address, err) ?? describeSocketError(address, err)));
     socket.on('close', () => this.fail(new KindlingError('KAFKA_DISCONNECTED', `broker ${address} closed the connection`, { domain: 'external', retriable: true })));
   }
 
@@ -81,7 +86,10 @@ export class BrokerConnection implements KafkaConnection {
    */
   static async open(address: BrokerAddressText, needed: readonly ApiName[], o: ConnectionOptions): Promise<BrokerConnection> {
     const { host, port } = parseBrokerAddress(address);
-    const conn = new BrokerConnection(address, connect({ host, port, noDelay: true }), o.clientId, o.maxFrameBytes ?? MAX_FRAME_BYTES);
+    const tls = usesTls(o.security);
+    const socket = tls ? connectTls(tlsOptions(o.security!, host, port)) : connect({ host, port, noDelay: true });
+    if (tls) socket.setNoDelay(true);
+    const conn = new BrokerConnection(address, socket, o.clientId, o.maxFrameBytes ?? MAX_FRAME_BYTES);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         conn.fail(new KindlingError('KAFKA_CONNECT_TIMEOUT', `broker ${address} did not accept a connection within ${o.connectTimeoutMs} ms`, { domain: 'external', retriable: true }));
@@ -94,7 +102,8 @@ export class BrokerConnection implements KafkaConnection {
       };
       o.signal?.addEventListener('abort', onAbort, { once: true });
       if (o.signal?.aborted) conn.close();
-      conn.socket.once('connect', () => {
+      // Over TLS the connection is usable once the handshake verified the broker's certificate.
+      conn.socket.once(tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         o.signal?.removeEventListener('abort', onAbort);
         conn.onFailure = null;
@@ -104,10 +113,12 @@ export class BrokerConnection implements KafkaConnection {
     try {
       const versions = decodeApiVersions(await conn.send('ApiVersions', Buffer.alloc(0), o.connectTimeoutMs));
       conn.versions = versions;
-      const missing = unsupportedApis(versions, needed);
+      const sasl = o.security?.sasl;
+      const missing = unsupportedApis(versions, sasl ? [...needed, 'SaslHandshake', 'SaslAuthenticate'] : needed);
       if (missing.length > 0) {
         throw new KindlingError('KAFKA_UNSUPPORTED', `broker ${address} does not support what Kindling sends: ${missing.join(', ')}`, { domain: 'external' });
       }
+      if (sasl) await authenticate(conn, sasl, o.connectTimeoutMs);
     } catch (err) {
       conn.close();
       throw err;

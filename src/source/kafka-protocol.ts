@@ -8,11 +8,23 @@ import { Buffer } from 'node:buffer';
 import { KindlingError } from '../errors.js';
 
 /** API keys of the requests Kindling sends. */
-export const ApiKey = { Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, FindCoordinator: 10, ApiVersions: 18, DescribeConfigs: 32 } as const;
+export const ApiKey = { Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, FindCoordinator: 10, SaslHandshake: 17, ApiVersions: 18, DescribeConfigs: 32, SaslAuthenticate: 36 } as const;
 export type ApiName = keyof typeof ApiKey;
 
 /** The version Kindling speaks of each API. */
-export const API_VERSION: Readonly<Record<ApiName, number>> = { Produce: 3, Fetch: 4, ListOffsets: 1, Metadata: 4, OffsetCommit: 2, FindCoordinator: 1, ApiVersions: 0, DescribeConfigs: 1 };
+export const API_VERSION: Readonly<Record<ApiName, number>> = {
+  Produce: 3,
+  Fetch: 4,
+  ListOffsets: 1,
+  Metadata: 4,
+  OffsetCommit: 2,
+  FindCoordinator: 1,
+  // SASL (KIP-152): the handshake picks the mechanism, then its messages go in SaslAuthenticate requests (Kafka 1.0+).
+  SaslHandshake: 1,
+  ApiVersions: 0,
+  DescribeConfigs: 1,
+  SaslAuthenticate: 1,
+};
 
 /** ListOffsets timestamps that mean "earliest" and "latest". */
 export const EARLIEST = -2;
@@ -35,8 +47,11 @@ export const KafkaErrorCode = {
   REBALANCE_IN_PROGRESS: 27,
   TOPIC_AUTHORIZATION_FAILED: 29,
   GROUP_AUTHORIZATION_FAILED: 30,
+  UNSUPPORTED_SASL_MECHANISM: 33,
+  ILLEGAL_SASL_STATE: 34,
   UNSUPPORTED_VERSION: 35,
   KAFKA_STORAGE_ERROR: 56,
+  SASL_AUTHENTICATION_FAILED: 58,
   FENCED_LEADER_EPOCH: 74,
   UNKNOWN_LEADER_EPOCH: 75,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
@@ -641,4 +656,28 @@ export function decodeProduce(r: Reader, version = API_VERSION.Produce): Array<{
     });
   });
   return out;
+}
+
+// ---- SaslHandshake v1, SaslAuthenticate v1
+
+export function encodeSaslHandshake(mechanism: string): Buffer {
+  return new Writer().string(mechanism).bytes();
+}
+
+export function decodeSaslHandshake(r: Reader): { errorCode: number; mechanisms: string[] } {
+  const errorCode = r.int16();
+  return { errorCode, mechanisms: r.array((x) => x.string()) };
+}
+
+/** One SASL message (BYTES: int32 length, then the bytes). */
+export function encodeSaslAuthenticate(authBytes: Buffer): Buffer {
+  return new Writer().int32(authBytes.length).raw(authBytes).bytes();
+}
+
+export function decodeSaslAuthenticate(r: Reader): { errorCode: number; message: string | null; authBytes: Buffer } {
+  const errorCode = r.int16();
+  const message = r.nullableString();
+  const range = r.bytesRange();
+  r.int64(); // session lifetime: brokers ask for re-authentication only when connections.max.reauth.ms is set
+  return { errorCode, message, authBytes: range ? r.buf.subarray(range.start, range.end) : Buffer.alloc(0) };
 }

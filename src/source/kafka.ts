@@ -7,6 +7,7 @@ import { openBrokerConnection, type ConnectionFactory } from './kafka-connection
 import { batchEnd, caughtUp, cutBatch, hasData, type CutLimits } from './kafka-cut.js';
 import { DEFAULT_KAFKA_TUNING, KafkaFetchLoop, type KafkaSourceState, type KafkaTuning } from './kafka-fetch.js';
 import { noSuchPartition, parseKafkaOffsets, type KafkaOffsets, type StartingOffsets } from './kafka-offsets.js';
+import type { KafkaSecurity } from './kafka-security.js';
 import type { PollResult, ResumableSource, SourceBatch } from './source.js';
 
 export { DEFAULT_KAFKA_TUNING, type KafkaSourceState, type KafkaTuning } from './kafka-fetch.js';
@@ -42,6 +43,8 @@ export interface KafkaSourceOptions {
    * the new topic from its earliest offsets, with a warning and the count in the progress metrics.
    */
   readonly failOnDataLoss?: boolean;
+  /** TLS and SASL (Spark's kafka.security.protocol and friends); absent: PLAINTEXT. */
+  readonly security?: KafkaSecurity;
   /** How broker connections are opened (default: TCP); tests replay recorded bytes through it. */
   readonly connect?: ConnectionFactory;
 }
@@ -76,6 +79,7 @@ export class KafkaSource implements ResumableSource<KafkaOffsets> {
       connectTimeoutMs: tuning.connectTimeoutMs,
       requestTimeoutMs: tuning.requestTimeoutMs,
       isolationLevel,
+      ...(options.security ? { security: options.security } : {}),
     });
     this.fetcher = new KafkaFetchLoop({ ...options, tuning, isolationLevel, failOnDataLoss: options.failOnDataLoss ?? true }, this.cluster);
     this.committer = new AdvisoryCommitter(this.cluster, {
@@ -92,7 +96,8 @@ export class KafkaSource implements ResumableSource<KafkaOffsets> {
     const o = this.options;
     const limit = o.maxOffsetsPerTrigger === null ? '' : `, at most ${o.maxOffsetsPerTrigger.toLocaleString('en-US')} offsets per batch`;
     const committed = o.isolationLevel === 'read_committed' ? ', read_committed' : '';
-    return `kafka topic ${o.topic} on ${o.brokers.join(',')} (starting at ${o.startingOffsets}${limit}${committed}${o.availableNow ? ', available now then stop' : ''}; group ${o.groupId}, commits advisory)`;
+    const secured = o.security ? ` over ${o.security.protocol}${o.security.sasl ? ` as ${o.security.sasl.username} (${o.security.sasl.mechanism})` : ''}` : '';
+    return `kafka topic ${o.topic} on ${o.brokers.join(',')}${secured} (starting at ${o.startingOffsets}${limit}${committed}${o.availableNow ? ', available now then stop' : ''}; group ${o.groupId}, commits advisory)`;
   }
 
   /** What the source is doing now. */

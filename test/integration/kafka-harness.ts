@@ -50,9 +50,9 @@ export class Kindling {
   }
 }
 
-/** Runs kindling to completion and returns its exit code and output. */
-export async function kindling(args: readonly string[], timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const k = new Kindling(args);
+/** Runs kindling to completion and returns its exit code and output; `env` adds to (undefined: removes from) the environment. */
+export async function kindling(args: readonly string[], timeoutMs = 90_000, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const k = new Kindling(args, env);
   const code = await k.finish(timeoutMs);
   return { code, stdout: k.stdout, stderr: k.stderr };
 }
