@@ -319,8 +319,11 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
   if (controllerPort === port) throw new Error(`The controller port must differ from the client port (both ${port})`);
 
   const secure: Array<{ protocol: SecureProtocol; port: number }> = [];
+  const taken = new Set([port, controllerPort]);
   for (const l of opts.secureListeners ?? []) {
-    const p = l.port === 0 ? await freePort() : l.port;
+    let p = l.port;
+    while (p === 0 || (l.port === 0 && taken.has(p))) p = await freePort();
+    taken.add(p);
     await assertPortFree(p, `${l.protocol} listener`);
     secure.push({ protocol: l.protocol, port: p });
   }

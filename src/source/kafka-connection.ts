@@ -69,15 +69,23 @@ export class BrokerConnection implements KafkaConnection {
   /** Told once when the connection fails (used while connecting). */
   private onFailure: ((err: KindlingError) => void) | null = null;
 
+  /** Responses delivered so far (the first is ApiVersions'). */
+  private answered = 0;
+  /** TLS: the handshake completed. */
+  private tlsReady = false;
+
   private constructor(
     readonly address: BrokerAddressText,
     private readonly socket: Socket,
     private readonly clientId: string,
     private readonly maxFrameBytes: number,
+    private readonly security: KafkaSecurity | undefined,
   ) {
     socket.on('data', (data: Buffer) => this.onData(data));
-    socket.on('error', (err) => this.fail(tlsFailure(address, err) ?? describeSocketError(address, err)));
-    socket.on('close', () => this.fail(new KindlingError('KAFKA_DISCONNECTED', `broker ${address} closed the connection`, { domain: 'external', retriable: true })));
+    socket.on('error', (err) => this.fail(tlsFailure(address, err) ?? describeSocketError(address, err, this.protocolHint())));
+    socket.on('close', () =>
+      this.fail(new KindlingError('KAFKA_DISCONNECTED', `broker ${address} closed the connection${this.protocolHint()}`, { domain: 'external', retriable: true })),
+    );
   }
 
   /**
@@ -89,7 +97,7 @@ export class BrokerConnection implements KafkaConnection {
     const tls = usesTls(o.security);
     const socket = tls ? connectTls(tlsOptions(o.security!, host, port)) : connect({ host, port, noDelay: true });
     if (tls) socket.setNoDelay(true);
-    const conn = new BrokerConnection(address, socket, o.clientId, o.maxFrameBytes ?? MAX_FRAME_BYTES);
+    const conn = new BrokerConnection(address, socket, o.clientId, o.maxFrameBytes ?? MAX_FRAME_BYTES, o.security);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         conn.fail(new KindlingError('KAFKA_CONNECT_TIMEOUT', `broker ${address} did not accept a connection within ${o.connectTimeoutMs} ms`, { domain: 'external', retriable: true }));
@@ -104,6 +112,7 @@ export class BrokerConnection implements KafkaConnection {
       if (o.signal?.aborted) conn.close();
       // Over TLS the connection is usable once the handshake verified the broker's certificate.
       conn.socket.once(tls ? 'secureConnect' : 'connect', () => {
+        conn.tlsReady = tls;
         clearTimeout(timer);
         o.signal?.removeEventListener('abort', onAbort);
         conn.onFailure = null;
@@ -213,6 +222,21 @@ export class BrokerConnection implements KafkaConnection {
     return out;
   }
 
+  /**
+   * A broker that drops the connection before answering anything but ApiVersions is often a
+   * listener of another security protocol (a TLS port closes at the first plaintext bytes, a SASL
+   * port at the first request before a login): said in the message, which stays retriable (a
+   * broker shutting down does the same).
+   */
+  private protocolHint(): string {
+    if (this.answered > 1) return '';
+    if (this.security === undefined || this.security.protocol === 'PLAINTEXT') {
+      return ' before serving a request: if the listener uses TLS or SASL, give --kafka-security-protocol';
+    }
+    if (usesTls(this.security) && !this.tlsReady) return ' during the TLS handshake: is it a TLS listener? Check --kafka-security-protocol and the port';
+    return '';
+  }
+
   private deliver(frame: Buffer): void {
     const p = this.pending.shift();
     const correlationId = frame.length >= 4 ? frame.readInt32BE(0) : -1;
@@ -222,11 +246,12 @@ export class BrokerConnection implements KafkaConnection {
       return;
     }
     clearTimeout(p.timer);
+    this.answered++;
     p.resolve(new Reader(frame, 4));
   }
 }
 
-function describeSocketError(address: string, err: Error): KindlingError {
+function describeSocketError(address: string, err: Error, hint: string): KindlingError {
   const code = (err as NodeJS.ErrnoException).code;
   const what =
     code === 'ECONNREFUSED'
@@ -236,5 +261,7 @@ function describeSocketError(address: string, err: Error): KindlingError {
         : code === 'ECONNRESET' || code === 'EPIPE'
           ? 'connection reset'
           : err.message;
-  return new KindlingError('KAFKA_UNREACHABLE', `broker ${address}: ${what}${code && !what.includes(code) ? ` (${code})` : ''}`, { domain: 'external', retriable: true, cause: err });
+  // Refused or unknown: nothing was spoken, so the protocol is not the question.
+  const spoken = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? '' : hint;
+  return new KindlingError('KAFKA_UNREACHABLE', `broker ${address}: ${what}${code && !what.includes(code) ? ` (${code})` : ''}${spoken}`, { domain: 'external', retriable: true, cause: err });
 }

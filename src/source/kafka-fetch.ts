@@ -303,7 +303,7 @@ export class KafkaFetchLoop {
     const now = Date.now();
     const what = err.code === 'KAFKA_NO_TOPIC' ? `topic ${topic}` : `broker ${brokers.join(',')}`;
     // With one bootstrap broker its name is already in `what`.
-    const reason = brokers.length === 1 ? err.message.replace(`broker ${brokers[0]}: `, '') : err.message;
+    const reason = brokers.length === 1 ? err.message.replace(`broker ${brokers[0]}: `, '').replace(`broker ${brokers[0]} `, '') : err.message;
     const retry = `retrying in ${(delayMs / 1000).toFixed(1)} s; Ctrl-C stops`;
     if (this.stateNow.kind !== 'waiting') {
       this.stateNow = { kind: 'waiting', reason: err.message, sinceMs: now };

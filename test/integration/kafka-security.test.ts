@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { findJava, startBroker, type KafkaBroker } from '../../src/kafka/broker.js';
 import { crashAlerts } from '../../src/query/queries.js';
 import { describeKafka, uniqueName } from '../helpers/kafka.js';
-import { batchesFromProgress, cleanTemps, expectedJsonl, kindling, readProgress, readSinkDir, readTopic, tempDir } from './kafka-harness.js';
+import { batchesFromProgress, cleanTemps, expectedJsonl, Kindling, kindling, readProgress, readSinkDir, readTopic, tempDir } from './kafka-harness.js';
 
 const STREAM = ['--start-time', '2024-11-25T10:40:00Z', '--event-rate', '40', '--users', '12', '--crash-one-in', '4'];
 const EVENTS = 3000;
@@ -123,6 +123,18 @@ describeKafka('Kafka over TLS and SASL (a broker of the test\'s own)', () => {
       expect(r.code).toBe(2);
     }
   }, 120_000);
+
+  it('the wrong protocol for a listener: the waiting line says which flag to check (plaintext on a TLS port), or the run stops (SASL on a plaintext port)', async () => {
+    const b = broker!.secureBrokers;
+    const run = new Kindling(['--brokers', b.SSL!, '--topic', topic, '--sink', 'none', '--no-ui', '--quiet', '--starting-offsets', 'earliest']);
+    await run.waitForLog(/kafka: waiting for broker 127\.0\.0\.1:\d+: closed the connection before serving a request: if the listener uses TLS or SASL, give --kafka-security-protocol/, 15_000).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}\n${run.stderr}`);
+    });
+    expect(await run.interrupt()).toBe(0);
+    const saslOnPlain = await read(broker!.brokers, ['--kafka-security-protocol', 'SASL_PLAINTEXT', '--kafka-sasl-username', USER], { KAFKA_SASL_PASSWORD: PASSWORD });
+    expect(saslOnPlain.stderr).toContain('it is not a SASL listener');
+    expect(saslOnPlain.code).toBe(2);
+  }, 60_000);
 
   it('flags that do not fit together are usage errors (exit 2) naming the flag', async () => {
     const b = broker!.secureBrokers;
