@@ -8,6 +8,7 @@ import { Scanner } from '../src/query/scan.js';
 import { guardHaving, QueryCodeError } from '../src/query/user-code.js';
 import { WindowState } from '../src/query/window-state.js';
 import { KindlingError } from '../src/errors.js';
+import { readFileRange } from '../src/source/file-range.js';
 import { labEventsNdjson } from '../src/source/lab-events.js';
 import {
   type DrainTask,
@@ -61,7 +62,8 @@ async function scan(task: ScanTask, timing: () => TaskTiming): Promise<TaskResul
     scanner = new Scanner(query, { partitions: task.partitions, workers: task.workers, maxRecordBytes: task.maxRecordBytes, maxSamples: task.maxSamples });
     scanners.set(cacheKey, scanner);
   }
-  const split = task.split;
+  // A file range is read here, on the worker: the main thread only cut it.
+  const split = task.split.kind === 'file-range' ? ({ kind: 'bytes', bytes: readFileRange(task.split) } as const) : task.split;
   const output =
     split.kind === 'bytes'
       ? scanner.scanBytes(split.bytes, split.recordEnds)

@@ -6,6 +6,7 @@ import { WatermarkTracker } from '../query/watermark.js';
 import { WindowState, type ResultRow } from '../query/window-state.js';
 import type { EmittedBatch } from '../sink/sink.js';
 import { scanKafkaBatches } from '../source/kafka-split.js';
+import { readFileRange } from '../source/file-range.js';
 import { labEventsNdjson } from '../source/lab-events.js';
 import type { Source } from '../source/source.js';
 
@@ -48,7 +49,7 @@ export async function runInline<O>(
     const parts = [];
     let maxEventTimeMs: number | null = null;
     for (const split of polled.kind === 'batch' ? polled.batch.splits : []) {
-      const p = split.payload;
+      const p = split.payload.kind === 'file-range' ? ({ kind: 'bytes', bytes: readFileRange(split.payload) } as const) : split.payload;
       const out =
         p.kind === 'bytes'
           ? scanner.scanBytes(p.bytes, p.recordEnds)

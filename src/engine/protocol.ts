@@ -6,11 +6,13 @@ import type { WatermarkMs } from '../query/time.js';
 import type { ScanOutput } from '../query/scan.js';
 import type { QueryFunction } from '../query/user-code.js';
 import type { ResultRow, StateEntry } from '../query/window-state.js';
+import type { FileRangePayload } from '../source/file-range.js';
 import type { GeneratorSpec } from '../source/lab-events.js';
 
-/** The records of a stage-1 task: raw bytes (transferred, not copied), compressed Kafka batches, or a range of generated events. */
+/** The records of a stage-1 task: raw bytes (transferred, not copied), a file's byte range (read by the worker), compressed Kafka batches, or a range of generated events. */
 export type SplitPayload =
   | { readonly kind: 'bytes'; readonly bytes: Uint8Array; readonly recordEnds?: Uint32Array }
+  | FileRangePayload
   | KafkaBatchesPayload
   | { readonly kind: 'generated'; readonly spec: GeneratorSpec; readonly firstIndex: number; readonly count: number };
 

@@ -6,6 +6,7 @@ import { CheckpointStore } from '../checkpoint/store.js';
 import { SPLIT_BYTES } from '../engine/build.js';
 import { KindlingError } from '../errors.js';
 import { FileSource, type FilePosition } from '../source/file.js';
+import { readFileRange } from '../source/file-range.js';
 import type { GeneratorOffsets } from '../source/generator.js';
 import { labEventJson, type GeneratorSpec } from '../source/lab-events.js';
 import type { Split } from '../source/source.js';
@@ -51,9 +52,12 @@ class FileLines {
     if (this.seen.has(file) || offset === 0) return;
     const handle = await open(file, 'r');
     try {
-      const buf = Buffer.alloc(offset);
-      await handle.read(buf, 0, offset, 0);
-      let lines = 0;
+      // A logged offset may fall inside a record (file splits are byte ranges owning the records
+      // that start in them): the lines before the first record at or after it are the newlines
+      // before offset - 1, plus the one ending the record that holds byte offset - 1.
+      const buf = Buffer.alloc(offset - 1);
+      await handle.read(buf, 0, offset - 1, 0);
+      let lines = 1;
       for (let i = buf.indexOf(NEWLINE); i !== -1; i = buf.indexOf(NEWLINE, i + 1)) lines++;
       this.seen.set(file, lines);
     } finally {
@@ -65,8 +69,9 @@ class FileLines {
     const records: string[] = [];
     const where: Array<{ file: string; firstLine: number; first: number }> = [];
     for (const split of splits) {
-      if (split.payload.kind !== 'bytes') throw new Error('file splits hold bytes');
-      const bytes = Buffer.from(split.payload.bytes.buffer, split.payload.bytes.byteOffset, split.payload.bytes.byteLength);
+      const payload = split.payload.kind === 'file-range' ? { bytes: readFileRange(split.payload) } : split.payload;
+      if (!('bytes' in payload)) throw new Error('file splits hold bytes or byte ranges');
+      const bytes = Buffer.from(payload.bytes.buffer, payload.bytes.byteOffset, payload.bytes.byteLength);
       const file = split.origin.label;
       const before = this.seen.get(file) ?? 0;
       where.push({ file, firstLine: before + 1, first: records.length });
