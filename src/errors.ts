@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'NOT_BUILT'
   | 'UI_LISTEN'
   | 'CONNECT_BIND'
+  | 'NO_PYSPARK_CLIENT'
   // Checkpoint directory and its logs.
   | 'CHECKPOINT_CORRUPT'
   | 'CHECKPOINT_DIR'

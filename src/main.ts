@@ -14,6 +14,7 @@ import { ResultsSink } from './metrics/results-sink.js';
 import { describeRun } from './metrics/run-info.js';
 import { summaryLines } from './metrics/summary.js';
 import { onStopSignals } from './signals.js';
+import { namesPythonScript } from './connect/script-args.js';
 
 const log = (line: string): void => {
   process.stderr.write(line + '\n');
@@ -33,7 +34,8 @@ interface Command {
 
 /** Kindling's commands, in the order --help lists them; `run` is also what runs without a command word. */
 const COMMANDS: readonly Command[] = [
-  { name: 'run', usage: 'kindling [run] [flags]', does: 'run a streaming query (this help)', start: (rest) => run(rest) },
+  { name: 'run', usage: 'kindling [run] [flags]', does: 'run a streaming query (this help)', start: async (rest) => (namesPythonScript(rest) ? (await import('./connect/run-script.js')).runScriptCommand(rest, log) : run(rest)) },
+  { name: 'run SCRIPT.py', usage: 'kindling run SCRIPT.py [--python PATH]', does: 'run a PySpark script on Kindling (kindling run x.py --help)', start: (rest) => run(rest) },
   // produce and generate are loaded only when used: `kindling run` never loads kafkajs.
   { name: 'produce', usage: 'kindling produce --brokers HOST:PORT [flags]', does: "write the lab's events to a Kafka topic (kindling produce --help)", start: async (rest) => (await import('./produce.js')).produceCommand(rest, log) },
   { name: 'generate', usage: 'kindling generate --out DIR [flags]', does: "write the lab's events as NDJSON files for --source file (kindling generate --help)", start: async (rest) => (await import('./generate.js')).generateCommand(rest, log, out) },

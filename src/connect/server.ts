@@ -20,6 +20,8 @@ export interface ConnectServerOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one. */
   readonly port: number;
   readonly log: (line: string) => void;
+  /** False: leave out what the client shows its user anyway (sessions, config notes, refusals); `kindling run` shares a terminal with the script. */
+  readonly verbose?: boolean;
 }
 
 /** A running server. */
@@ -45,19 +47,20 @@ function replay(call: grpc.ServerWritableStream<unknown, ExecutePlanResponse>, o
 /** Starts the SparkConnectService on 127.0.0.1:`port`. */
 export async function startConnectServer(options: ConnectServerOptions): Promise<ConnectServer> {
   const { log } = options;
+  const trace = options.verbose === false ? (): void => {} : log;
   const sessions = new SessionRegistry();
   const running = new Map<string, RunningOperation>();
 
   const sessionFor = (req: { sessionId: string; clientObservedServerSideSessionId?: string | undefined; clientType?: string | undefined }): Session => {
     const known = sessions.size;
     const session = sessions.get(req);
-    if (sessions.size > known) log(`session ${req.sessionId} opened by ${req.clientType ?? 'a client'}`);
+    if (sessions.size > known) trace(`session ${req.sessionId} opened by ${req.clientType ?? 'a client'}`);
     return session;
   };
   const ids = (s: Session): { sessionId: string; serverSideSessionId: string } => ({ sessionId: s.sessionId, serverSideSessionId: s.serverSideSessionId });
   const refuse = (rpc: string, err: unknown): Partial<grpc.ServiceError> => {
     const e = toServiceError(err);
-    log(`${rpc}: ${err instanceof ConnectError ? 'answered with' : 'INTERNAL ERROR'} ${e.details ?? ''}`);
+    (err instanceof ConnectError ? trace : log)(`${rpc}: ${err instanceof ConnectError ? 'answered with' : 'INTERNAL ERROR'} ${e.details ?? ''}`);
     return e;
   };
   /** Runs a unary handler, turning any throw into the client's exception. */
@@ -74,7 +77,7 @@ export async function startConnectServer(options: ConnectServerOptions): Promise
   const handlers: grpc.UntypedServiceImplementation = {
     Config: unary('Config', (req: ConfigRequest) => {
       const session = sessionFor(req);
-      const result = runConfigOperation(session.config, req.operation, log);
+      const result = runConfigOperation(session.config, req.operation, trace);
       return create(ConfigResponseSchema, { ...ids(session), ...result });
     }),
 
@@ -157,7 +160,7 @@ export async function startConnectServer(options: ConnectServerOptions): Promise
     ReleaseSession: unary('ReleaseSession', (req: ReleaseSessionRequest) => {
       const session = sessions.release(req.sessionId, req.allowReconnect);
       for (const r of running.values()) if (r.sessionId === req.sessionId) r.abort.abort();
-      if (session) log(`session ${req.sessionId} released`);
+      if (session) trace(`session ${req.sessionId} released`);
       return create(ReleaseSessionResponseSchema, { sessionId: req.sessionId, serverSideSessionId: session?.serverSideSessionId ?? '' });
     }),
 
