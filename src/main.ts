@@ -30,12 +30,15 @@ interface Command {
   readonly usage: string;
   readonly does: string;
   readonly start: (rest: string[]) => Promise<number>;
+  /** A second help line for a command listed before it: never selected, not listed as a command. */
+  readonly variant?: true;
 }
 
 /** Kindling's commands, in the order --help lists them; `run` is also what runs without a command word. */
 const COMMANDS: readonly Command[] = [
   { name: 'run', usage: 'kindling [run] [flags]', does: 'run a streaming query (this help)', start: async (rest) => (namesPythonScript(rest) ? (await import('./connect/run-script.js')).runScriptCommand(rest, log) : run(rest)) },
-  { name: 'run SCRIPT.py', usage: 'kindling run SCRIPT.py [--python PATH]', does: 'run a PySpark script on Kindling (kindling run x.py --help)', start: (rest) => run(rest) },
+  // Help's line for `run` given a .py file (the entry above dispatches it); not a command word of its own.
+  { name: 'run SCRIPT.py', usage: 'kindling run SCRIPT.py [--python PATH]', does: 'run a PySpark script on Kindling (kindling run x.py --help)', start: (rest) => run(rest), variant: true },
   // produce and generate are loaded only when used: `kindling run` never loads kafkajs.
   { name: 'produce', usage: 'kindling produce --brokers HOST:PORT [flags]', does: "write the lab's events to a Kafka topic (kindling produce --help)", start: async (rest) => (await import('./produce.js')).produceCommand(rest, log) },
   { name: 'generate', usage: 'kindling generate --out DIR [flags]', does: "write the lab's events as NDJSON files for --source file (kindling generate --help)", start: async (rest) => (await import('./generate.js')).generateCommand(rest, log, out) },
@@ -149,7 +152,7 @@ async function main(argv: string[]): Promise<number> {
   const command = COMMANDS.find((c) => c.name.split(' ')[0] === word);
   if (command) return command.start(rest);
   if (word !== undefined && !word.startsWith('-')) {
-    throw new UsageError(`unknown command '${word}'; the commands are ${COMMANDS.map((c) => c.name).join(', ')} (see kindling --help)`);
+    throw new UsageError(`unknown command '${word}'; the commands are ${COMMANDS.filter((c) => !c.variant).map((c) => c.name).join(', ')} (see kindling --help)`);
   }
   return run(argv);
 }
