@@ -166,7 +166,7 @@ describe('kindling flags', () => {
     { args: ['produce', '--brokers', 'h:1', '--topic', 'a', '--topic', 'b'], message: "--topic given twice: 'a' and 'b'" },
     { args: ['checkpoint', 'inspect', 'dir', '--top', '1', '--top=2'], message: "--top given twice: '1' and '2'" },
     { args: ['-x'], message: 'unknown flag -x' },
-    { args: ['porduce'], message: "unknown command 'porduce'; the commands are run, produce, generate, connect, export, checkpoint inspect" },
+    { args: ['porduce'], message: "unknown command 'porduce'; the commands are run, produce, generate, connect, export, explain, what-if, checkpoint inspect" },
     { args: ['--output-mode', 'sideways'], message: "--output-mode must be one of append, update, complete; got 'sideways'" },
     { args: ['--sink', 'kafka'], message: "--sink must be console, jsonl:DIR or none; got 'kafka'" },
     { args: ['--source', 'file'], message: '--source file needs --path' },
