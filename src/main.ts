@@ -13,6 +13,7 @@ import { firstRowsNote } from './metrics/first-rows.js';
 import { ResultsSink } from './metrics/results-sink.js';
 import { describeRun } from './metrics/run-info.js';
 import { summaryLines } from './metrics/summary.js';
+import type { ReplaySpec } from './replay/service.js';
 import { onStopSignals } from './signals.js';
 import { namesPythonScript } from './connect/script-args.js';
 
@@ -72,6 +73,13 @@ function testWorkerFaults(): WorkerFaults | undefined {
   return m ? { exitInStatefulTask: { batchId: Number(m[1]), workerId: Number(m[2]), markerFile: m[3]! } } : undefined;
 }
 
+/** What the web UI's "why?" replays: the checkpoint, else the files with the run's cut, else nothing. */
+function replaySpec(config: RunConfig): ReplaySpec {
+  const s = config.source;
+  const files = s.kind === 'file' ? { path: s.path, maxFilesPerBatch: s.maxFilesPerBatch, maxEventsPerBatch: s.maxEventsPerBatch, maxBytesPerBatch: s.maxBytesPerBatch } : null;
+  return { checkpointDir: config.checkpoint?.dir ?? null, files, queryRef: config.queryRef };
+}
+
 function checkpointLine(config: RunConfig, resume: ResumeInfo | null): string {
   if (!config.checkpoint || !resume) return 'checkpoint: none (a restart starts over)';
   const where = `${config.checkpoint.dir}, snapshot every ${config.checkpoint.every} batch(es)`;
@@ -115,6 +123,8 @@ async function run(argv: string[]): Promise<number> {
       run: describeRun(config, query, outputMode, source.describe(), coordinator),
       query,
       results,
+      // The replay code loads on the first question only.
+      explain: async (question) => (await import('./replay/service.js')).explainService(replaySpec(config))(question),
       log,
     });
   } catch (err) {

@@ -11,7 +11,7 @@ import { StickyFooter, type FooterTerminal } from './sticky-footer.js';
 import { progressLine } from './summary.js';
 import { SystemSampler } from './system-sampler.js';
 import { renderTerminalView, ViewHistory } from './terminal-view.js';
-import { UiServer, type UiListen } from './web/server.js';
+import { UiServer, type UiData, type UiListen } from './web/server.js';
 
 /** How progress shows in the terminal: redrawn in place, one plain line per batch, or not at all. */
 export type TerminalMode = 'live' | 'plain' | 'none';
@@ -40,6 +40,8 @@ export interface ObserveOptions {
   readonly query: Query;
   /** Kept output rows for the Results page (a sink added to the run), or null. */
   readonly results: ResultsSink | null;
+  /** The Results tab's why/why-not answers (UiData.explain). */
+  readonly explain?: UiData['explain'];
   readonly log: (line: string) => void;
   readonly stderr?: TerminalStream;
   readonly stdout?: Writable & { readonly isTTY?: boolean };
@@ -95,7 +97,7 @@ export async function startObservability(engine: ObservedEngine, o: ObserveOptio
   try {
     if (o.progressJson !== null) json = await ProgressJsonWriter.open(o.progressJson, stdout);
     if (o.ui) {
-      const server = new UiServer({ history, run: o.run, query: o.query, results: o.results });
+      const server = new UiServer({ history, run: o.run, query: o.query, results: o.results, ...(o.explain ? { explain: o.explain } : {}) });
       try {
         await server.listen(o.ui);
         ui = server;

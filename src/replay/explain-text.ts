@@ -106,7 +106,7 @@ export function closingSentence(trace: ReplayTrace): string {
 }
 
 /** A record worth a line of its own: it reached the aggregation, or a filter dropped it after it passed that filter's first conjunct (a near miss). */
-const nearMiss = (r: RecordTrace): boolean => r.fates.some((f) => f.kind !== 'filtered' || f.conjunct > 0 || f.result === null);
+export const nearMiss = (r: RecordTrace): boolean => r.fates.some((f) => f.kind !== 'filtered' || f.conjunct > 0 || f.result === null);
 
 /**
  * The whole explanation as text. Records a filter's first conjunct dropped (for crash-alerts: the

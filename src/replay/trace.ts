@@ -135,6 +135,12 @@ export function analyzed(query: QueryPlan): AnalyzedPlan {
   return checkStreaming(analyzePlan(query.root, { ansi: query.ansi }), query.outputMode);
 }
 
+/** The names of a query's grouping columns that make a key: every grouping column but the window. */
+export function keyColumnsOf(query: QueryPlan): string[] {
+  const aggregate = analyzed(query).aggregate;
+  return aggregate ? aggregate.keys.flatMap((k, i) => (k.kind === 'window' ? [] : [aggregate.columns[i]!.name])) : [];
+}
+
 /** Runs post steps (HAVING, select) on a group's row: the row out, or the condition that dropped it. */
 function postRow(plan: AnalyzedPlan, filters: ReadonlyMap<RowStep, NamedFilter>, row: Row): { row: Row | null; having: FilterFailure | null } {
   let out = row;
@@ -160,7 +166,7 @@ export function traceReplay(query: QueryPlan, batches: readonly ReplayBatch[], s
   let filters = nameFilters(query, plan);
   const windowAt = aggregate.keys.findIndex((k) => k.kind === 'window');
   const windowKey = windowAt >= 0 ? (aggregate.keys[windowAt] as Extract<(typeof aggregate.keys)[number], { kind: 'window' }>) : null;
-  const keyColumns = aggregate.keys.flatMap((k, i) => (k.kind === 'window' ? [] : [aggregate.columns[i]!.name]));
+  const keyColumns = keyColumnsOf(query);
   const aggColumns = aggregate.columns.slice(aggregate.keys.length);
   const aggregatesOf = (groupRow: Row): Record<string, PlainValue> =>
     Object.fromEntries(aggColumns.map((c, i) => [c.name, plainValue(groupRow[aggregate.keys.length + i] ?? null, c.type)]));

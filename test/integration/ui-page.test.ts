@@ -187,4 +187,34 @@ describe.skipIf(needsBrowser)(`the web UI in headless Chromium${needsBrowser ? `
     await page.screenshot({ path: join(OUT, 'ui-config.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
+
+  it('answers "why?" on a result row and "why not?" for a key by replaying the run from its checkpoint', async () => {
+    const ck = await mkdtemp(join(tmpdir(), 'kindling-ui-why-'));
+    cleanups.push(() => rm(ck, { recursive: true, force: true }));
+    const { base } = await startEngine([...ENGINE_ARGS, '--checkpoint-dir', ck]);
+    const { page, errors } = await openBrowser();
+    await mkdir(OUT, { recursive: true });
+    await page.goto(`${base}#results`);
+    const first = page.locator('[data-testid="result-batch"] tbody tr').first();
+    await first.waitFor({ timeout: 30_000 });
+    // The engine emitted this row in this batch; the replay must say the same.
+    const batchId = await page.locator('[data-testid="result-batch"]').first().getAttribute('data-batch');
+    const row = JSON.parse((await first.locator('button.why').getAttribute('data-row'))!) as { user_id: string; crash_count: number; window: { start: string } };
+    await first.locator('button.why').click();
+    const answer = page.locator('[data-testid="why-answer"]');
+    await answer.waitFor({ timeout: 30_000 });
+    const start = row.window.start.slice(11, 23);
+    expect(await answer.textContent()).toMatch(new RegExp(`^${row.user_id} has a row in \\[${start.replace(/\./g, '\\.')}, [^)]+\\): emitted in batch ${batchId} with crash_count = ${row.crash_count} \\(${row.crash_count} counted`));
+    expect(await page.locator('.why-records tbody tr').count()).toBeGreaterThanOrEqual(row.crash_count);
+    await page.screenshot({ path: join(OUT, 'ui-why.png'), fullPage: true });
+
+    // "why not?" for a key that never occurs, typed into the box, which survives the tab's live updates.
+    await page.fill('.why-form input[name="key"]', 'user_nobody');
+    await page.fill('.why-form input[name="window"]', '');
+    await page.click('.why-form button[type="submit"]');
+    await expect.poll(() => answer.textContent(), { timeout: 30_000 }).toMatch(/^no record of user_id = user_nobody in the replayed input \(\d+ batches\)$/);
+    await page.waitForTimeout(600);
+    expect(await page.inputValue('.why-form input[name="key"]')).toBe('user_nobody');
+    expect(errors).toEqual([]);
+  });
 });

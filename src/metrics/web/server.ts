@@ -6,6 +6,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { projectRoot } from '../../engine/pool.js';
 import { KindlingError } from '../../errors.js';
 import type { Query } from '../../query/query.js';
+import type { ExplainAnswer, ExplainQuestion } from '../../replay/service.js';
 import { sparkJsonRow } from '../../sink/sink.js';
 import type { ProgressHistory } from '../history.js';
 import type { ResultsSink } from '../results-sink.js';
@@ -18,6 +19,8 @@ export interface UiData {
   readonly run: RunDescription;
   readonly query: Query;
   readonly results: ResultsSink | null;
+  /** Answers the Results tab's "why?" and "why not?" by replaying the run (src/replay); absent: the page says it cannot. */
+  readonly explain?: (question: ExplainQuestion) => Promise<ExplainAnswer>;
 }
 
 /** Where to listen. `explicitPort`: the user chose the port, so a busy one is an error, not a retry. */
@@ -148,11 +151,29 @@ export class UiServer {
       const batches = (this.data.results?.latest() ?? []).map((b) => ({ batchId: b.batchId, drained: b.drained, totalRows: b.totalRows, rows: b.rows.map((r) => sparkJsonRow(q, r)) }));
       return this.json(res, { enabled: this.data.results !== null, batches });
     }
+    if (path === '/api/explain') return this.json(res, await this.explain(url.searchParams));
     if (path === '/api/events') {
       if (this.ended) return this.send(res, 503, 'text/plain; charset=utf-8', 'the run is over');
       return this.sse.add(req, res, JSON.stringify({ batches: this.data.history.size }));
     }
     return this.send(res, 404, 'text/plain; charset=utf-8', 'not found');
+  }
+
+  /** GET /api/explain?key=K[&window=ISO] or ?row=JSON: the replay's answer for a key, or for an output row. */
+  private async explain(params: URLSearchParams): Promise<ExplainAnswer> {
+    if (!this.data.explain) return { ok: false, error: 'explaining is not available for this run' };
+    const rowText = params.get('row');
+    let row: Record<string, unknown> | undefined;
+    if (rowText !== null) {
+      try {
+        row = JSON.parse(rowText) as Record<string, unknown>;
+      } catch {
+        return { ok: false, error: 'row must be a result row as JSON' };
+      }
+    }
+    const key = params.get('key');
+    const window = params.get('window');
+    return this.data.explain({ ...(key !== null && key !== '' ? { key } : {}), ...(window !== null && window !== '' ? { window } : {}), ...(row ? { row } : {}) });
   }
 
   private async file(res: ServerResponse, file: string): Promise<void> {

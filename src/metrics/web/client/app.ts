@@ -3,6 +3,7 @@ import type { ProgressRecord } from '../../progress.js';
 import { int } from './format.js';
 import { renderConfig } from './page-config.js';
 import { renderResults } from './page-results.js';
+import { WhyPanel } from './page-why.js';
 import { renderKpis, renderStreaming } from './page-streaming.js';
 import { TasksPage } from './page-tasks.js';
 import { renderWorkers } from './page-workers.js';
@@ -14,6 +15,22 @@ type Tab = (typeof TABS)[number];
 const state: AppState = { records: [], config: null, results: null, link: 'connecting' };
 const $ = (sel: string): HTMLElement => document.querySelector(sel)!;
 let tasksPage: TasksPage | null = null;
+let whyPanel: WhyPanel | null = null;
+let resultsBody: HTMLElement | null = null;
+
+/** The Results tab: the why-not box (drawn once, so typing and answers survive updates) above the rows (redrawn). */
+function renderResultsTab(el: HTMLElement): void {
+  if (!whyPanel || !resultsBody) {
+    el.innerHTML = '';
+    whyPanel = new WhyPanel(el.appendChild(document.createElement('section')));
+    resultsBody = el.appendChild(document.createElement('div'));
+    resultsBody.addEventListener('click', (e) => {
+      const button = (e.target as HTMLElement).closest<HTMLButtonElement>('button.why');
+      if (button?.dataset['row']) whyPanel!.askRow(JSON.parse(button.dataset['row']) as Record<string, unknown>);
+    });
+  }
+  resultsBody.innerHTML = renderResults(state);
+}
 let renderQueued = false;
 let lastRenderMs = 0;
 /** Re-render at most this often: a fast run ends several batches a second. */
@@ -46,7 +63,7 @@ function render(): void {
   const el = $(`#tab-${t}`);
   if (t === 'streaming') el.innerHTML = renderStreaming(state);
   else if (t === 'workers') el.innerHTML = renderWorkers(state);
-  else if (t === 'results') el.innerHTML = renderResults(state);
+  else if (t === 'results') renderResultsTab(el);
   else if (t === 'config') el.innerHTML = renderConfig(state);
   else {
     if (!tasksPage) {

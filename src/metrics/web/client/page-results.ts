@@ -12,8 +12,10 @@ function cell(v: unknown): string {
 
 function table(b: ResultsBatch): string {
   const cols = [...new Set(b.rows.flatMap((r) => Object.keys(r)))];
-  const head = cols.map((c) => `<th>${esc(c)}</th>`).join('');
-  const rows = b.rows.map((r) => `<tr>${cols.map((c) => `<td>${cell(r[c])}</td>`).join('')}</tr>`).join('');
+  const head = cols.map((c) => `<th>${esc(c)}</th>`).join('') + '<th></th>';
+  // "why?" asks the replay about this row (page-why.ts); the row travels as JSON in data-row.
+  const why = (r: Record<string, unknown>): string => `<td><button class="why" type="button" data-row="${esc(JSON.stringify(r))}" title="replay the run and explain this row">why?</button></td>`;
+  const rows = b.rows.map((r) => `<tr>${cols.map((c) => `<td>${cell(r[c])}</td>`).join('')}${why(r)}</tr>`).join('');
   const more = b.totalRows > b.rows.length ? `<p class="muted">showing ${int(b.rows.length)} of ${int(b.totalRows)} rows</p>` : '';
   return `<section class="card wide result-batch" data-testid="result-batch" data-batch="${b.batchId}"><header><h3>Batch ${b.batchId}${b.drained ? ' <span class="tag">drained: windows forced out</span>' : ''}</h3><span class="card-value">${int(b.totalRows)} rows</span></header><table class="table">${`<thead><tr>${head}</tr></thead>`}<tbody>${rows}</tbody></table>${more}</section>`;
 }
