@@ -90,7 +90,7 @@ function banner(config: RunConfig, describeSource: string, queryName: string, mo
   return (
     `Kindling: query ${queryName} (${mode} mode) on ${describeSource}\n` +
     `  ${config.cores} worker thread(s), ${config.partitions} partition(s), trigger ${config.triggerMs === 0 ? 'as soon as possible' : `${config.triggerMs} ms`}` +
-    `, sinks: ${config.sinks.map((s) => (s.kind === 'jsonl' ? `jsonl:${s.dir}` : config.progressJson === '-' ? 'console (tables on stderr: stdout carries --progress-json)' : s.kind)).join(', ') || 'none'}\n` +
+    `, sinks: ${config.sinks.map((s) => (s.kind === 'jsonl' ? `jsonl:${s.dir}` : s.kind === 'kafka' ? `kafka:${s.topic}` : config.progressJson === '-' ? 'console (tables on stderr: stdout carries --progress-json)' : s.kind)).join(', ') || 'none'}\n` +
     `  ${checkpoint}`
   );
 }

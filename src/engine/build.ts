@@ -59,7 +59,15 @@ export async function assembleRun(
   const sinks: Sink[] = [];
   // With --progress-json - stdout carries JSON lines only (for `| jq`), so the console sink's tables go to stderr.
   const tables = config.progressJson === '-' ? process.stderr : process.stdout;
-  for (const s of config.sinks) sinks.push(s.kind === 'console' ? new ConsoleSink(query, tables) : await JsonlSink.open(s.dir, query));
+  for (const s of config.sinks) {
+    if (s.kind === 'console') sinks.push(new ConsoleSink(query, tables));
+    else if (s.kind === 'jsonl') sinks.push(await JsonlSink.open(s.dir, query));
+    else {
+      // Imported only when used: kafkajs is a start-up cost other runs need not pay.
+      const { KafkaSink } = await import('../sink/kafka.js');
+      sinks.push(new KafkaSink({ ...s, checkpoint: options.checkpoint?.log ?? null, log }, query));
+    }
+  }
   sinks.push(...(options.extraSinks ?? []));
   const pool = new WorkerPool(config.cores, options.faults ? { faults: options.faults } : {});
   let coordinator: Coordinator<SourceOffsets>;
