@@ -101,6 +101,8 @@ export class Coordinator<O> {
     batches: 0, records: 0, rejected: 0, filtered: 0, matched: 0, lateRows: 0, rowsOut: 0, elapsedMs: 0, watermarkMs: null, stoppedBy: 'end-of-input',
   };
   private lastBatchStartMs: number | null = null;
+  /** Groups the workers hold after the last batch (or restore): what a --drain batch removes. */
+  private stateGroups = 0;
   private readonly tasks: BatchTasks;
   private readAhead: Promise<Polled<O>> | null = null;
   /** Where the source stands after the last batch that began (its endOffsets); null: at its start. */
@@ -253,7 +255,7 @@ export class Coordinator<O> {
     this.pool.acceptReplacedThreads();
     // Every worker gets a restore task, an empty one included (it clears what a rollback found).
     const shares = routeState(plan.state, plan.snapshot?.partitioning ?? null, { partitions: this.options.partitions, workers: this.pool.size });
-    await this.tasks.restoreState(shares);
+    this.stateGroups = await this.tasks.restoreState(shares);
     this.watermark?.restore(plan.watermark ?? { watermarkMs: 0, lastEvictionWatermarkMs: 0 });
     this.nextBatchId = plan.startBatchId;
     if (plan.sourcePosition !== null) await source.seek(plan.sourcePosition, plan.sourceMetadata);
@@ -345,7 +347,7 @@ export class Coordinator<O> {
    */
   private async runBatch(batch: SourceBatch<O> | null, sourceMs: number, scanned?: Promise<ScanOutcome>, replay?: ReplayedBatch<O>): Promise<void> {
     const batchId = this.nextBatchId++;
-    const timer = new PhaseTimer(sourceMs);
+    const timer = new PhaseTimer(sourceMs, batch?.inputWaitMs ?? 0);
     const marks = this.watermark?.beginBatch() ?? null;
     try {
       if (batch) this.sourcePosition = batch.endOffsets;
@@ -368,25 +370,38 @@ export class Coordinator<O> {
       await this.commit(batchId, replay);
       timer.end('checkpoint');
       this.addToSummary(merged);
+      this.stateGroups = merged.counts.stateGroups;
       this.publish(batchId, batch, timer, merged, tasks, this.mainThreadShare());
     } catch (err) {
       throw this.tasks.batchFailed(batchId, err);
     }
   }
 
-  /** The --drain batch: every open group leaves as a forced row. It is logged, emitted and committed like any batch. */
+  /**
+   * The --drain batch: every open group leaves as a forced row. It is logged, emitted and committed
+   * like any batch, and has a progress record like any batch (no input; its drain tasks as stage 2).
+   */
   private async drainBatch(replay?: ReplayedBatch<O>): Promise<void> {
     const batchId = this.nextBatchId++;
+    const timer = new PhaseTimer(0);
     const offsetsDurable = this.logOffsets(batchId, null, this.watermark?.lastEvictionWatermarkMs ?? null, replay, true);
-    const rows = await this.tasks.drain().catch((err: unknown) => {
+    timer.end('checkpoint');
+    const tasks: TaskProgress[] = [];
+    const rows = await this.tasks.drain(tasks).catch((err: unknown) => {
       throw this.tasks.batchFailed(batchId, err);
     });
+    timer.end('stateful');
     const muted = replay?.committed === true;
     await this.emit({ batchId, rows, drained: true }, offsetsDurable, muted);
+    timer.end('sink');
     await this.commit(batchId, replay);
+    timer.end('checkpoint');
     this.summary.rowsOut += rows.length;
     this.summary.batches++;
     if (!muted) this.options.log(`drained: ${rows.length} row(s) from open windows emitted as batch ${batchId}, tagged forced`);
+    const counts = { records: 0, rejected: 0, filtered: 0, matched: 0, lateRows: 0, rowsOut: rows.length, maxEventTimeMs: null, stateGroups: 0, updatedGroups: 0, evictedGroups: this.stateGroups, stateBytes: 0 };
+    this.stateGroups = 0;
+    this.publish(batchId, null, timer, { rows, counts }, tasks, this.mainThreadShare(), true);
   }
 
   /**
@@ -498,7 +513,7 @@ export class Coordinator<O> {
   }
 
   /** Hands the batch's progress record (assembled in src/metrics) to every listener. */
-  private publish(batchId: number, batch: SourceBatch<O> | null, timer: PhaseTimer, merged: MergedBatch, tasks: readonly TaskProgress[], mainThreadUtilisation: number): void {
+  private publish(batchId: number, batch: SourceBatch<O> | null, timer: PhaseTimer, merged: MergedBatch, tasks: readonly TaskProgress[], mainThreadUtilisation: number, drained = false): void {
     const previousStartMs = this.lastBatchStartMs;
     this.lastBatchStartMs = timer.startedAtMs;
     if (this.listeners.length === 0) return;
@@ -514,6 +529,7 @@ export class Coordinator<O> {
       partitions: this.options.partitions,
       source: { description: this.source.describe(), startOffset: batch?.startOffsets ?? null, endOffset: batch?.endOffsets ?? null, ...batch?.progress },
       noData: batch === null,
+      drained,
       sinkDescription: this.sinks.map((s) => s.name).join(', ') || 'none',
       tasks,
       workerIds: this.pool.loads.map((l) => l.workerId),

@@ -152,12 +152,21 @@ export class BatchTasks {
     }
   }
 
-  /** The --drain step: every worker flushes its open groups as forced rows, in the query's order. */
-  async drain(): Promise<ResultRow[]> {
+  /**
+   * The --drain step: every worker flushes its open groups as forced rows, in the query's order;
+   * one stage-2 task record per worker (all of its partitions) is appended to `tasks`.
+   */
+  async drain(tasks: TaskProgress[] = []): Promise<ResultRow[]> {
     const results = await Promise.all(
-      this.pool.loads.map((l) => this.pool.runOn<DrainTaskResult>(l.workerId, { kind: 'drain', workerId: l.workerId, ...this.context })),
+      this.pool.loads.map((l) => {
+        const dispatchedAtMs = nowMs();
+        return this.pool.runOn<DrainTaskResult>(l.workerId, { kind: 'drain', workerId: l.workerId, ...this.context }).then((result) => ({ result, dispatchedAtMs }));
+      }),
     );
-    return sortRows(results.flatMap((r) => r.rows), this.options.query.orderBy);
+    for (const { result: r, dispatchedAtMs } of results) {
+      tasks.push({ stage: 2, splitIndex: null, partitionId: null, workerId: r.workerId, rows: r.rows.length, startedAtMs: r.startedAtMs, durationMs: r.durationMs, queueWaitMs: Math.max(0, r.startedAtMs - dispatchedAtMs) });
+    }
+    return sortRows(results.flatMap(({ result }) => result.rows), this.options.query.orderBy);
   }
 
   /** Every worker's state, by partitionId (for a snapshot). */
@@ -168,8 +177,9 @@ export class BatchTasks {
     return results.flatMap((r) => r.partitionEntries.map((p) => toPartitionState(p.partitionId, p.entries))).sort((a, b) => a.partitionId - b.partitionId);
   }
 
-  /** Replaces every worker's state with its share (an empty share clears it). */
-  async restoreState(shares: readonly WorkerShare[]): Promise<void> {
-    await Promise.all(shares.map((partitionEntries, workerId) => this.pool.runOn<RestoreTaskResult>(workerId, { kind: 'restore', workerId, partitionEntries, ...this.context })));
+  /** Replaces every worker's state with its share (an empty share clears it); resolves to the groups now held. */
+  async restoreState(shares: readonly WorkerShare[]): Promise<number> {
+    const results = await Promise.all(shares.map((partitionEntries, workerId) => this.pool.runOn<RestoreTaskResult>(workerId, { kind: 'restore', workerId, partitionEntries, ...this.context })));
+    return results.reduce((n, r) => n + r.groups, 0);
   }
 }

@@ -12,14 +12,18 @@ type Phase = Exclude<keyof PhaseDurations, 'total' | 'source'>;
 /**
  * Times a batch's phases back to back: `end(phase)` charges the time since the previous call to
  * `phase`, so the phases add up to the batch's wall time. The source phase (the poll) happened
- * before the batch started and is added to the total.
+ * before the batch started and is added to the total; `inputWaitMs` is the part of it the source
+ * spent waiting for input to arrive (Kafka: the fetch it waited for), not processing.
  */
 export class PhaseTimer {
   readonly startedAtMs = nowMs();
   private lastMs = this.startedAtMs;
   private readonly phases: Record<Phase, number> = { scan: 0, shuffle: 0, stateful: 0, merge: 0, sink: 0, checkpoint: 0 };
 
-  constructor(private readonly sourceMs: number) {}
+  constructor(
+    private readonly sourceMs: number,
+    readonly inputWaitMs = 0,
+  ) {}
 
   end(phase: Phase): void {
     const t = nowMs();
@@ -35,6 +39,11 @@ export class PhaseTimer {
   /** The batch's wall time so far, the poll included. */
   get wallMs(): number {
     return this.lastMs - this.startedAtMs + this.sourceMs;
+  }
+
+  /** The batch's processing time: its wall time less the wait for input (Spark's trigger starts once input is there). */
+  get processingMs(): number {
+    return this.wallMs - Math.min(this.inputWaitMs, this.sourceMs);
   }
 
   durations(): PhaseDurations {
@@ -77,6 +86,8 @@ export interface BatchFacts {
     readonly metrics?: Readonly<Record<string, string>>;
   };
   readonly noData: boolean;
+  /** The --drain batch: open groups forced out, no input. */
+  readonly drained?: boolean;
   readonly sinkDescription: string;
   readonly tasks: readonly TaskProgress[];
   readonly workerIds: readonly number[];
@@ -95,10 +106,16 @@ function workerProgress(workerIds: readonly number[], tasks: readonly TaskProgre
   });
 }
 
-/** The batch's record in Spark's StreamingQueryProgress shape, plus Kindling's own figures. */
+/**
+ * The batch's record in Spark's StreamingQueryProgress shape, plus Kindling's own figures.
+ * processedRowsPerSecond is Spark's (ProgressReporter): rows over the trigger's processing time,
+ * which in Spark never holds a wait for input (a trigger without new data runs no batch), so the
+ * time Kindling's source waited for input is left out of it; at least 1 ms, as in Spark.
+ */
 export function progressRecord(f: BatchFacts): ProgressRecord {
   const c = f.counts;
   const wall = f.timer.wallMs;
+  const processing = f.timer.processingMs;
   const sinceLast = f.previousStartMs === null ? wall : f.timer.startedAtMs - f.previousStartMs;
   return {
     id: f.id,
@@ -108,7 +125,8 @@ export function progressRecord(f: BatchFacts): ProgressRecord {
     timestamp: new Date(f.timer.startedAtMs).toISOString(),
     numInputRows: c.records,
     inputRowsPerSecond: sinceLast > 0 ? (c.records * 1000) / sinceLast : 0,
-    processedRowsPerSecond: wall > 0 ? (c.records * 1000) / wall : 0,
+    // Spark divides by at least 1 ms (Math.max(1L, processingTimeMills)).
+    processedRowsPerSecond: (c.records * 1000) / Math.max(1, processing),
     durationMs: f.timer.durations(),
     eventTime: {
       ...(c.maxEventTimeMs !== null ? { max: isoMs(c.maxEventTimeMs) } : {}),
@@ -121,7 +139,8 @@ export function progressRecord(f: BatchFacts): ProgressRecord {
     sink: { description: f.sinkDescription, numOutputRows: c.rowsOut },
     kindling: {
       noDataBatch: f.noData,
-      drained: false,
+      drained: f.drained === true,
+      inputWaitMs: wall - processing,
       rejected: c.rejected,
       filtered: c.filtered,
       matched: c.matched,

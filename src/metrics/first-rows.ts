@@ -30,18 +30,24 @@ export interface SeenSoFar {
   /** Max event time of the first batch that had one: the oldest open window is taken as the one holding it. */
   readonly firstEventTimeMs: number | null;
   readonly maxEventTimeMs: number | null;
+  /** The watermark after the latest batch: windows ending at or before it are written by the next batch. */
   readonly watermarkMs: number | null;
+  /**
+   * The watermark the latest batch evicted with (the one after the batch before it): windows ending
+   * at or before it are gone. Null or absent: none yet.
+   */
+  readonly evictedWithMs?: number | null;
   readonly rowsOut: number;
 }
 
 /** The windows open before the first rows: how many, the oldest, and event time left until the watermark closes it. */
 export interface OpenWindows {
   readonly open: number;
-  /** Windows the watermark already closed without a row out (no group passed the query's HAVING). */
+  /** Windows a batch already evicted without a row out (no group passed the query's HAVING). */
   readonly closedEmpty: number;
   readonly oldestStartMs: number;
   readonly oldestEndMs: number;
-  /** Event time the watermark still has to advance before the oldest open window is written. */
+  /** Event time the watermark still has to advance before the oldest open window is written; <= 0: the next batch writes it. */
   readonly closesInMs: number;
 }
 
@@ -54,8 +60,10 @@ export function openWindows(q: WindowedQuery, seen: SeenSoFar): OpenWindows | nu
   const { sizeMs, slideMs } = q.window;
   const watermarkMs = Math.max(seen.watermarkMs ?? 0, seen.maxEventTimeMs - q.watermarkDelayMs);
   const firstStartMs = earliestWindowStart(seen.firstEventTimeMs, sizeMs, slideMs);
-  // Windows whose end the watermark passed are closed (evicted); the oldest open one ends after it.
-  const closedEmpty = Math.max(0, Math.floor((watermarkMs - firstStartMs - sizeMs) / slideMs) + 1);
+  // Windows ending at or before the watermark a batch evicted with are gone; one the watermark passed
+  // only after the latest batch is written by the next one (Spark's no-data batch, if no input comes).
+  const evictedWithMs = Math.min(seen.evictedWithMs ?? 0, watermarkMs);
+  const closedEmpty = Math.max(0, Math.floor((evictedWithMs - firstStartMs - sizeMs) / slideMs) + 1);
   const oldestStartMs = firstStartMs + closedEmpty * slideMs;
   const newestStartMs = Math.floor(seen.maxEventTimeMs / slideMs) * slideMs;
   return {
@@ -73,5 +81,6 @@ export function firstRowsStatus(q: WindowedQuery, seen: SeenSoFar): string | nul
   const w = openWindows(q, seen);
   if (w === null) return 'no rows yet: no matching event so far (the first one opens the first window)';
   const closed = w.closedEmpty > 0 ? ` (${w.closedEmpty} closed with no group passing the query's HAVING)` : '';
-  return `no rows yet: ${w.open} window(s) open${closed}; the oldest, ${clock(w.oldestStartMs)}-${clock(w.oldestEndMs)}, is written in ${secondsText(w.closesInMs)} of event time`;
+  const when = w.closesInMs <= 0 ? 'is due: the watermark passed its end, so the next batch writes it' : `is written in ${secondsText(w.closesInMs)} of event time`;
+  return `no rows yet: ${w.open} window(s) open${closed}; the oldest, ${clock(w.oldestStartMs)}-${clock(w.oldestEndMs)}, ${when}`;
 }

@@ -10,7 +10,7 @@ import type { RunDescription } from './run-info.js';
 import { StickyFooter, type FooterTerminal } from './sticky-footer.js';
 import { progressLine } from './summary.js';
 import { SystemSampler } from './system-sampler.js';
-import { renderTerminalView, ViewHistory } from './terminal-view.js';
+import { renderTerminalView, ViewHistory, waitingForFirstRows } from './terminal-view.js';
 import { UiServer, type UiData, type UiListen } from './web/server.js';
 
 /** How progress shows in the terminal: redrawn in place, one plain line per batch, or not at all. */
@@ -128,10 +128,10 @@ export async function startObservability(engine: ObservedEngine, o: ObserveOptio
       json?.write(line);
       ui?.publish(line);
     }
-    if (footer) {
-      view.add(p);
-      footer.update(renderTerminalView(p, view, { width: stderr.columns || 100, color, uiUrl, query: o.run.query }));
-    } else if (o.terminal === 'plain') o.log(progressLine(p));
+    if (o.terminal === 'none') return;
+    view.add(p);
+    if (footer) footer.update(renderTerminalView(p, view, { width: stderr.columns || 100, color, uiUrl, query: o.run.query }));
+    else o.log(progressLine(p, waitingForFirstRows(o.run.query, view)));
   });
 
   let closed = false;

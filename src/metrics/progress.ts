@@ -6,7 +6,7 @@ export interface TaskProgress {
   readonly stage: 1 | 2;
   /** Stage 1: index of the split in the batch; stage 2: null. */
   readonly splitIndex: number | null;
-  /** Stage 2: the partition; stage 1: null. */
+  /** Stage 2: the partition (null for a --drain task, which flushes all of its worker's partitions); stage 1: null. */
   readonly partitionId: number | null;
   readonly workerId: number;
   /** Stage 1: records scanned; stage 2: partial rows merged. */
@@ -65,6 +65,7 @@ export interface ProgressRecord {
   readonly timestamp: string;
   readonly numInputRows: number;
   readonly inputRowsPerSecond: number;
+  /** Rows over the batch's processing time: durationMs.total less kindling.inputWaitMs (as Spark's, whose triggers never wait for input). */
   readonly processedRowsPerSecond: number;
   readonly durationMs: PhaseDurations;
   readonly eventTime: { readonly max?: string; readonly watermark?: string };
@@ -90,7 +91,10 @@ export interface ProgressRecord {
   /** What Spark does not show. */
   readonly kindling: {
     readonly noDataBatch: boolean;
+    /** The --drain batch (also a no-data batch): every open group forced out. */
     readonly drained: boolean;
+    /** Part of durationMs.source spent waiting for input to arrive (Kafka's fetch wait); processedRowsPerSecond leaves it out. */
+    readonly inputWaitMs: number;
     readonly rejected: number;
     readonly filtered: number;
     readonly matched: number;

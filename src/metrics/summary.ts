@@ -5,16 +5,19 @@ import type { ProgressRecord } from './progress.js';
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
 
-/** One line per batch: rows in, rate, duration, watermark, state, late and rows out. */
-export function progressLine(p: ProgressRecord): string {
+/**
+ * One line per batch: rows in, rate, duration, watermark, state, late and rows out; `waiting`, until
+ * the first rows, says how many windows are open and how far the watermark is from closing the oldest.
+ */
+export function progressLine(p: ProgressRecord, waiting: string | null = null): string {
   const k = p.kindling;
   const state = p.stateOperators[0]?.numRowsTotal ?? 0;
-  const kind = k.noDataBatch ? ' (no-data)' : '';
+  const kind = k.drained ? ' (drained)' : k.noDataBatch ? ' (no-data)' : '';
   const wm = k.watermarkMs === null ? '' : ` | watermark ${clock(k.watermarkMs)}`;
   const lag = consumerLag(p);
   return (
     `batch ${p.batchId}${kind}: ${n(p.numInputRows)} rows in ${p.durationMs.total.toFixed(1)} ms ` +
-    `(${n(p.processedRowsPerSecond)} rows/s)${wm} | state ${n(state)} | late ${n(k.lateRows)} | rejected ${n(k.rejected)} | out ${n(p.sink.numOutputRows)}${lag === null ? '' : ` | lag ${n(lag)}`}`
+    `(${n(p.processedRowsPerSecond)} rows/s)${wm} | state ${n(state)} | late ${n(k.lateRows)} | rejected ${n(k.rejected)} | out ${n(p.sink.numOutputRows)}${lag === null ? '' : ` | lag ${n(lag)}`}${waiting === null ? '' : ` | ${waiting}`}`
   );
 }
 

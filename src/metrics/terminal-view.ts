@@ -15,6 +15,9 @@ export class ViewHistory {
   maxEventTimeMs: number | null = null;
   /** Max event time of the first batch that had one: where the first windows opened. */
   firstEventTimeMs: number | null = null;
+  /** The watermark after the latest batch, and the one that batch evicted with (the record before it's). */
+  watermarkMs: number | null = null;
+  evictedWithMs: number | null = null;
 
   constructor(private readonly keep = 40) {}
 
@@ -28,11 +31,18 @@ export class ViewHistory {
     const max = p.kindling.maxEventTimeMs;
     if (max !== null && (this.maxEventTimeMs === null || max > this.maxEventTimeMs)) this.maxEventTimeMs = max;
     if (max !== null && this.firstEventTimeMs === null) this.firstEventTimeMs = max;
+    this.evictedWithMs = this.watermarkMs;
+    this.watermarkMs = p.kindling.watermarkMs;
     if (!p.kindling.noDataBatch) {
       this.processedRates.push(p.processedRowsPerSecond);
       if (this.processedRates.length > this.keep) this.processedRates.shift();
     }
   }
+}
+
+/** Until the query's first rows: how many windows are open and how far the watermark is from closing the oldest (null after). */
+export function waitingForFirstRows(query: WindowedQuery, h: ViewHistory): string | null {
+  return firstRowsStatus(query, { firstEventTimeMs: h.firstEventTimeMs, maxEventTimeMs: h.maxEventTimeMs, watermarkMs: h.watermarkMs, evictedWithMs: h.evictedWithMs, rowsOut: h.rowsOut });
 }
 
 /** How to draw: the terminal's width, colours on or off, and the web UI's address if it runs. */
@@ -109,7 +119,7 @@ export function renderTerminalView(p: ProgressRecord, h: ViewHistory, o: ViewOpt
   const lines: string[] = [];
 
   const url = o.uiUrl ? dim(` · web UI ${o.uiUrl}`) : '';
-  lines.push(`${bold(cyan('Kindling'))} ${bold(p.name)} · batch ${bold(String(p.batchId))}${k.noDataBatch ? dim(' (no-data)') : ''} · ${n(h.rowsIn)} rows so far${url}`);
+  lines.push(`${bold(cyan('Kindling'))} ${bold(p.name)} · batch ${bold(String(p.batchId))}${k.drained ? dim(' (drained)') : k.noDataBatch ? dim(' (no-data)') : ''} · ${n(h.rowsIn)} rows so far${url}`);
 
   const rates = h.processedRates.length > 1 ? `  ${green(sparkline(h.processedRates))}` : '';
   lines.push(`${label('rate')}in ${bold(n(p.inputRowsPerSecond))} rows/s · processed ${bold(n(p.processedRowsPerSecond))} rows/s${rates}`);
@@ -122,8 +132,13 @@ export function renderTerminalView(p: ProgressRecord, h: ViewHistory, o: ViewOpt
     const gap = h.maxEventTimeMs !== null && k.watermarkMs !== 0 ? `, ${((h.maxEventTimeMs - k.watermarkMs) / 1000).toFixed(1)} s behind max event time ${clock(h.maxEventTimeMs)}` : '';
     lines.push(`${label('watermark')}${k.watermarkMs === 0 ? watermarkText(0) : clock(k.watermarkMs)}${gap}`);
   }
-  const waiting = o.query ? firstRowsStatus(o.query, { firstEventTimeMs: h.firstEventTimeMs, maxEventTimeMs: h.maxEventTimeMs, watermarkMs: k.watermarkMs, rowsOut: h.rowsOut }) : null;
-  if (waiting) lines.push(`${label('waiting')}${yellow(waiting)}`);
+  const waiting = o.query ? waitingForFirstRows(o.query, h) : null;
+  if (waiting) {
+    // Two lines (what is open; when the oldest is written), so an 80-column terminal shows all of it.
+    const [open, ...rest] = waiting.split('; ');
+    lines.push(`${label('waiting')}${yellow(open!)}`);
+    if (rest.length > 0) lines.push(`${label('')}${yellow(rest.join('; '))}`);
+  }
   const lag = consumerLag(p);
   if (lag !== null) lines.push(`${label('kafka lag')}${n(lag)} offsets behind the topic's end`);
   const latency = k.recordLatencyMs;

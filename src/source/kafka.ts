@@ -130,16 +130,19 @@ export class KafkaSource implements ResumableSource<KafkaOffsets> {
     // A failure (lost data, a corrupt batch) stops the run only once the records fetched before it have gone out as batches.
     if (!this.hasData()) this.throwIfFailed();
     void this.commitAdvisory(false);
+    let inputWaitMs = 0;
     if (!this.hasData()) {
       if (this.caughtUp()) return this.end();
+      const waitStarted = performance.now();
       await this.fetcher.waitForData(100);
+      inputWaitMs = performance.now() - waitStarted;
       if (!this.hasData()) this.throwIfFailed();
       if (!this.hasData()) return this.caughtUp() ? this.end() : { kind: 'idle', retryInMs: 1 };
     }
     const parts = [...this.fetcher.parts.values()];
     const ends = new Map<number, number>();
     for (const p of parts) ends.set(p.partitionId, batchEnd(p, parts, this.limits));
-    return { kind: 'batch', batch: this.cut(ends) };
+    return { kind: 'batch', batch: { ...this.cut(ends), inputWaitMs } };
   }
 
   /** Cuts the next batch to end exactly at `endOffsets` (a replay), waiting for the records; 'end' if a topic partition now ends before them. */

@@ -44,6 +44,11 @@ export interface SourceBatch<O> {
   readonly sourceMetadata?: unknown;
   /** Kafka: the records' timestamps (from record-batch headers), for the progress record's record latency. */
   readonly recordTimestamps?: readonly TimestampRun[];
+  /**
+   * How long the poll that cut this batch waited for input to arrive (Kafka: the fetch it waited
+   * for), in ms: counted in the batch's source phase, but not in its processing time.
+   */
+  readonly inputWaitMs?: number;
 }
 
 /** What a poll finds: a batch, nothing yet (try again in a while), or the end of a finite input. */

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { crashAlerts } from '../../src/query/queries.js';
 import { runReference } from '../../src/query/reference.js';
 import { sparkJsonRow } from '../../src/sink/sink.js';
+import type { ProgressRecord } from '../../src/metrics/progress.js';
 import { runNodeScript } from '../helpers/process.js';
 
 const MAIN = resolve('dist/src/main.js');
@@ -78,6 +79,15 @@ describe('kindling generate', () => {
   });
 });
 
+describe('the kindling bin', () => {
+  it('is executable after the build, so npx and npm link can run it through its #! line', () => {
+    const r = spawnSync(MAIN, ['--version'], { encoding: 'utf8' });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^kindling \d+\.\d+\.\d+/);
+  });
+});
+
 describe('a file source with nothing to read', () => {
   it('exits 2 naming the path, and runs with --allow-empty', async () => {
     const dir = await tempDir();
@@ -110,6 +120,39 @@ describe('a file source with nothing to read', () => {
     const wrong = await kindling(['--allow-empty', '--events', '10']);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('--allow-empty applies to --source file; this run uses --source generator');
+  });
+});
+
+describe('plain progress lines and the --drain batch', () => {
+  it('say until the first rows how many windows are open and how far the watermark is; the drain batch has a progress record like any batch', async () => {
+    const dir = await tempDir();
+    const [out, progressFile] = [join(dir, 'out'), join(dir, 'progress.jsonl')];
+    // 50 users over 50 s of event time (2,000 events/s): rows come out a few batches after the first window's end + 30 s.
+    const r = await kindling(['--events', '100000', '--rate', '0', '--event-rate', '2000', '--max-events-per-batch', '5000', '--start-time', '2024-11-25T10:40:00Z', '--users', '50', '--cores', '2', '--no-ui', '--drain', '--sink', `jsonl:${out}`, '--progress-json', progressFile]);
+    expect(r.code).toBe(0);
+    // stderr is a pipe here, so the terminal view is one plain line per batch.
+    const lines = r.stderr.split('\n').filter((l) => /^batch \d+/.test(l));
+    const firstOut = lines.findIndex((l) => !/\| out 0( |$)/.test(l));
+    expect(firstOut).toBeGreaterThan(3);
+    for (const line of lines.slice(0, firstOut)) expect(line).toMatch(/\| no rows yet: \d+ window\(s\) open.*; the oldest, 10:40:00-10:40:10, (is written in [\d.]+ s of event time|is due: the watermark passed its end, so the next batch writes it)$/);
+    for (const line of lines.slice(firstOut)) expect(line).not.toContain('no rows yet');
+
+    const records = (await readFile(progressFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as ProgressRecord);
+    expect(records.map((p) => p.batchId)).toEqual(records.map((_, i) => i));
+    const [before, drained] = [records.at(-2)!, records.at(-1)!];
+    expect(drained.kindling).toMatchObject({ drained: true, noDataBatch: true, rejected: 0, lateRows: 0 });
+    expect(drained.numInputRows).toBe(0);
+    // Every group the workers held after the batch before is removed, and each forced row is in the drain batch's file.
+    expect(drained.stateOperators[0]).toMatchObject({ numRowsTotal: 0, numRowsRemoved: before.stateOperators[0]!.numRowsTotal });
+    const forced = (await readFile(join(out, `batch-${drained.batchId}.jsonl`), 'utf8')).trim().split('\n');
+    expect(drained.sink.numOutputRows).toBe(forced.length);
+    expect(forced.every((l) => (JSON.parse(l) as { forced?: boolean }).forced === true)).toBe(true);
+    // One drain task per worker, each busy for its own time, the phases adding up to the total.
+    expect(drained.kindling.tasks.map((t) => [t.stage, t.workerId, t.partitionId]).sort()).toEqual([[2, 0, null], [2, 1, null]]);
+    expect(drained.kindling.tasks.reduce((n, t) => n + t.rows, 0)).toBe(forced.length);
+    const { total, ...phases } = drained.durationMs;
+    expect(Object.values(phases).reduce((a, b) => a + b, 0)).toBeCloseTo(total, 3);
+    expect(lines.at(-1)).toMatch(new RegExp(`^batch ${drained.batchId} \\(drained\\): 0 rows in .*\\| out ${forced.length}$`));
   });
 });
 

@@ -51,6 +51,7 @@ export function record(spec: RecordSpec = {}): ProgressRecord {
     kindling: {
       noDataBatch: spec.noDataBatch ?? false,
       drained: false,
+      inputWaitMs: 0,
       rejected: 0,
       filtered: rows - 10,
       matched: 10,

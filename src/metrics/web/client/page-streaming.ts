@@ -66,6 +66,7 @@ function firstRowsCallout(s: AppState): string {
     firstEventTimeMs: rs.find((r) => r.kindling.maxEventTimeMs !== null)?.kindling.maxEventTimeMs ?? null,
     maxEventTimeMs: maxes[maxes.length - 1] ?? null,
     watermarkMs: rs[rs.length - 1]!.kindling.watermarkMs,
+    evictedWithMs: rs[rs.length - 2]?.kindling.watermarkMs ?? null,
     rowsOut: rs.reduce((n, r) => n + r.sink.numOutputRows, 0),
   });
   if (status === null) return '';
@@ -117,7 +118,7 @@ export function renderStreaming(s: AppState): string {
   const lastGap = gap[0]!.values[gap[0]!.values.length - 1];
 
   return `<div class="grid">
-    ${card('Input rate vs process rate', data ? `${compact(data.inputRowsPerSecond)} in · ${compact(data.processedRowsPerSecond)} processed /s` : '', 'Rows per second arriving (between batch starts) and processed (rows / batch duration). While the process rate stays above the input rate, the engine keeps up.', lineChart({ id: 'rates', ...axis, yFormat: compact, series: rates }), rates)}
+    ${card('Input rate vs process rate', data ? `${compact(data.inputRowsPerSecond)} in · ${compact(data.processedRowsPerSecond)} processed /s` : '', 'Rows per second arriving (between batch starts) and processed (rows / batch duration, less any wait for input, as Spark computes it). While the process rate stays above the input rate, the engine keeps up.', lineChart({ id: 'rates', ...axis, yFormat: compact, series: rates }), rates)}
     ${card('Batch duration by phase', last ? ms(last.durationMs.total) : '', `Where each batch's time goes.${triggerMs > 0 ? ' The dashed line is the trigger interval: batches longer than it fall behind.' : ''}`, barChart({ id: 'durations', ...axis, yFormat: (v) => (v === 0 ? '0' : ms(v)), series: phases, ...(triggerMs > 0 ? { reference: { value: triggerMs, label: `trigger ${triggerMs} ms` } } : {}) }), phases)}
     ${card('Input rows per batch', last ? int(last.numInputRows) : '', 'Events read by each batch (a no-data batch reads none: it only moves the watermark).', barChart({ id: 'input-rows', ...axis, integer: true, yFormat: compact, series: input }))}
     ${card('Watermark gap', lastGap === null || lastGap === undefined ? '–' : `${lastGap.toFixed(1)} s`, 'How far the watermark trails the newest event time seen: the watermark delay, plus anything out of order. Events older than the watermark are late.', lineChart({ id: 'watermark-gap', ...axis, yFormat: (v) => `${compact(v)} s`, series: gap }))}

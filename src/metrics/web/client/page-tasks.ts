@@ -39,7 +39,7 @@ export function batchTimeline(p: ProgressRecord): { lanes: TimelineLane[]; total
     const items = workers.get(t.workerId) ?? [];
     workers.set(t.workerId, items);
     const start = t.startedAtMs - originMs;
-    const what = t.stage === 1 ? `split ${t.splitIndex}` : `partition ${t.partitionId}`;
+    const what = t.stage === 1 ? `split ${t.splitIndex}` : t.partitionId === null ? 'drain (all its partitions)' : `partition ${t.partitionId}`;
     // A task queued behind another on its worker waited for it too; draw only the idle part of the
     // wait (messages, thread wake-up), which is the overhead. Stage-2 partitions share one message.
     const waitFrom = Math.max(start - t.queueWaitMs, busyUntil.get(t.workerId) ?? -Infinity);
@@ -50,7 +50,7 @@ export function batchTimeline(p: ProgressRecord): { lanes: TimelineLane[]; total
       endMs: start + t.durationMs,
       color: STAGE_COLORS[t.stage],
       kind: 'task',
-      label: t.stage === 1 ? `s${t.splitIndex}` : `p${t.partitionId}`,
+      label: t.stage === 1 ? `s${t.splitIndex}` : t.partitionId === null ? 'drain' : `p${t.partitionId}`,
       title: `stage ${t.stage} · ${what} · worker ${t.workerId}\n${int(t.rows)} ${t.stage === 1 ? 'records scanned' : 'partial rows merged'} in ${ms(t.durationMs)}\nqueue wait ${ms(t.queueWaitMs)}`,
     });
     end = Math.max(end, start + t.durationMs);
