@@ -96,9 +96,9 @@ export function engineTable(report: EngineBenchReport): string {
     '|---|---:|---:|---:|',
     ...floor.variants.map((v) => `| ${v.name}${v === floor.best ? ' (the floor)' : ''} | ${f(v.eventsPerSecond)} | ${f(v.gigabytesPerSecond, 2)} | ${f(v.termHits)} |`),
     '',
-    '| configuration | events/s | x baseline | of floor x cores | batch p50 ms | batch p99 ms | main-thread share | peak RSS MB |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.name} | ${f(r.eventsPerSecond)} | ${f(r.ratioToBaseline, 2)} | ${f(r.ofFloor, 2)} | ${f(r.batchLatencyP50Ms, 1)} | ${f(r.batchLatencyP99Ms, 1)} | ${r.name.startsWith('inline') ? '1 thread' : f(r.mainThreadShare * 100, 0) + ' %'} | ${f(r.peakRssMb)} |`),
+    '| configuration | events/s | x baseline | of floor x cores | CPU ns/event | batch p50 ms | batch p99 ms | main-thread share | peak RSS MB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.name} | ${f(r.eventsPerSecond)} | ${f(r.ratioToBaseline, 2)} | ${f(r.ofFloor, 2)} | ${f(r.cpuNsPerEvent)} | ${f(r.batchLatencyP50Ms, 1)} | ${f(r.batchLatencyP99Ms, 1)} | ${r.name.startsWith('inline') ? '1 thread' : f(r.mainThreadShare * 100, 0) + ' %'} | ${f(r.peakRssMb)} |`),
   ];
   const get = (n: string): EngineBenchRow | undefined => rows.find((r) => r.name.startsWith(n));
   const c1 = get('engine --cores 1');

@@ -9,6 +9,7 @@ import { guardHaving, QueryCodeError } from '../src/query/user-code.js';
 import { WindowState } from '../src/query/window-state.js';
 import { KindlingError } from '../src/errors.js';
 import { readFileRange } from '../src/source/file-range.js';
+import { byteKernel } from '../src/kernel/byte-kernel.js';
 import { labEventsNdjson } from '../src/source/lab-events.js';
 import {
   type DrainTask,
@@ -62,8 +63,9 @@ async function scan(task: ScanTask, timing: () => TaskTiming): Promise<TaskResul
     scanner = new Scanner(query, { partitions: task.partitions, workers: task.workers, maxRecordBytes: task.maxRecordBytes, maxSamples: task.maxSamples });
     scanners.set(cacheKey, scanner);
   }
-  // A file range is read here, on the worker: the main thread only cut it.
-  const split = task.split.kind === 'file-range' ? ({ kind: 'bytes', bytes: readFileRange(task.split) } as const) : task.split;
+  // A file range is read here, on the worker (the main thread only cut it), straight into the byte
+  // kernel's memory, where the pre-check scans it without a copy.
+  const split = task.split.kind === 'file-range' ? ({ kind: 'bytes', bytes: readFileRange(task.split, (length) => byteKernel().reserve(length)) } as const) : task.split;
   const output =
     split.kind === 'bytes'
       ? scanner.scanBytes(split.bytes, split.recordEnds)

@@ -55,12 +55,15 @@ const eqz = [0x45];
 const gtU = [0x4b];
 const geU = [0x4f];
 const ctz = [0x68];
+const shrU = [0x76];
 const popcnt = [0x69];
 const load8 = (offset = 0): number[] => [0x2d, 0x00, ...uleb(offset)];
 const simd = (op: number): number[] => [0xfd, ...uleb(op)];
 const v128Load = (offset = 0): number[] => [...simd(0x00), 0x00, ...uleb(offset)];
 const splat8 = simd(0x0f);
 const eq8 = simd(0x23);
+const ne8 = simd(0x24);
+const ltS8 = simd(0x25);
 const vAnd = simd(0x4e);
 const vOr = simd(0x50);
 const bitmask8 = simd(0x64);
@@ -153,21 +156,73 @@ function findTerm(): number[] {
   ]);
 }
 
-/** The module: one memory (exported, grown by the caller) and the two functions. */
+/**
+ * find_special(ptr, len, flags) -> offset from ptr of the first byte that is, by `flags`:
+ * 1 a backslash; 2 a non-ASCII byte (>= 0x80); 4 a newline not preceded by '}' or not followed by
+ * '{' (a record boundary a JSON-object-per-line file does not have), or -1. Flag 4 reads the byte
+ * before and after each newline: one byte either side of the range must be readable.
+ */
+function findSpecial(): number[] {
+  const [ptr, len, flags, endAt, p, mask, vBackslash, vOnBackslash, vOnHigh, vOnShape, vNewline, vClose, vOpen, v] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const onIf = (bit: number): number[] => [...i32(0), ...get(flags), ...i32(bit), ...and, ...i32(0), ...ne, ...sub, ...splat8];
+  const blockMask = (): number[] => [
+    ...get(p), ...v128Load(), ...set(v),
+    ...get(v), ...get(vBackslash), ...eq8, ...get(vOnBackslash), ...vAnd,
+    ...get(v), ...i32(0), ...splat8, ...ltS8, ...get(vOnHigh), ...vAnd, ...vOr,
+    ...get(v), ...get(vNewline), ...eq8,
+    ...get(p), ...i32(1), ...sub, ...v128Load(), ...get(vClose), ...ne8,
+    ...get(p), ...v128Load(1), ...get(vOpen), ...ne8, ...vOr, ...vAnd,
+    ...get(vOnShape), ...vAnd, ...vOr,
+    ...bitmask8,
+  ];
+  // The same test on one byte at p, leaving 1 or 0.
+  const byteIsSpecial = (): number[] => [
+    ...get(p), ...load8(), ...i32(92), ...eq, ...get(flags), ...i32(1), ...and, ...and,
+    ...get(p), ...load8(), ...i32(0x80), ...geU, ...get(flags), ...i32(1), ...shrU, ...i32(1), ...and, ...and, ...or,
+    ...get(p), ...load8(), ...i32(10), ...eq,
+    ...get(p), ...i32(1), ...sub, ...load8(), ...i32(125), ...ne, ...get(p), ...load8(1), ...i32(123), ...ne, ...or, ...and,
+    ...get(flags), ...i32(2), ...shrU, ...i32(1), ...and, ...and, ...or,
+  ];
+  return body([[3, I32], [8, V128]], [
+    get(ptr), get(len), add, set(endAt),
+    i32(92), splat8, set(vBackslash),
+    i32(10), splat8, set(vNewline),
+    i32(125), splat8, set(vClose),
+    i32(123), splat8, set(vOpen),
+    onIf(1), set(vOnBackslash), onIf(2), set(vOnHigh), onIf(4), set(vOnShape),
+    get(ptr), set(p),
+    block, loop,
+    get(p), i32(16), add, get(endAt), gtU, brIf(1),
+    blockMask(), set(mask),
+    get(mask), ifThen, get(p), get(mask), ctz, add, get(ptr), sub, ret, end,
+    get(p), i32(16), add, set(p),
+    br(0), end, end,
+    block, loop,
+    get(p), get(endAt), geU, brIf(1),
+    byteIsSpecial(), ifThen, get(p), get(ptr), sub, ret, end,
+    get(p), i32(1), add, set(p),
+    br(0), end, end,
+    i32(-1),
+  ]);
+}
+
+/** The module: one memory (exported, grown by the caller) and the three functions. */
 export function byteKernelWasm(): Uint8Array<ArrayBuffer> {
   const twoToOne = [0x60, ...vec([[I32], [I32]]), ...vec([[I32]])];
+  const threeToOne = [0x60, ...vec([[I32], [I32], [I32]]), ...vec([[I32]])];
   const fourToOne = [0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([[I32]])];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([twoToOne, fourToOne])),
-    ...section(3, vec([[0], [1]])),
+    ...section(1, vec([twoToOne, fourToOne, threeToOne])),
+    ...section(3, vec([[0], [1], [2]])),
     ...section(5, vec([[0x00, ...uleb(1)]])),
     ...section(7, vec([
       [...name('memory'), 0x02, 0],
       [...name('count_newlines'), 0x00, 0],
       [...name('find_term'), 0x00, 1],
+      [...name('find_special'), 0x00, 2],
     ])),
-    ...section(10, vec([countNewlines(), findTerm()])),
+    ...section(10, vec([countNewlines(), findTerm(), findSpecial()])),
   ];
   return Uint8Array.from(bytes);
 }

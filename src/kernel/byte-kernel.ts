@@ -5,7 +5,18 @@ interface KernelExports {
   readonly memory: WebAssembly.Memory;
   count_newlines(ptr: number, len: number): number;
   find_term(ptr: number, len: number, termPtr: number, termLen: number): number;
+  find_special(ptr: number, len: number, flags: number): number;
 }
+
+/** What `indexOfSpecial` looks for; combine with `|`. */
+export const SPECIAL = {
+  /** A backslash: JSON escapes can spell any character, a term too. */
+  BACKSLASH: 1,
+  /** A byte >= 0x80: part of a UTF-8 sequence. */
+  NON_ASCII: 2,
+  /** A newline not preceded by '}' or not followed by '{': around it a record is not one JSON object on its line. */
+  ODD_NEWLINE: 4,
+} as const;
 
 /** Bytes at the start of the kernel's memory that hold the term and its case masks. */
 const SCRATCH_BYTES = 4096;
@@ -43,6 +54,13 @@ export class ByteKernel {
     return new Uint8Array(memory.buffer, SCRATCH_BYTES, length);
   }
 
+  /** Where `view` starts in the reserved bytes when it lies inside them (read there, no copy needed), else null. */
+  offsetOf(view: Uint8Array): number | null {
+    if (view.buffer !== this.exports.memory.buffer) return null;
+    const at = view.byteOffset - SCRATCH_BYTES;
+    return at >= 0 && at + view.byteLength <= this.reserved ? at : null;
+  }
+
   /** Copies `bytes` into the kernel's memory (replacing what was reserved) and returns the view. */
   load(bytes: Uint8Array): Uint8Array {
     const view = this.reserve(bytes.byteLength);
@@ -65,6 +83,18 @@ export class ByteKernel {
     this.check(from, to);
     if (term !== this.termSet) this.setTerm(term);
     const at = this.exports.find_term(SCRATCH_BYTES + from, to - from, 0, term.length);
+    return at === -1 ? -1 : from + at;
+  }
+
+  /**
+   * The first offset in [from, to) of a byte `flags` (SPECIAL) asks for, or -1. ODD_NEWLINE looks
+   * at the byte before and after each newline: at `from` and at `to` those may lie outside the
+   * range (memory before it, or up to 16 bytes of padding after the reserved bytes), so a caller
+   * must not trust that check for a newline at from or at to - 1.
+   */
+  indexOfSpecial(flags: number, from = 0, to = this.reserved): number {
+    this.check(from, to);
+    const at = this.exports.find_special(SCRATCH_BYTES + from, to - from, flags);
     return at === -1 ? -1 : from + at;
   }
 

@@ -33,32 +33,34 @@ function readFully(fd: number, into: Buffer, at: number, length: number, positio
 
 /**
  * Reads the records a range owns, newline-delimited (the last one's newline included when the file
- * has one), into a buffer of their own: [first record start, end of the record holding byte end - 1).
+ * has one), into a buffer from `allocate` (a fresh one by default; a larger one of its own when a record runs past the first read): [first record start, end of the record holding byte end - 1).
  * Empty when no record starts in the range (it lies inside one long record).
  */
-export function readFileRange(range: FileRangePayload): Uint8Array {
+export function readFileRange(range: FileRangePayload, allocate: (length: number) => Uint8Array = (length) => Buffer.allocUnsafeSlow(length)): Uint8Array {
   const { path, start, end, size } = range;
   const head = start > 0 ? start - 1 : 0;
   const fd = openSync(path, 'r');
   try {
-    let buf = Buffer.allocUnsafeSlow(Math.min(size, end + TAIL_BYTES) - head);
+    // `allocate` may hand out memory the scan reads in place (the byte kernel's): read straight into it.
+    const space = allocate(Math.min(size, end + TAIL_BYTES) - head);
+    let buf = Buffer.from(space.buffer, space.byteOffset, space.byteLength);
     let n = readFully(fd, buf, 0, buf.length, head);
     // The first record: at `start` if the byte before it ends a record, else after the next newline.
-    let first = 0;
+    let firstStart = 0;
     if (start > 0) {
-      if (buf[0] === NEWLINE) first = 1;
+      if (buf[0] === NEWLINE) firstStart = 1;
       else {
         const nl = buf.indexOf(NEWLINE, 1);
         if (nl === -1 || head + nl + 1 >= end) return new Uint8Array(0);
-        first = nl + 1;
+        firstStart = nl + 1;
       }
     }
     // The last record ends at the first newline at or after byte end - 1 (or at the end of the file).
     let from = end - 1 - head;
     for (;;) {
       const nl = buf.indexOf(NEWLINE, from);
-      if (nl !== -1 && nl < n) return buf.subarray(first, nl + 1);
-      if (head + n >= size) return buf.subarray(first, n);
+      if (nl !== -1 && nl < n) return buf.subarray(firstStart, nl + 1);
+      if (head + n >= size) return buf.subarray(firstStart, n);
       // One record longer than what was read: read on, doubling.
       const more = Buffer.allocUnsafeSlow(Math.min(size - head, 2 * buf.length));
       buf.copy(more, 0, 0, n);

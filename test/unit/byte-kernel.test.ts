@@ -63,3 +63,32 @@ describe('byte kernel', () => {
     expect(() => new ByteKernel().indexOfTerm('cräsh')).toThrow(/ASCII/);
   });
 });
+
+/** The oracle for indexOfSpecial: a byte loop over the view (neighbours read from the view; outside it they count as odd). */
+function specialOracle(bytes: Uint8Array, flags: number, from: number, to: number): number {
+  for (let q = from; q < to; q++) {
+    const b = bytes[q]!;
+    if (flags & 1 && b === 0x5c) return q;
+    if (flags & 2 && b >= 0x80) return q;
+    if (flags & 4 && b === 0x0a && (bytes[q - 1] !== 0x7d || bytes[q + 1] !== 0x7b)) return q;
+  }
+  return -1;
+}
+
+describe('byte kernel: special bytes', () => {
+  it('finds backslashes, non-ASCII bytes and odd newlines where a byte loop does (away from the range edges)', () => {
+    const arb = fc.array(fc.constantFrom(0x7b, 0x7d, 0x0a, 0x5c, 0x80, 0xff, 0x61, 0x22, 0x0d), { minLength: 2, maxLength: 300 }).map((a) => Uint8Array.from(a));
+    fc.assert(
+      fc.property(arb, fc.integer({ min: 1, max: 7 }), fc.nat(40), (bytes, flags, skip) => {
+        const k = new ByteKernel();
+        const view = k.load(bytes);
+        // The range [from, to) leaves one real byte on each side, so the odd-newline check reads real neighbours.
+        const from = Math.min(1 + skip, bytes.length - 1);
+        const to = bytes.length - 1;
+        const got = k.indexOfSpecial(flags, from, to);
+        expect(got).toBe(specialOracle(view, flags, from, to));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

@@ -115,4 +115,27 @@ describe('Scanner', () => {
       });
     });
   });
+  it('decides every record as the regex path does when the SIMD kernel jumps between hits (bytes vs string input)', () => {
+    const line = fc.oneof(
+      fc.constant(event('all quiet')),
+      fc.constant(event('app CRASHED twice')),
+      fc.constant(event('crash', { severity: 'Low' })),
+      fc.constant(event('cr\\u0061sh')),
+      fc.constant(event('x') + '\r'),
+      fc.constant(''),
+      fc.constant('not json'),
+      fc.constant('{"unterminated": "crash"'),
+      fc.constant(event('y'.repeat(1200))),
+      fc.string({ maxLength: 20 }).map((t) => t.replace(/[\n\u0080-\uffff]/g, ' ')),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 40 }), fc.boolean(), (lines, trailing) => {
+        const text = lines.join('\n') + (trailing && lines.length > 0 ? '\n' : '');
+        const viaKernel = scanner.scanBytes(Buffer.from(text, 'latin1'));
+        const viaRegex = scanner.scanText(text);
+        expect(viaKernel).toEqual(viaRegex);
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
