@@ -260,6 +260,20 @@ export interface StartBrokerOptions {
   tls?: { keystorePath: string; password: string };
   /** SASL users, each able to log in with PLAIN (the listener's JAAS config) and SCRAM-SHA-256/512 (added to the storage at its first format). */
   saslUsers?: ReadonlyArray<{ username: string; password: string }>;
+  /** One node of a cluster (see {@link startCluster}); absent: a cluster of this one node. */
+  cluster?: ClusterMembership;
+}
+
+/** What one node of a multi-node KRaft cluster shares with the others. */
+export interface ClusterMembership {
+  /** This node's id (1, 2, ...). */
+  nodeId: number;
+  /** Every node's `id@host:controllerPort`, comma-separated (Kafka's controller.quorum.voters). */
+  voters: string;
+  /** The cluster id every node's storage is formatted with. */
+  clusterId: string;
+  /** Nodes in the cluster: internal topics get this replication factor (at most 3). */
+  size: number;
 }
 
 /** Kafka's security protocols other than PLAINTEXT. */
@@ -337,7 +351,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
   await mkdir(logDir, { recursive: true });
   const serverProps = join(configDir, 'server.properties');
   const log4jProps = join(configDir, 'log4j2.properties');
-  await writeFile(serverProps, serverProperties({ port, controllerPort, logDir, secure }) + securityProperties(secure, opts));
+  const cluster = opts.cluster ?? { nodeId: 1, voters: `1@127.0.0.1:${controllerPort}`, clusterId: newClusterId(), size: 1 };
+  await writeFile(serverProps, serverProperties({ port, controllerPort, logDir, secure, cluster }) + securityProperties(secure, opts));
   await writeFile(log4jProps, LOG4J2_PROPERTIES);
   const classpath = `${jars.libsDir}/*`;
   const log4jFlag = `-Dlog4j2.configurationFile=${log4jProps}`;
@@ -346,8 +361,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
   if (!existsSync(join(logDir, 'meta.properties'))) {
     // Kafka's cluster ids are 16 random bytes in base64url (what `StorageTool random-uuid` prints);
     // made here to save a JVM start. One starting with '-' would read as a flag, so avoid it.
-    let clusterId = '';
-    do clusterId = randomBytes(16).toString('base64url'); while (clusterId.startsWith('-'));
+    const { clusterId } = cluster;
     log(`Formatting ${logDir} (cluster id ${clusterId})`);
     const r = await run(
       jars.java.command,
@@ -458,13 +472,22 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
 }
 
 /** The server.properties of a combined broker+controller node on loopback with a static voter. */
-function serverProperties(p: { port: number; controllerPort: number; logDir: string; secure: ReadonlyArray<{ protocol: SecureProtocol; port: number }> }): string {
+function serverProperties(p: {
+  port: number;
+  controllerPort: number;
+  logDir: string;
+  secure: ReadonlyArray<{ protocol: SecureProtocol; port: number }>;
+  cluster: ClusterMembership;
+}): string {
   const extra = p.secure.map((l) => `,${l.protocol}://127.0.0.1:${l.port}`).join('');
+  const replicas = Math.min(3, p.cluster.size);
+  // With 3 replicas, writes to internal topics (offsets, transactions) go on while one node is down.
+  const minIsr = Math.max(1, replicas - 1);
   return [
     '# Written by Kindling (src/kafka/broker.ts) at every start; edits here are overwritten.',
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${p.controllerPort}`,
+    `node.id=${p.cluster.nodeId}`,
+    `controller.quorum.voters=${p.cluster.voters}`,
     `listeners=PLAINTEXT://127.0.0.1:${p.port},CONTROLLER://127.0.0.1:${p.controllerPort}${extra}`,
     `advertised.listeners=PLAINTEXT://127.0.0.1:${p.port}${extra}`,
     'controller.listener.names=CONTROLLER',
@@ -472,19 +495,75 @@ function serverProperties(p: { port: number; controllerPort: number; logDir: str
     `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${p.secure.map((l) => `,${l.protocol}:${l.protocol}`).join('')}`,
     `log.dirs=${p.logDir}`,
     'num.partitions=2',
-    // One node: every internal topic must have replication factor 1, or clients wait forever.
-    'offsets.topic.replication.factor=1',
+    // Internal topics cannot have more replicas than nodes, or clients wait forever.
+    `offsets.topic.replication.factor=${replicas}`,
     'offsets.topic.num.partitions=1',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
+    `transaction.state.log.replication.factor=${replicas}`,
+    `transaction.state.log.min.isr=${minIsr}`,
     'transaction.state.log.num.partitions=1',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
+    `share.coordinator.state.topic.replication.factor=${replicas}`,
+    `share.coordinator.state.topic.min.isr=${minIsr}`,
     'group.initial.rebalance.delay.ms=0',
     // 32 MB instead of 128 MB, so the cleaner fits in a 512 MB heap.
     'log.cleaner.dedupe.buffer.size=33554432',
     '',
   ].join('\n');
+}
+
+/** Kafka's cluster ids are 16 random bytes in base64url (what `StorageTool random-uuid` prints), made here to save a JVM start; one starting with '-' would read as a flag. */
+function newClusterId(): string {
+  let clusterId = '';
+  do clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-'));
+  return clusterId;
+}
+
+/** A running multi-node cluster. */
+export interface KafkaCluster {
+  /** Bootstrap string naming every node. */
+  brokers: string;
+  /** The nodes; node i has node id i + 1. */
+  nodes: KafkaBroker[];
+  /** Stops every node still running. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `nodes` combined broker+controller KRaft nodes on 127.0.0.1 (static voters, one storage
+ * format with one cluster id), each with its own ports and data folder, and resolves once each
+ * answers clients. Internal topics get min(3, nodes) replicas, so a cluster of 3 keeps working
+ * with one node stopped. Stop one with `nodes[i].stop()`.
+ */
+export async function startCluster(opts: { nodes: number; log?: (line: string) => void; home?: string; readyTimeoutMs?: number }): Promise<KafkaCluster> {
+  const ports: Array<{ port: number; controllerPort: number }> = [];
+  const taken = new Set<number>();
+  const pick = async (): Promise<number> => {
+    let p = await freePort();
+    while (taken.has(p)) p = await freePort();
+    taken.add(p);
+    return p;
+  };
+  for (let i = 0; i < opts.nodes; i++) ports.push({ port: await pick(), controllerPort: await pick() });
+  const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controllerPort}`).join(',');
+  const clusterId = newClusterId();
+  const started = await Promise.allSettled(
+    ports.map((p, i) =>
+      startBroker({
+        ...p,
+        ...(opts.home ? { home: opts.home } : {}),
+        ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
+        log: (line) => opts.log?.(`[node ${i + 1}] ${line}`),
+        cluster: { nodeId: i + 1, voters, clusterId, size: opts.nodes },
+      }),
+    ),
+  );
+  const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    throw failed.reason;
+  }
+  return { brokers: nodes.map((n) => n.brokers).join(','), nodes, stop: async () => void (await Promise.all(nodes.map((n) => n.stop()))) };
 }
 
 /** The secured listeners' TLS and SASL settings, appended to server.properties. */
