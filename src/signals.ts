@@ -44,7 +44,12 @@ export function stopSignalCounter(policy: SignalPolicy, first: (signal: NodeJS.S
   };
 }
 
-/** True when this process's parent is npm or npx (Linux: read from /proc; elsewhere unknown, so false). */
+/**
+ * True when this process's parent is npm or npx (Linux: read from /proc; elsewhere unknown, so false).
+ * Under `npx kindling` with dash as /bin/sh the parent is `sh -c`, not npx: npm forwards its copy to
+ * that shell, which keeps it, so Kindling gets the terminal's signal only and needs no late-copy
+ * allowance (the 130 npx then reports is dash's re-raised SIGINT; README says so).
+ */
 export function parentIsNpm(): boolean {
   try {
     const argv = readFileSync(`/proc/${process.ppid}/cmdline`, 'utf8').split('\0');

@@ -1,8 +1,9 @@
 // What a new user does in the first hour, through the real built binary: generate input, read it back, pipe progress to jq, Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crashAlerts } from '../../src/query/queries.js';
 import { runReference } from '../../src/query/reference.js';
@@ -196,10 +197,11 @@ describe('Ctrl-C', () => {
   });
 
   const hasScript = spawnSync('script', ['--version']).status === 0;
-  it.skipIf(!hasScript)('through `npm start` in a terminal exits 0, as README says', async () => {
-    // `script` gives npm a pseudo-terminal; writing ^C to it makes the terminal send SIGINT to npm and kindling.
-    // --ignore-scripts skips prestart's build (the suite already built dist/, and rebuilding would race other tests).
-    const child = spawn('script', ['-qec', 'npm start --ignore-scripts -- --rate 2000 --cores 1 --no-ui --sink none --quiet', '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+
+  /** Runs `command` in a pseudo-terminal, types Ctrl-C once Kindling is running, and resolves with script's exit code and the output. */
+  async function ctrlCInTerminal(command: string): Promise<{ code: number | null; out: string }> {
+    // `script` gives the command a pseudo-terminal; writing ^C to it makes the terminal send SIGINT to its foreground processes.
+    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     const started = new Promise<void>((ok) =>
       child.stdout.on('data', (d: Buffer) => {
@@ -210,7 +212,23 @@ describe('Ctrl-C', () => {
     const exited = new Promise<number | null>((ok) => child.on('close', (code) => ok(code)));
     await started;
     child.stdin.write('\x03');
-    expect(await exited).toBe(0);
+    const code = await exited;
+    return { code, out };
+  }
+
+  it.skipIf(!hasScript)('under `sh -c` as npx runs it: Kindling stops cleanly; the exit code is the shell\'s (130 from dash, 0 from bash), as README says', async () => {
+    const sh = realpathSync('/bin/sh');
+    const { code, out } = await ctrlCInTerminal(`/bin/sh -c 'node ${MAIN} --rate 2000 --cores 1 --no-ui --sink none --quiet'`);
+    expect(out).toContain('Kindling finished (stopped)');
+    // dash (Debian, Ubuntu) re-raises the terminal's SIGINT on itself after its child exited; bash execs a lone command.
+    if (basename(sh) === 'dash') expect(code).toBe(130);
+    else if (basename(sh) === 'bash') expect(code).toBe(0);
+  });
+
+  it.skipIf(!hasScript)('through `npm start` in a terminal exits 0, as README says', async () => {
+    // --ignore-scripts skips prestart's build (the suite already built dist/, and rebuilding would race other tests).
+    const { code, out } = await ctrlCInTerminal('npm start --ignore-scripts -- --rate 2000 --cores 1 --no-ui --sink none --quiet');
+    expect(code).toBe(0);
     expect(out).toContain('Kindling finished (stopped)');
   });
 });
