@@ -77,7 +77,8 @@ function testWorkerFaults(): WorkerFaults | undefined {
 function replaySpec(config: RunConfig): ReplaySpec {
   const s = config.source;
   const files = s.kind === 'file' ? { path: s.path, maxFilesPerBatch: s.maxFilesPerBatch, maxEventsPerBatch: s.maxEventsPerBatch, maxBytesPerBatch: s.maxBytesPerBatch } : null;
-  return { checkpointDir: config.checkpoint?.dir ?? null, files, queryRef: config.queryRef };
+  const kafka = s.kind === 'kafka' ? { brokers: s.brokers, isolationLevel: s.isolationLevel } : null;
+  return { checkpointDir: config.checkpoint?.dir ?? null, files, queryRef: config.queryRef, kafka };
 }
 
 function checkpointLine(config: RunConfig, resume: ResumeInfo | null): string {

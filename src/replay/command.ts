@@ -2,6 +2,7 @@
 import { answerText, flagNamed, parseFlags, renderHelp, restyle, STANDARD_FLAGS, standardAnswer, type FlagSpec, type FlagValues } from '../cli.js';
 import { RUN_FLAGS } from '../config.js';
 import { UsageError } from '../errors.js';
+import { parseBrokerList } from '../source/kafka-address.js';
 import type { QueryPlan } from '../plan/plan.js';
 import { checkReplay, type ReplayCheck } from './compare.js';
 import { closingSentence, explainText } from './explain-text.js';
@@ -18,6 +19,8 @@ const INPUT_FLAGS = [
   restyle(flagNamed(RUN_FLAGS, 'max-files-per-batch'), { group: IN }),
   restyle(flagNamed(RUN_FLAGS, 'max-events-per-batch'), { group: IN, help: 'records per batch' }),
   restyle(flagNamed(RUN_FLAGS, 'max-bytes-per-batch'), { group: IN }),
+  restyle(flagNamed(RUN_FLAGS, 'brokers'), { group: IN, help: "a Kafka run's brokers: the checkpoint's topic is read again from them (KAFKA_BROKERS alone works too)" }),
+  restyle(flagNamed(RUN_FLAGS, 'kafka-isolation-level'), { group: IN, help: "the Kafka run's isolation level (read_committed drops aborted transactions' records)" }),
   { name: 'drain', kind: 'bool', group: IN, help: 'the run ended with --drain (read from the checkpoint when there is one)' },
   { name: 'query', kind: 'string', group: IN, valueName: 'NAME|PATH', defaultText: "the checkpoint's query, else crash-alerts", help: 'built-in query, or the path of an ES module exporting a QueryPlan' },
   { name: 'json', kind: 'bool', group: 'Output', help: 'print one JSON object instead of text' },
@@ -69,7 +72,8 @@ async function replayInput(values: InputValues, given: ReadonlySet<string>): Pro
   const fileFlags = ['source', 'path', 'max-files-per-batch', 'max-events-per-batch', 'max-bytes-per-batch'].filter((f) => given.has(f));
   if (dir !== undefined) {
     if (fileFlags.length > 0) throw new UsageError(`--${fileFlags[0]} is for a replay without a checkpoint; with --checkpoint-dir the offsets log gives the input and its batches`);
-    return inputFromCheckpoint(dir);
+    const brokers = values['brokers'];
+    return inputFromCheckpoint(dir, brokers === undefined ? null : { brokers: parseBrokerList(brokers, '--brokers'), isolationLevel: values['kafka-isolation-level'] });
   }
   if (values['source'] !== 'file') throw new UsageError('give --checkpoint-dir DIR (a run with a checkpoint) or --source file --path P (files, cut as the run cut them)');
   const path = values['path'];
@@ -113,7 +117,7 @@ function checkLine(check: ReplayCheck): string {
 
 /** Parses a command's flags; null when --help or --version was answered. */
 function commandFlags<const Specs extends readonly FlagSpec[]>(argv: string[], specs: Specs, command: string, usage: string, intro: string, out: (text: string) => void) {
-  const parsed = parseFlags(argv, specs);
+  const parsed = parseFlags(argv, specs, process.env);
   const answer = standardAnswer(parsed.values as unknown as { help: boolean; version: boolean });
   if (answer) {
     out(answerText(answer, () => renderHelp(usage, intro, specs)));

@@ -92,6 +92,12 @@ export function closingSentence(trace: ReplayTrace): string {
   if (trace.records.length === 0 && trace.windows.length === 0) {
     return `no record of ${trace.keyColumns.join(', ')} = ${trace.key} in the replayed input (${trace.batches.length} batches)`;
   }
+  if (trace.windows.length === 0) {
+    const by = new Map<string, number>();
+    for (const r of trace.records) for (const f of r.fates) if (f.kind === 'filtered') by.set(f.predicate, (by.get(f.predicate) ?? 0) + 1);
+    const filtered = [...by].map(([predicate, n]) => `${n} filtered by ${predicate}`).join(', ');
+    return `no row for ${trace.key}: none of its ${trace.records.length} record(s) reached a window${filtered ? ` (${filtered})` : ''}`;
+  }
   if (trace.windows.length === 1) return windowAnswer(trace, trace.windows[0]!);
   const by = (kind: string): WindowTrace[] => trace.windows.filter((w) => w.outcome.kind === kind);
   const parts = [

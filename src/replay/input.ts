@@ -149,12 +149,18 @@ async function loggedEntries(store: CheckpointStore): Promise<OffsetsEntry[]> {
   return Promise.all(ids.map((id) => store.readOffsets(id)));
 }
 
+/** How to reach the topic of a Kafka run (not in the checkpoint: brokers move, the topic's offsets do not). */
+export interface KafkaReach {
+  readonly brokers: readonly string[];
+  readonly isolationLevel: 'read_uncommitted' | 'read_committed';
+}
+
 /**
  * Replays a checkpoint's logged batches over the same input: each data batch re-cut to its logged
  * range. A no-data batch in the middle replays as an empty batch; the last one (and a drain batch)
  * the oracle runs by itself after the input, as a run does.
  */
-export async function inputFromCheckpoint(dir: string): Promise<ReplayInput> {
+export async function inputFromCheckpoint(dir: string, kafka: KafkaReach | null = null): Promise<ReplayInput> {
   const store = await CheckpointStore.openExisting(dir);
   const metadata = await store.readMetadata();
   if (!metadata) throw new KindlingError('CHECKPOINT_INPUT', `${dir} has no metadata.json: not a Kindling checkpoint`, { domain: 'user' });
@@ -170,11 +176,14 @@ export async function inputFromCheckpoint(dir: string): Promise<ReplayInput> {
     return replayFiles(dir, path, metadata, data, drain);
   }
   if (source.name === 'generator') return replayGenerator(dir, source.identity as GeneratorSpec, metadata, data, drain);
-  throw new KindlingError(
-    'CHECKPOINT_INPUT',
-    `checkpoint ${dir} is over the ${source.name} source; explain and what-if replay file and generator runs (a Kafka run: write the topic to files with a consumer, or see docs/replay.md)`,
-    { domain: 'user' },
-  );
+  if (source.name === 'kafka') {
+    const topic = (source.identity as { topic?: unknown } | null)?.topic;
+    if (typeof topic !== 'string') throw new KindlingError('CHECKPOINT_INPUT', `checkpoint ${dir}: its metadata names no topic`, { domain: 'user' });
+    if (!kafka) throw new KindlingError('CHECKPOINT_INPUT', `checkpoint ${dir} is over Kafka topic ${topic}: give --brokers HOST:PORT (or KAFKA_BROKERS) to read it again`, { domain: 'user' });
+    const { replayKafka } = await import('./kafka-input.js');
+    return replayKafka(dir, topic, kafka, metadata, data, drain);
+  }
+  throw new KindlingError('CHECKPOINT_INPUT', `checkpoint ${dir} is over the ${source.name} source, which explain and what-if cannot read again`, { domain: 'user' });
 }
 
 async function replayFiles(dir: string, path: string, metadata: CheckpointMetadata, entries: readonly OffsetsEntry[], drain: boolean): Promise<ReplayInput> {

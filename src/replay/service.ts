@@ -2,7 +2,7 @@
 import { KindlingError } from '../errors.js';
 import { checkReplay, type ReplayCheck } from './compare.js';
 import { closingSentence, fateText, nearMiss, windowAnswer } from './explain-text.js';
-import { inputFromCheckpoint, inputFromFiles, type FileCut } from './input.js';
+import { inputFromCheckpoint, inputFromFiles, type FileCut, type KafkaReach } from './input.js';
 import { replayQuery } from './query.js';
 import { keyColumnsOf, traceReplay, type RecordTrace, type WindowTrace } from './trace.js';
 
@@ -12,6 +12,8 @@ export interface ReplaySpec {
   readonly files: FileCut | null;
   /** The run's --query. */
   readonly queryRef: string;
+  /** A Kafka run's brokers and isolation level. */
+  readonly kafka?: KafkaReach | null;
 }
 
 /** A question from the page: a key (and a window start), or an output row to explain. */
@@ -56,7 +58,7 @@ export function explainService(spec: ReplaySpec): (question: ExplainQuestion) =>
       if (!spec.checkpointDir && !spec.files) {
         return { ok: false, error: 'this run cannot be replayed: give it --checkpoint-dir (or read files with --source file) to ask why' };
       }
-      const input = spec.checkpointDir ? await inputFromCheckpoint(spec.checkpointDir) : await inputFromFiles(spec.files!);
+      const input = spec.checkpointDir ? await inputFromCheckpoint(spec.checkpointDir, spec.kafka ?? null) : await inputFromFiles(spec.files!);
       const query = await replayQuery(spec.checkpointDir ? undefined : spec.queryRef, input.metadata);
       let key = question.key ?? null;
       let windowMs = question.window ? instant(question.window) : null;

@@ -109,6 +109,13 @@ describe('traceReplay', () => {
     expect(text).toContain('late in [10:40:10.000, 10:40:20.000): arrived in batch 2, window end 10:40:20.000 <= watermark W(1) = 10:40:20.001 (by 0.001 s)');
   });
 
+  it('says why a key whose records all missed the filter has no window', () => {
+    // Neither is a crash: no near miss, so no window to speak of.
+    const filtered = traceReplay(crashAlertsPlan, replayBatches([[event('w', 1, { content: 'fine' }), event('w', 2, { content: 'all good', severity: 'Low' })]]), { key: 'w' });
+    expect(filtered.windows).toEqual([]);
+    expect(closingSentence(filtered)).toBe("no row for w: none of its 2 record(s) reached a window (2 filtered by contains(lower(content), 'crash'))");
+  });
+
   it('says so when the key has no records', () => {
     const none = traceReplay(crashAlertsPlan, replayBatches(BATCHES), { key: 'nobody' });
     expect(closingSentence(none)).toBe('no record of user_id = nobody in the replayed input (4 batches)');
