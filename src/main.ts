@@ -126,6 +126,7 @@ async function run(argv: string[]): Promise<number> {
       results,
       // The replay code loads on the first question only.
       explain: async (question) => (await import('./replay/service.js')).explainService(replaySpec(config))(question),
+      whatIf: async (question) => (await import('./replay/service.js')).whatIfService(replaySpec(config))(question),
       log,
     });
   } catch (err) {

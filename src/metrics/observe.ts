@@ -42,6 +42,8 @@ export interface ObserveOptions {
   readonly results: ResultsSink | null;
   /** The Results tab's why/why-not answers (UiData.explain). */
   readonly explain?: UiData['explain'];
+  /** The Results tab's what-if plot (UiData.whatIf). */
+  readonly whatIf?: UiData['whatIf'];
   readonly log: (line: string) => void;
   readonly stderr?: TerminalStream;
   readonly stdout?: Writable & { readonly isTTY?: boolean };
@@ -97,7 +99,7 @@ export async function startObservability(engine: ObservedEngine, o: ObserveOptio
   try {
     if (o.progressJson !== null) json = await ProgressJsonWriter.open(o.progressJson, stdout);
     if (o.ui) {
-      const server = new UiServer({ history, run: o.run, query: o.query, results: o.results, ...(o.explain ? { explain: o.explain } : {}) });
+      const server = new UiServer({ history, run: o.run, query: o.query, results: o.results, ...(o.explain ? { explain: o.explain } : {}), ...(o.whatIf ? { whatIf: o.whatIf } : {}) });
       try {
         await server.listen(o.ui);
         ui = server;

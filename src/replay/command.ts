@@ -9,7 +9,7 @@ import { closingSentence, explainText } from './explain-text.js';
 import { inputFromCheckpoint, inputFromFiles, type ReplayInput } from './input.js';
 import { replayQuery } from './query.js';
 import { traceReplay, type ReplayTrace } from './trace.js';
-import { whatIf, whatIfTable } from './what-if.js';
+import { parseDurationList, whatIf, whatIfTable } from './what-if.js';
 
 const IN = 'Input (a checkpoint, or files cut as the run cut them)';
 const INPUT_FLAGS = [
@@ -90,17 +90,6 @@ function parseInstant(raw: string): number {
   const ms = Date.parse(raw);
   if (Number.isNaN(ms)) throw new UsageError(`--window must be an ISO 8601 instant (2024-11-25T10:40:10Z) or epoch milliseconds; got '${raw}'`);
   return ms;
-}
-
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
-
-/** `0s,10s,1m` → [0, 10000, 60000]; the flag's rule in the message when a part is not a duration. */
-export function parseDurationList(raw: string, flag: string): number[] {
-  return raw.split(',').map((part) => {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|min|h)$/.exec(part.trim());
-    if (!m) throw new UsageError(`--${flag} must be a comma-separated list of durations such as 0s,10s,30s,60s (units ms, s, m, h); got '${part}' in '${raw}'`);
-    return Math.round(Number(m[1]) * UNIT_MS[m[2]!]!);
-  });
 }
 
 function header(query: QueryPlan, input: ReplayInput, trace: ReplayTrace | null): string {

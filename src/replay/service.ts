@@ -5,6 +5,7 @@ import { closingSentence, fateText, nearMiss, windowAnswer } from './explain-tex
 import { inputFromCheckpoint, inputFromFiles, type FileCut, type KafkaReach } from './input.js';
 import { replayQuery } from './query.js';
 import { keyColumnsOf, traceReplay, type RecordTrace, type WindowTrace } from './trace.js';
+import { parseDurationList, whatIf, type WhatIfResult } from './what-if.js';
 
 /** What a run can be replayed from: its checkpoint, or its files and their cut; neither (a generator run without a checkpoint) means no replay. */
 export interface ReplaySpec {
@@ -51,15 +52,45 @@ function instant(raw: string): number {
   return ms;
 }
 
+/** What-if for the page: the settings to try, as the CLI's flags take them. */
+export interface WhatIfQuestion {
+  readonly watermark: string;
+  readonly window?: string;
+}
+
+/** The what-if answer, as the page draws it. */
+export type WhatIfAnswer = { readonly ok: true; readonly batches: number; readonly results: readonly WhatIfResult[] } | { readonly ok: false; readonly error: string };
+
+/** Reads the run's input as it stands now: its checkpoint's logged batches, or its files. */
+async function runInput(spec: ReplaySpec) {
+  if (!spec.checkpointDir && !spec.files) {
+    throw new KindlingError('CHECKPOINT_INPUT', 'this run cannot be replayed: give it --checkpoint-dir (or read files with --source file)', { domain: 'user' });
+  }
+  const input = spec.checkpointDir ? await inputFromCheckpoint(spec.checkpointDir, spec.kafka ?? null) : await inputFromFiles(spec.files!);
+  return { input, query: await replayQuery(spec.checkpointDir ? undefined : spec.queryRef, input.metadata) };
+}
+
+const failure = (err: unknown): { ok: false; error: string } => ({ ok: false, error: err instanceof KindlingError ? err.message : `internal error: ${(err as Error).message}` });
+
+/** Answers what-if questions about a run by replaying its input under each setting. */
+export function whatIfService(spec: ReplaySpec): (question: WhatIfQuestion) => Promise<WhatIfAnswer> {
+  return async (question) => {
+    try {
+      const watermarks = parseDurationList(question.watermark, 'watermark');
+      const windows = question.window ? parseDurationList(question.window, 'window') : [];
+      const { input, query } = await runInput(spec);
+      return { ok: true, batches: input.batches.length, results: whatIf(query, input.batches.map((b) => b.records), watermarks, windows, { drain: input.drain }) };
+    } catch (err) {
+      return failure(err);
+    }
+  };
+}
+
 /** Answers explain questions about a run by replaying its input as it stands now (the batches logged so far). */
 export function explainService(spec: ReplaySpec): (question: ExplainQuestion) => Promise<ExplainAnswer> {
   return async (question) => {
     try {
-      if (!spec.checkpointDir && !spec.files) {
-        return { ok: false, error: 'this run cannot be replayed: give it --checkpoint-dir (or read files with --source file) to ask why' };
-      }
-      const input = spec.checkpointDir ? await inputFromCheckpoint(spec.checkpointDir, spec.kafka ?? null) : await inputFromFiles(spec.files!);
-      const query = await replayQuery(spec.checkpointDir ? undefined : spec.queryRef, input.metadata);
+      const { input, query } = await runInput(spec);
       let key = question.key ?? null;
       let windowMs = question.window ? instant(question.window) : null;
       if (question.row) {
@@ -83,7 +114,7 @@ export function explainService(spec: ReplaySpec): (question: ExplainQuestion) =>
         check,
       };
     } catch (err) {
-      return { ok: false, error: err instanceof KindlingError ? err.message : `internal error: ${(err as Error).message}` };
+      return failure(err);
     }
   };
 }

@@ -5,6 +5,7 @@ import { runPlanReference, type PlanTracer } from '../plan/reference.js';
 import type { Row, Value, WindowValue } from '../plan/types.js';
 import { evaluate } from '../plan/evaluate.js';
 import { keyOf } from '../plan/values.js';
+import { UsageError } from '../errors.js';
 import { analyzed } from './trace.js';
 
 /** One setting to try: a watermark delay, and optionally a window size (tumbling). */
@@ -162,4 +163,15 @@ export function whatIfTable(results: readonly WhatIfResult[], queryWindow: strin
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const row = (cells: readonly string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [row(header), row(widths.map((w) => '-'.repeat(w))), ...lines.map(row)].join('\n') + '\n';
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/** `0s,10s,1m` → [0, 10000, 60000]; the flag's rule in the message when a part is not a duration. */
+export function parseDurationList(raw: string, flag: string): number[] {
+  return raw.split(',').map((part) => {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|min|h)$/.exec(part.trim());
+    if (!m) throw new UsageError(`--${flag} must be a comma-separated list of durations such as 0s,10s,30s,60s (units ms, s, m, h); got '${part}' in '${raw}'`);
+    return Math.round(Number(m[1]) * UNIT_MS[m[2]!]!);
+  });
 }

@@ -215,6 +215,17 @@ describe.skipIf(needsBrowser)(`the web UI in headless Chromium${needsBrowser ? `
     await expect.poll(() => answer.textContent(), { timeout: 30_000 }).toMatch(/^no record of user_id = user_nobody in the replayed input \(\d+ batches\)$/);
     await page.waitForTimeout(600);
     expect(await page.inputValue('.why-form input[name="key"]')).toBe('user_nobody');
+
+    // What if: the same replay under two watermarks, plotted and tabulated, one point and one row per setting.
+    await page.fill('.whatif-panel input[name="watermark"]', '0s,30s');
+    await page.click('.whatif-panel button[type="submit"]');
+    await page.waitForSelector('[data-testid="whatif-table"] tbody tr', { timeout: 30_000 });
+    expect(await page.locator('[data-testid="whatif-table"] tbody tr td:first-child').allTextContents()).toEqual(['0s', '30s']);
+    expect(await page.getAttribute('svg[data-chart="whatif-counts"]', 'data-points')).toBe('2');
+    // A 0 s watermark drops at least the late events a 30 s one does.
+    const late = (await page.locator('[data-testid="whatif-table"] tbody tr td:nth-child(3)').allTextContents()).map((t) => Number(t.replace(/,/g, '')));
+    expect(late[0]).toBeGreaterThanOrEqual(late[1]!);
+    await page.screenshot({ path: join(OUT, 'ui-whatif.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { projectRoot } from '../../engine/pool.js';
 import { KindlingError } from '../../errors.js';
 import type { Query } from '../../query/query.js';
-import type { ExplainAnswer, ExplainQuestion } from '../../replay/service.js';
+import type { ExplainAnswer, ExplainQuestion, WhatIfAnswer, WhatIfQuestion } from '../../replay/service.js';
 import { sparkJsonRow } from '../../sink/sink.js';
 import type { ProgressHistory } from '../history.js';
 import type { ResultsSink } from '../results-sink.js';
@@ -21,6 +21,8 @@ export interface UiData {
   readonly results: ResultsSink | null;
   /** Answers the Results tab's "why?" and "why not?" by replaying the run (src/replay); absent: the page says it cannot. */
   readonly explain?: (question: ExplainQuestion) => Promise<ExplainAnswer>;
+  /** The Results tab's what-if plot: the run's input under other watermarks (src/replay). */
+  readonly whatIf?: (question: WhatIfQuestion) => Promise<WhatIfAnswer>;
 }
 
 /** Where to listen. `explicitPort`: the user chose the port, so a busy one is an error, not a retry. */
@@ -152,6 +154,11 @@ export class UiServer {
       return this.json(res, { enabled: this.data.results !== null, batches });
     }
     if (path === '/api/explain') return this.json(res, await this.explain(url.searchParams));
+    if (path === '/api/what-if') {
+      if (!this.data.whatIf) return this.json(res, { ok: false, error: 'what-if is not available for this run' });
+      const window = url.searchParams.get('window');
+      return this.json(res, await this.data.whatIf({ watermark: url.searchParams.get('watermark') ?? '0s,10s,30s,60s', ...(window ? { window } : {}) }));
+    }
     if (path === '/api/events') {
       if (this.ended) return this.send(res, 503, 'text/plain; charset=utf-8', 'the run is over');
       return this.sse.add(req, res, JSON.stringify({ batches: this.data.history.size }));

@@ -3,6 +3,7 @@ import type { ProgressRecord } from '../../progress.js';
 import { int } from './format.js';
 import { renderConfig } from './page-config.js';
 import { renderResults } from './page-results.js';
+import { WhatIfPanel } from './page-whatif.js';
 import { WhyPanel } from './page-why.js';
 import { renderKpis, renderStreaming } from './page-streaming.js';
 import { TasksPage } from './page-tasks.js';
@@ -18,11 +19,12 @@ let tasksPage: TasksPage | null = null;
 let whyPanel: WhyPanel | null = null;
 let resultsBody: HTMLElement | null = null;
 
-/** The Results tab: the why-not box (drawn once, so typing and answers survive updates) above the rows (redrawn). */
+/** The Results tab: the why-not and what-if boxes (drawn once, so typing and answers survive updates) above the rows (redrawn). */
 function renderResultsTab(el: HTMLElement): void {
   if (!whyPanel || !resultsBody) {
     el.innerHTML = '';
     whyPanel = new WhyPanel(el.appendChild(document.createElement('section')));
+    new WhatIfPanel(el.appendChild(document.createElement('section')));
     resultsBody = el.appendChild(document.createElement('div'));
     resultsBody.addEventListener('click', (e) => {
       const button = (e.target as HTMLElement).closest<HTMLButtonElement>('button.why');

@@ -53,7 +53,9 @@ export function renderWhy(a: WhyAnswer): string {
     ? `<p class="why-diverged">The replay diverged from the run: ${esc(a.check.divergence)}</p>`
     : `<p class="muted">Replayed ${int(a.batches)} batches of the run's input through the query's reference implementation${a.check.checked.length > 0 ? `; checked ${esc(a.check.checked.join('; '))}` : ''}.</p>`;
   const listed = a.records.length < a.recordsTotal ? `<p class="muted">${int(a.records.length)} of the key's ${int(a.recordsTotal)} records: those that reached the aggregation or failed a filter after passing its first condition.</p>` : '';
-  return `<p class="why-answer" data-testid="why-answer">${esc(a.answer)}</p>${check}<h4>Windows</h4>${windowRows(a.windows)}<h4>Records</h4>${listed}${recordRows(a.records)}`;
+  const windows = a.windows.length > 0 ? `<h4>Windows</h4>${windowRows(a.windows)}` : '';
+  const records = a.records.length > 0 ? `<h4>Records</h4>${listed}${recordRows(a.records)}` : '';
+  return `<p class="why-answer" data-testid="why-answer">${esc(a.answer)}</p>${check}${windows}${records}`;
 }
 
 /**
