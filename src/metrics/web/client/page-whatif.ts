@@ -1,6 +1,7 @@
 // The Results tab's "what if?": the run's input replayed under other watermarks (GET /api/what-if), drawn as rows vs late vs delay (browser module).
 import { legend, lineChart, PALETTE } from './charts.js';
 import { esc, int } from './format.js';
+import { askInto, replayCard } from './page-why.js';
 
 /** One setting's figures, as /api/what-if serves them (src/replay/what-if.ts). */
 interface WhatIfResult {
@@ -48,32 +49,19 @@ export function renderWhatIf(a: WhatIfAnswer): string {
 
 /** The "What if?" card of the Results tab, drawn once (typing and answers survive updates). */
 export class WhatIfPanel {
-  private readonly answer: HTMLElement;
-
   constructor(readonly element: HTMLElement) {
-    element.className = 'card wide whatif-panel';
-    element.innerHTML =
-      '<header><h3>What if?</h3></header>' +
-      '<form class="why-form"><label>watermarks <input name="watermark" value="0s,10s,30s,60s"></label>' +
-      '<label>windows <input name="window" placeholder="10s,30s (optional)"></label><button type="submit">replay</button></form>' +
-      "<p class=\"hint\">Replays this run's input under each watermark (and window): rows emitted, late events dropped, state and how long after a window's end its row came.</p>" +
-      '<div class="whatif-result" data-testid="whatif-result"></div>';
-    this.answer = element.querySelector('.whatif-result')!;
-    const form = element.querySelector('form')!;
+    const { form, answer } = replayCard(element, {
+      name: 'whatif',
+      title: 'What if?',
+      fields: '<label>watermarks <input name="watermark" value="0s,10s,30s,60s"></label><label>windows <input name="window" placeholder="10s,30s (optional)"></label>',
+      button: 'replay',
+      hint: "Replays this run's input under each watermark (and window): rows emitted, late events dropped, state and how long after a window's end its row came.",
+    });
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       const data = new FormData(form);
-      void this.ask(new URLSearchParams({ watermark: String(data.get('watermark') ?? ''), window: String(data.get('window') ?? '') }));
+      const params = new URLSearchParams({ watermark: String(data.get('watermark') ?? ''), window: String(data.get('window') ?? '') });
+      void askInto<WhatIfAnswer>(answer, `/api/what-if?${params.toString()}`, renderWhatIf);
     });
-  }
-
-  private async ask(params: URLSearchParams): Promise<void> {
-    this.answer.innerHTML = '<p class="muted">replaying…</p>';
-    try {
-      const res = await fetch(`/api/what-if?${params.toString()}`, { cache: 'no-store' });
-      this.answer.innerHTML = renderWhatIf((await res.json()) as WhatIfAnswer);
-    } catch (err) {
-      this.answer.innerHTML = renderWhatIf({ ok: false, error: `cannot ask the engine: ${(err as Error).message}` });
-    }
   }
 }

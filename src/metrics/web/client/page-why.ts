@@ -58,6 +58,27 @@ export function renderWhy(a: WhyAnswer): string {
   return `<p class="why-answer" data-testid="why-answer">${esc(a.answer)}</p>${check}${windows}${records}`;
 }
 
+/** Draws a replay card once: title, a form with `fields` and a submit button, a hint, and where answers go. */
+export function replayCard(element: HTMLElement, card: { readonly name: string; readonly title: string; readonly fields: string; readonly button: string; readonly hint: string }): { form: HTMLFormElement; answer: HTMLElement } {
+  element.className = `card wide ${card.name}-panel`;
+  element.innerHTML =
+    `<header><h3>${card.title}</h3></header><form class="why-form">${card.fields}<button type="submit">${card.button}</button></form>` +
+    `<p class="hint">${card.hint}</p><div class="${card.name}-result" data-testid="${card.name}-result"></div>`;
+  return { form: element.querySelector('form')!, answer: element.querySelector(`.${card.name}-result`)! };
+}
+
+/** GETs `url` and draws its JSON answer into `answer` (an error as the answer too). */
+export async function askInto<A>(answer: HTMLElement, url: string, render: (a: A | { ok: false; error: string }) => string, onAnswer?: (a: A) => void): Promise<void> {
+  answer.innerHTML = '<p class="muted">replaying…</p>';
+  try {
+    const a = (await (await fetch(url, { cache: 'no-store' })).json()) as A;
+    onAnswer?.(a);
+    answer.innerHTML = render(a);
+  } catch (err) {
+    answer.innerHTML = render({ ok: false, error: `cannot ask the engine: ${(err as Error).message}` });
+  }
+}
+
 /**
  * The "why not?" box at the top of the Results tab. It lives outside the part the tab redraws on
  * every batch, so what the user typed and the answer stay. Row buttons (`button.why`, with the row as
@@ -69,18 +90,17 @@ export class WhyPanel {
   private readonly window: HTMLInputElement;
 
   constructor(readonly element: HTMLElement) {
-    element.className = 'card wide why-panel';
-    element.innerHTML =
-      '<header><h3>Why not?</h3></header>' +
-      '<form class="why-form"><label>key <input name="key" placeholder="user_1042" required></label>' +
-      '<label>window start <input name="window" placeholder="2024-11-25T10:40:10Z (optional)"></label>' +
-      '<button type="submit">why not?</button></form>' +
-      '<p class="hint">Replays this run\'s input (its checkpoint or files) and follows one key: every record\'s fate and every window\'s outcome. "why?" on a row asks about that row.</p>' +
-      '<div class="why-result" data-testid="why-result"></div>';
-    this.answer = element.querySelector('.why-result')!;
+    const { form, answer } = replayCard(element, {
+      name: 'why',
+      title: 'Why not?',
+      fields: '<label>key <input name="key" placeholder="user_1042" required></label><label>window start <input name="window" placeholder="2024-11-25T10:40:10Z (optional)"></label>',
+      button: 'why not?',
+      hint: 'Replays this run\'s input (its checkpoint or files) and follows one key: every record\'s fate and every window\'s outcome. "why?" on a row asks about that row.',
+    });
+    this.answer = answer;
     this.key = element.querySelector('input[name="key"]')!;
     this.window = element.querySelector('input[name="window"]')!;
-    element.querySelector('form')!.addEventListener('submit', (e) => {
+    form.addEventListener('submit', (e) => {
       e.preventDefault();
       void this.ask(new URLSearchParams({ key: this.key.value.trim(), window: this.window.value.trim() }));
     });
@@ -95,15 +115,9 @@ export class WhyPanel {
   }
 
   private async ask(params: URLSearchParams): Promise<void> {
-    this.answer.innerHTML = '<p class="muted">replaying…</p>';
     this.element.scrollIntoView({ block: 'start' });
-    try {
-      const res = await fetch(`/api/explain?${params.toString()}`, { cache: 'no-store' });
-      const a = (await res.json()) as WhyAnswer;
+    await askInto<WhyAnswer>(this.answer, `/api/explain?${params.toString()}`, renderWhy, (a) => {
       if (a.ok) this.key.value = a.key;
-      this.answer.innerHTML = renderWhy(a);
-    } catch (err) {
-      this.answer.innerHTML = renderWhy({ ok: false, error: `cannot ask the engine: ${(err as Error).message}` });
-    }
+    });
   }
 }
