@@ -5,23 +5,25 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CheckpointStore } from '../src/checkpoint/store.js';
-import { toPartitionState } from '../src/checkpoint/format.js';
 import { routeState } from '../src/checkpoint/route.js';
 import { SPLIT_BYTES } from '../src/engine/build.js';
 import { Coordinator } from '../src/engine/coordinator.js';
 import { WorkerPool } from '../src/engine/pool.js';
-import type { SnapshotTaskResult } from '../src/engine/protocol.js';
+import type { OperatorEntries, SnapshotTaskResult } from '../src/engine/protocol.js';
 import { partitionIdOf } from '../src/partition.js';
-import { crashAlerts } from '../src/query/queries.js';
-import type { StateEntry } from '../src/query/window-state.js';
-import { sparkJsonRow, type EmittedBatch, type Sink } from '../src/sink/sink.js';
+import { rowToJson } from '../src/plan/output.js';
+import { planFingerprint } from '../src/plan/plan.js';
+import { crashAlertsPlan } from '../src/plan/queries.js';
+import type { AggregationEntry } from '../src/plan/state.js';
+import type { EmittedBatch, Sink } from '../src/sink/sink.js';
 import { FileSource } from '../src/source/file.js';
 import { labFiles } from './fixtures.js';
 import { saveResults } from './results.js';
 
 const CORES = 2;
 const PARTITIONS = 2;
-const QUERY_REF = 'crash-alerts';
+/** The plan every task of this bench carries. */
+const PLAN = { plan: crashAlertsPlan, planKey: planFingerprint(crashAlertsPlan) };
 
 /** Snapshot costs at one state size. */
 export interface SnapshotBenchRow {
@@ -55,7 +57,7 @@ class DigestSink implements Sink {
   private readonly hash = createHash('sha256');
   rows = 0;
   async emit(batch: EmittedBatch): Promise<void> {
-    for (const r of batch.rows) this.hash.update(JSON.stringify(sparkJsonRow(crashAlerts, r)) + '\n');
+    for (const r of batch.rows) this.hash.update(rowToJson(r, batch.columns) + '\n');
     this.rows += batch.rows.length;
   }
   digest(): string {
@@ -70,11 +72,11 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 async function assemble(input: string, batchBytes: number, every: number | null, ckDir: string | null) {
   const source = await FileSource.open({ path: input, maxFilesPerBatch: null, maxEventsPerBatch: null, maxBytesPerBatch: batchBytes, splitBytes: SPLIT_BYTES });
   const pool = new WorkerPool(CORES);
-  await Promise.all(pool.loads.map((l) => pool.runOn(l.workerId, { kind: 'restore', workerId: l.workerId, partitionEntries: [], queryRef: QUERY_REF, partitions: PARTITIONS, workers: CORES })));
+  await Promise.all(pool.loads.map((l) => pool.runOn(l.workerId, { kind: 'restore', workerId: l.workerId, partitionEntries: [], ...PLAN, partitions: PARTITIONS, workers: CORES })));
   const checkpoint = every !== null && ckDir !== null ? { log: await CheckpointStore.open(ckDir), every } : null;
   const sink = new DigestSink();
   const coordinator = new Coordinator(
-    { queryRef: QUERY_REF, query: crashAlerts, outputMode: 'append', partitions: PARTITIONS, triggerMs: 0, drain: false, maxRecordBytes: 1 << 20, maxLoggedRejects: 0, log: () => undefined, checkpoint },
+    { plan: crashAlertsPlan, partitions: PARTITIONS, triggerMs: 0, drain: false, maxRecordBytes: 1 << 20, maxLoggedRejects: 0, log: () => undefined, checkpoint },
     source,
     [sink],
     pool,
@@ -87,23 +89,25 @@ async function assemble(input: string, batchBytes: number, every: number | null,
 function syntheticShares(rows: number) {
   const keys = Math.min(rows, 10_000);
   const windows = Math.ceil(rows / keys);
-  const byPartition = new Map<number, StateEntry[]>();
+  const byPartition = new Map<number, AggregationEntry[]>();
   let made = 0;
   for (let w = 0; w < windows && made < rows; w++) {
     for (let k = 0; k < keys && made < rows; k++, made++) {
-      const key = `user_${k}`;
-      const p = partitionIdOf(key, PARTITIONS);
+      const user = `user_${k}`;
+      const startUs = (1_732_531_200_000 + w * 10_000) * 1000;
+      const id = `${startUs}\u0000${user}\u0000`;
+      const p = partitionIdOf(id, PARTITIONS);
       let list = byPartition.get(p);
       if (!list) byPartition.set(p, (list = []));
-      list.push([1_732_531_200_000 + w * 10_000, key, 1 + ((k + w) % 9)]);
+      list.push([id, [{ startUs, endUs: startUs + 10_000_000 }, user], [1 + ((k + w) % 9)], startUs + 10_000_000]);
     }
   }
-  const state = [...byPartition].map(([p, entries]) => toPartitionState(p, entries));
+  const state = [...byPartition].map(([partitionId, entries]): OperatorEntries => ({ partitionId, operator: 'aggregate', entries }));
   return routeState(state, { partitions: PARTITIONS, hash: 'murmur2-positive-mod' }, { partitions: PARTITIONS, workers: CORES });
 }
 
 async function stateRowsIn(pool: WorkerPool): Promise<number> {
-  const results = await Promise.all(pool.loads.map((l) => pool.runOn<SnapshotTaskResult>(l.workerId, { kind: 'snapshot', workerId: l.workerId, queryRef: QUERY_REF, partitions: PARTITIONS, workers: CORES })));
+  const results = await Promise.all(pool.loads.map((l) => pool.runOn<SnapshotTaskResult>(l.workerId, { kind: 'snapshot', workerId: l.workerId, ...PLAN, partitions: PARTITIONS, workers: CORES })));
   return results.reduce((n, r) => n + r.partitionEntries.reduce((m, p) => m + p.entries.length, 0), 0);
 }
 
@@ -117,7 +121,7 @@ export async function snapshotBench(sizes: readonly number[], input: string, log
     const ckDir = await mkdtemp(join(tmpdir(), 'kindling-bench-ck-'));
     const run = await assemble(input, 16 * 1_048_576, 1_000_000, ckDir);
     const shares = syntheticShares(size);
-    await Promise.all(shares.map((partitionEntries, workerId) => run.pool.runOn(workerId, { kind: 'restore', workerId, partitionEntries, queryRef: QUERY_REF, partitions: PARTITIONS, workers: CORES })));
+    await Promise.all(shares.map((partitionEntries, workerId) => run.pool.runOn(workerId, { kind: 'restore', workerId, partitionEntries, ...PLAN, partitions: PARTITIONS, workers: CORES })));
     const writes: number[] = [];
     const restores: number[] = [];
     let bytes = 0;

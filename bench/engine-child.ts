@@ -4,8 +4,10 @@ import { performance } from 'node:perf_hooks';
 import { Coordinator } from '../src/engine/coordinator.js';
 import { runInline } from '../src/engine/inline.js';
 import { WorkerPool } from '../src/engine/pool.js';
-import { crashAlerts } from '../src/query/queries.js';
-import { sparkJsonRow, type EmittedBatch, type Sink } from '../src/sink/sink.js';
+import { rowToJson } from '../src/plan/output.js';
+import { crashAlertsPlan } from '../src/plan/queries.js';
+import { planFingerprint } from '../src/plan/plan.js';
+import type { EmittedBatch, Sink } from '../src/sink/sink.js';
 import { FileSource } from '../src/source/file.js';
 import { SPLIT_BYTES } from '../src/engine/build.js';
 
@@ -33,7 +35,7 @@ class DigestSink implements Sink {
   readonly name = 'digest';
   readonly lines: string[] = [];
   async emit(batch: EmittedBatch): Promise<void> {
-    for (const r of batch.rows) this.lines.push(JSON.stringify(sparkJsonRow(crashAlerts, { ...r, forced: undefined } as never)));
+    for (const r of batch.rows) this.lines.push(rowToJson(r, batch.columns));
   }
   async close(): Promise<void> {}
 }
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
     cpuAtStart = process.cpuUsage();
     const started = performance.now();
     let last = started;
-    const summary = await runInline(crashAlerts, source, {
+    const summary = await runInline(crashAlertsPlan, source, {
       drain: true,
       emit: (b) => {
         void sink.emit(b);
@@ -78,9 +80,9 @@ async function main(): Promise<void> {
   } else {
     const pool = new WorkerPool(benchCase.cores);
     // Start the threads before the clock runs: a real run pays this once, not per batch.
-    await Promise.all(pool.loads.map((l) => pool.runOn(l.workerId, { kind: 'restore', workerId: l.workerId, partitionEntries: [], queryRef: 'crash-alerts', partitions: benchCase.partitions, workers: benchCase.cores })));
+    await Promise.all(pool.loads.map((l) => pool.runOn(l.workerId, { kind: 'restore', workerId: l.workerId, partitionEntries: [], plan: crashAlertsPlan, planKey: planFingerprint(crashAlertsPlan), partitions: benchCase.partitions, workers: benchCase.cores })));
     const coordinator = new Coordinator(
-      { queryRef: 'crash-alerts', query: crashAlerts, outputMode: 'append', partitions: benchCase.partitions, triggerMs: 0, drain: true, maxRecordBytes: 1 << 20, maxLoggedRejects: 0, log: () => undefined },
+      { plan: crashAlertsPlan, partitions: benchCase.partitions, triggerMs: 0, drain: true, maxRecordBytes: 1 << 20, maxLoggedRejects: 0, log: () => undefined },
       source,
       [sink],
       pool,

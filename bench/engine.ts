@@ -4,9 +4,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { crashAlerts } from '../src/query/queries.js';
-import { runReference } from '../src/query/reference.js';
-import { sparkJsonRow } from '../src/sink/sink.js';
+import { compileQuery } from '../src/plan/compile-plan.js';
+import { rowToJson } from '../src/plan/output.js';
+import { crashAlertsPlan } from '../src/plan/queries.js';
+import { runPlanReference } from '../src/plan/reference.js';
 import { digestOf, type EngineBenchCase, type EngineBenchResult } from './engine-child.js';
 import { labFiles } from './fixtures.js';
 import { measureFloor, type FloorResult } from './floor.js';
@@ -39,9 +40,9 @@ function oracleDigest(dir: string): { digest: string; rows: number; records: num
       for (let i = 0; i < lines.length; i += 100_000) yield lines.slice(i, i + 100_000);
     }
   }
-  const r = runReference(crashAlerts, batches(), { drain: true });
-  const lines = r.batches.flatMap((b) => b.rows.map((row) => JSON.stringify(sparkJsonRow(crashAlerts, { ...row, forced: undefined } as never))));
-  return { digest: digestOf(lines), rows: lines.length, records: r.records };
+  const r = runPlanReference(crashAlertsPlan, batches(), { drain: true });
+  const lines = r.batches.flatMap((b) => b.rows.map((row) => rowToJson(row, r.columns)));
+  return { digest: digestOf(lines), rows: lines.length, records: r.counters.records };
 }
 
 async function runCase(dir: string, c: EngineBenchCase): Promise<EngineBenchResult> {
@@ -58,7 +59,8 @@ export async function engineBench(options: { events: number; log: (s: string) =>
   const oracle = oracleDigest(dir);
   log(`  oracle: ${oracle.records.toLocaleString('en-US')} records, ${oracle.rows} alert rows (digest ${oracle.digest})`);
   log('  measuring the floor (one-thread byte scan of the same files)...');
-  const floor = measureFloor(dir, crashAlerts.precheckTerms![0]!);
+  // The term the plan's pre-check derives from its filter ("crash").
+  const floor = measureFloor(dir, compileQuery(crashAlertsPlan).precheck[0]![0]!);
   for (const v of floor.variants) {
     if (v.lines !== oracle.records) throw new Error(`floor ${v.name}: counted ${v.lines} lines, the oracle ${oracle.records} records`);
     log(`  floor: ${v.name}: ${Math.round(v.eventsPerSecond).toLocaleString('en-US')} events/s (${v.gigabytesPerSecond.toFixed(2)} GB/s, ${v.termHits} hits of "${floor.term}")`);

@@ -19,9 +19,9 @@ import { waitFor } from '../src/kafka/wait.js';
 import { projectRoot } from '../src/engine/pool.js';
 import type { ProgressRecord } from '../src/metrics/progress.js';
 import type { RecordLatency } from '../src/metrics/record-latency.js';
-import { crashAlerts } from '../src/query/queries.js';
-import { runReference } from '../src/query/reference.js';
-import { sparkJsonRow } from '../src/sink/sink.js';
+import { rowToJson } from '../src/plan/output.js';
+import { crashAlertsPlan } from '../src/plan/queries.js';
+import { runPlanReference } from '../src/plan/reference.js';
 import { DEFAULT_GENERATOR, labEventJson, type GeneratorSpec } from '../src/source/lab-events.js';
 import { KafkaSource } from '../src/source/kafka.js';
 import { saveResults } from './results.js';
@@ -188,12 +188,12 @@ function oracleFiles(progress: readonly ProgressRecord[], topic: string, spec: G
       yield records;
     }
   }
-  const oracle = runReference(crashAlerts, batches());
+  const oracle = runPlanReference(crashAlertsPlan, batches());
   const out: Record<string, string> = {};
   for (const b of oracle.batches) {
     // A batch past the engine's last is the oracle's closing no-data batch: the engine ran its own before stopping, so it has no rows.
     const name = b.batchId < ids.length ? `batch-${ids[b.batchId]}.jsonl` : `oracle-extra-batch-${b.batchId}.jsonl`;
-    if (b.rows.length > 0) out[name] = b.rows.map((row) => JSON.stringify(sparkJsonRow(crashAlerts, row))).join('\n') + '\n';
+    if (b.rows.length > 0) out[name] = b.rows.map((row) => rowToJson(row, oracle.columns)).join('\n') + '\n';
   }
   return out;
 }

@@ -4,7 +4,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRunArgs, type RunConfig } from '../src/config.js';
-import { assembleRun } from '../src/engine/build.js';
+import { openSinks, openSource, planOf } from '../src/engine/build.js';
+import { runQueryPlan } from '../src/engine/run.js';
 import { startObservability } from '../src/metrics/observe.js';
 import { ResultsSink } from '../src/metrics/results-sink.js';
 import { describeRun } from '../src/metrics/run-info.js';
@@ -55,29 +56,41 @@ async function runOnce(mode: Mode, dir: string): Promise<RunResult> {
   const { config } = await parseRunArgs([...ARGS, ...flags]);
   const cfg = config as RunConfig;
   const results = cfg.ui ? new ResultsSink() : null;
-  const run = await assembleRun(cfg, () => undefined, { extraSinks: results ? [results] : [] });
-  const observers = await startObservability(run.coordinator, {
-    terminal: 'none',
-    progressJson: cfg.progressJson,
-    ui: cfg.ui,
-    run: describeRun(cfg, run.query, run.query.outputMode, run.source.describe(), run.coordinator),
-    query: run.query,
-    results,
-    log: (line) => process.stderr.write(line + '\n'),
+  const plan = await planOf(cfg);
+  const source = await openSource(cfg, () => undefined);
+  let observers = null as Awaited<ReturnType<typeof startObservability>> | null;
+  let stream = null as ReturnType<typeof openEventStream> | null;
+  let cpuBefore = process.cpuUsage();
+  const run = await runQueryPlan(plan, {
+    source,
+    sinks: [...(await openSinks(cfg, { log: () => undefined })), ...(results ? [results] : [])],
+    cores: cfg.cores,
+    partitions: cfg.partitions,
+    triggerMs: cfg.triggerMs,
+    drain: cfg.drain,
+    async beforeFirstBatch({ coordinator }) {
+      observers = await startObservability(coordinator, {
+        terminal: 'none',
+        progressJson: cfg.progressJson,
+        ui: cfg.ui,
+        run: describeRun(cfg, plan, source.describe(), coordinator),
+        results,
+        log: (line) => process.stderr.write(line + '\n'),
+      });
+      stream = observers.uiUrl ? openEventStream(observers.uiUrl) : null;
+      await stream?.connected;
+      cpuBefore = process.cpuUsage();
+    },
   });
-  const stream = observers.uiUrl ? openEventStream(observers.uiUrl) : null;
-  await stream?.connected;
   try {
-    const cpuBefore = process.cpuUsage();
-    const s = await run.coordinator.run(new AbortController().signal);
+    const s = await run.done;
     const cpu = process.cpuUsage(cpuBefore);
-    await observers.close();
+    await observers?.close();
     const jsonLines = mode === 'on' ? (await readFile(jsonPath, 'utf8')).split('\n').filter(Boolean).length : 0;
     return { mode, records: s.records, matched: s.matched, rowsOut: s.rowsOut, batches: s.batches, eventsPerSecond: (s.records * 1000) / s.elapsedMs, cpuMs: (cpu.user + cpu.system) / 1000, jsonLines, sseEvents: stream?.count() ?? 0 };
   } finally {
     stream?.close();
-    await observers.close();
-    await run.close();
+    await observers?.close();
   }
 }
 

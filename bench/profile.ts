@@ -11,7 +11,7 @@ import { SPLIT_BYTES, SPLIT_EVENTS } from '../src/engine/build.js';
 import { runInline } from '../src/engine/inline.js';
 import { projectRoot } from '../src/engine/pool.js';
 import { KindlingError } from '../src/errors.js';
-import { loadQuery, normalizeQueryRef } from '../src/query/queries.js';
+import { planOf } from '../src/engine/build.js';
 import { FileSource } from '../src/source/file.js';
 import { GeneratorSource } from '../src/source/generator.js';
 import { KafkaSource } from '../src/source/kafka.js';
@@ -249,15 +249,20 @@ export function phaseOfFrame(functionName: string, url: string): Phase | null {
   // A piscina worker blocks in Atomics.wait between tasks: waiting, not working.
   if (functionName === 'atomicsWaitLoop' && url.includes('/node_modules/piscina/')) return 'idle';
   const file = basename(url.split('?')[0]!);
-  if (url.includes('/src/query/')) {
-    if (file === 'event.js') return 'parse';
-    if (file === 'scan.js') return functionName === 'full' || functionName === 'shapeless' ? 'parse' : 'pre-check';
-    if (file === 'queries.js') return 'filter';
-    if (file === 'window.js') return 'window (stage 1)';
-    if (file === 'aggregate.js') return functionName === 'toPartials' ? 'partition' : 'window (stage 1)';
-    if (file === 'window-state.js' || file === 'watermark.js' || file === 'order.js') return 'window state (stage 2)';
-    return 'other';
+  if (url.includes('/src/plan/')) {
+    if (file === 'from-json.js' || file === 'json-text.js' || file === 'timestamp.js') return 'parse';
+    if (file === 'precheck.js') return 'pre-check';
+    if (file === 'compile-plan.js') {
+      if (functionName === 'accumulate' || functionName === 'addTo') return 'window (stage 1)';
+      if (functionName === 'runSteps') return 'filter';
+      return functionName === 'scanRecord' ? 'parse' : 'pre-check';
+    }
+    if (file === 'aggregate.js' || file === 'hll.js' || file === 'xxhash64.js' || file === 'hll-aggregate.js' || file === 'values.js') return 'window (stage 1)';
+    if (file === 'state.js' || file === 'order.js') return 'window state (stage 2)';
+    return 'filter';
   }
+  if (url.endsWith('/src/engine/stages.js') && (functionName === 'ownAggregates' || functionName === 'ownDedup')) return 'partition';
+  if (url.endsWith('/src/engine/watermark.js')) return 'window state (stage 2)';
   if (url.endsWith('/src/partition.js')) return 'partition';
   if (url.includes('/src/source/')) {
     if (file === 'lab-events.js') return 'generate events';
@@ -416,11 +421,11 @@ async function runInlineTarget(argv: string[]): Promise<number> {
   // --cores means nothing inline; giving it skips core detection, which spawns lscpu into the profile.
   const { config } = await parseRunArgs(argv.some((a) => a === '--cores' || a.startsWith('--cores=')) ? argv : [...argv, '--cores', '1']);
   if (!config) return 0;
-  const query = await loadQuery(normalizeQueryRef(config.queryRef));
+  const plan = await planOf(config);
   const source = await openSource(config);
   const started = performance.now();
   try {
-    const s = await runInline(query, source, { outputMode: config.outputMode ?? undefined, drain: config.drain, maxRecordBytes: config.maxRecordBytes, emit: () => undefined });
+    const s = await runInline(plan, source, { drain: config.drain, maxRecordBytes: config.maxRecordBytes, emit: () => undefined });
     const ms = performance.now() - started;
     // Plain numbers: the first toLocaleString loads ICU data, ~20 ms that would show in the profile.
     log(`inline: ${s.records} records, ${s.matched} matched, ${s.rowsOut} rows out, ${s.batches} batches in ${ms.toFixed(0)} ms (${Math.round((s.records * 1000) / ms)} events/s, on one thread)`);

@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { parseFlags, STANDARD_FLAGS, standardAnswer, type FlagName, type FlagSpec, type FlagValues } from './cli.js';
 import { UsageError } from './errors.js';
-import { OUTPUT_MODES, type OutputMode } from './query/query.js';
-import { BUILTIN_QUERIES } from './query/queries.js';
 import { RETAINED_BATCHES } from './checkpoint/recovery.js';
+import { BUILTIN_PLANS } from './engine/query-module.js';
+import { OUTPUT_MODES, type OutputMode } from './plan/plan.js';
 import { parseBrokerList } from './source/kafka-address.js';
 import { SASL_MECHANISMS } from './source/kafka-sasl.js';
 import { SECURITY_PROTOCOLS, securityFrom, type KafkaSecurity } from './source/kafka-security.js';
@@ -21,7 +21,8 @@ const SEE = 'Seeing inside (progress, terminal view, web UI)';
 
 /** The flags of `kindling run` (the default command). */
 export const RUN_FLAGS = [
-  { name: 'query', kind: 'string', group: G, default: 'crash-alerts', valueName: 'NAME|PATH', help: `built-in query (${Object.keys(BUILTIN_QUERIES).join(', ')}) or the path of an ES module exporting a Query (default export or \`query\`)` },
+  { name: 'query', kind: 'string', group: G, default: 'crash-alerts', valueName: 'NAME|PATH', help: `built-in query (${Object.keys(BUILTIN_PLANS).join(', ')}) or the path of an ES module whose default export (or \`query\`) is a plan: readStream(schema)...toQuery({ name, outputMode }) (docs/queries.md)` },
+  { name: 'explain', kind: 'bool', group: G, help: "print the query's plan and how Kindling runs it (pre-check, stage 1, stage 2), then exit without running it" },
   { name: 'output-mode', kind: 'enum', group: G, choices: OUTPUT_MODES, defaultText: "the query's own (crash-alerts: append; vulnerability-by-ip: complete)", help: 'append: final rows once a window completes; update: changed rows each batch; complete: the whole result each batch' },
   { name: 'cores', kind: 'int', group: G, min: 1, max: 256, defaultText: 'physical cores detected (/proc/cpuinfo, else systeminformation; capped by the cgroup CPU quota)', help: 'worker threads' },
   { name: 'partitions', kind: 'int', group: G, min: 1, max: 100_000, defaultText: 'same as --cores', help: "hash partitions of the key space (Spark's spark.sql.shuffle.partitions); 200 works and shows its overhead" },
@@ -83,6 +84,8 @@ export type RunFlagValues = FlagValues<typeof RUN_FLAGS>;
 /** Everything a run needs, decided once at start. */
 export interface RunConfig {
   readonly queryRef: string;
+  /** --explain: print the plan and exit. */
+  readonly explain: boolean;
   readonly outputMode: OutputMode | null;
   readonly cores: number;
   readonly partitions: number;
@@ -301,6 +304,7 @@ export async function runConfigFrom(values: RunFlagValues, given: ReadonlySet<Ru
   const rateLimited = source.kind === 'generator' && source.rate > 0;
   return {
     queryRef: values['query'],
+    explain: values['explain'],
     outputMode: values['output-mode'] ?? null,
     cores,
     partitions: values['partitions'] ?? cores,

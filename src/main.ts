@@ -5,13 +5,15 @@ import { parseRunArgs, RUN_FLAGS, type RunConfig } from './config.js';
 import { checkpointCommand } from './checkpoint/inspect.js';
 import { adoptCheckpointSettings, describeResume, type ResumeInfo } from './checkpoint/recovery.js';
 import { CheckpointStore } from './checkpoint/store.js';
-import { assembleRun } from './engine/build.js';
+import { openSinks, openSource, planOf } from './engine/build.js';
+import { runQueryPlan } from './engine/run.js';
+import { explainQuery } from './plan/explain.js';
 import type { WorkerFaults } from './engine/protocol.js';
 import { KindlingError, UsageError } from './errors.js';
 import { chooseTerminalMode, startObservability } from './metrics/observe.js';
 import { firstRowsNote } from './metrics/first-rows.js';
 import { ResultsSink } from './metrics/results-sink.js';
-import { describeRun } from './metrics/run-info.js';
+import { describeRun, windowOf } from './metrics/run-info.js';
 import { summaryLines } from './metrics/summary.js';
 import type { ReplaySpec } from './replay/service.js';
 import { onStopSignals } from './signals.js';
@@ -102,6 +104,11 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(answerText(answer, () => renderHelp(USAGE, INTRO, RUN_FLAGS)));
     return 0;
   }
+  const plan = await planOf(parsed);
+  if (parsed.explain) {
+    out(explainQuery(plan) + '\n');
+    return 0;
+  }
   // The Results page keeps the latest output rows through a small in-memory sink.
   const results = parsed.ui ? new ResultsSink() : null;
   // The checkpoint directory is checked before any thread starts: an unusable one stops the run here.
@@ -109,51 +116,53 @@ async function run(argv: string[]): Promise<number> {
   const config = store ? await adoptCheckpointSettings(parsed, store, log) : parsed;
   const checkpoint = store && config.checkpoint ? { log: store, every: config.checkpoint.every, ...(config.checkpoint.retain !== undefined ? { retain: config.checkpoint.retain } : {}) } : null;
   const faults = testWorkerFaults();
-  const assembled = await assembleRun(config, log, { checkpoint, extraSinks: results ? [results] : [], ...(faults ? { faults } : {}) });
-  const { coordinator, source, query } = assembled;
-  const outputMode = config.outputMode ?? query.outputMode;
-  let observers;
-  let resume: ResumeInfo | null = null;
-  try {
-    // Restores the checkpoint (if any) before the banner, which says where the run resumes.
-    resume = await coordinator.recover();
-    observers = await startObservability(coordinator, {
-      terminal: chooseTerminalMode(config.quiet, process.stderr),
-      progressJson: config.progressJson,
-      ui: config.ui,
-      run: describeRun(config, query, outputMode, source.describe(), coordinator),
-      query,
-      results,
-      // The replay code loads on the first question only.
-      explain: async (question) => (await import('./replay/service.js')).explainService(replaySpec(config))(question),
-      whatIf: async (question) => (await import('./replay/service.js')).whatIfService(replaySpec(config))(question),
-      log,
-    });
-  } catch (err) {
-    await assembled.close();
-    throw err;
-  }
-
-  const stop = new AbortController();
-  const removeSignalHandlers = onStopSignals(
-    () => {
-      log('stopping: finishing the batch in flight (Ctrl-C again to quit at once)');
-      stop.abort();
+  const source = await openSource(config, log);
+  const sinks = [...(await openSinks(config, { checkpoint: store, log })), ...(results ? [results] : [])];
+  let observers = null as Awaited<ReturnType<typeof startObservability>> | null;
+  let removeSignalHandlers = (): void => undefined;
+  const run = await runQueryPlan(plan, {
+    source,
+    sinks,
+    cores: config.cores,
+    partitions: config.partitions,
+    triggerMs: config.triggerMs,
+    drain: config.drain,
+    maxRecordBytes: config.maxRecordBytes,
+    checkpoint,
+    log,
+    ...(faults ? { faults } : {}),
+    async beforeFirstBatch({ coordinator, resume, stop }) {
+      observers = await startObservability(coordinator, {
+        terminal: chooseTerminalMode(config.quiet, process.stderr),
+        progressJson: config.progressJson,
+        ui: config.ui,
+        run: describeRun(config, plan, source.describe(), coordinator),
+        results,
+        // The replay code loads on the first question only.
+        explain: async (question) => (await import('./replay/service.js')).explainService(replaySpec(config))(question),
+        whatIf: async (question) => (await import('./replay/service.js')).whatIfService(replaySpec(config))(question),
+        log,
+      });
+      removeSignalHandlers = onStopSignals(
+        () => {
+          log('stopping: finishing the batch in flight (Ctrl-C again to quit at once)');
+          stop();
+        },
+        () => process.exit(130),
+      );
+      const firstRows = firstRowsNote(windowOf(plan));
+      log(banner(config, source.describe(), plan.name, plan.outputMode, checkpointLine(config, resume)) + (firstRows ? `\n  ${firstRows}` : '') + (observers.uiUrl ? `\n  web UI: ${observers.uiUrl}` : ''));
     },
-    () => process.exit(130),
-  );
-  const firstRows = firstRowsNote({ outputMode, window: query.window ?? null, watermarkDelayMs: query.watermarkDelayMs ?? null });
-  log(banner(config, source.describe(), query.name, outputMode, checkpointLine(config, resume)) + (firstRows ? `\n  ${firstRows}` : '') + (observers.uiUrl ? `\n  web UI: ${observers.uiUrl}` : ''));
+  });
   try {
-    const summary = await coordinator.run(stop.signal);
-    await observers.close();
+    const summary = await run.done;
+    await observers?.close();
     for (const line of summaryLines(summary)) log(line);
-    if (coordinator.recoveries > 0) {
-      log(`  worker recoveries: ${coordinator.recoveries} (threads replaced: ${assembled.pool.replacements}); each rolled back to the last snapshot and replayed`);
+    if (run.coordinator.recoveries > 0) {
+      log(`  worker recoveries: ${run.coordinator.recoveries} (threads replaced: ${run.pool.replacements}); each rolled back to the last snapshot and replayed`);
     }
   } finally {
-    await observers.close();
-    await assembled.close();
+    await observers?.close();
     removeSignalHandlers();
   }
   return 0;

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { findJava, findMaven, startBroker, type KafkaBroker } from '../../src/kafka/broker.js';
 import { projectRoot } from '../../src/engine/pool.js';
-import { crashAlerts } from '../../src/query/queries.js';
-import { runReference } from '../../src/query/reference.js';
+import { crashAlertsPlan } from '../../src/plan/queries.js';
+import { runPlanReference } from '../../src/plan/reference.js';
+import type { Row, WindowValue } from '../../src/plan/types.js';
 import { labEventJson } from '../../src/source/lab-events.js';
 import { benchSpec } from '../fixtures.js';
 import { saveResults } from '../results.js';
@@ -333,8 +334,9 @@ function oracleKeys(o: SparkBenchOptions): string[] {
       yield b;
     }
   }
-  const r = runReference(crashAlerts, batches(), { drain: false });
-  return r.batches.flatMap((b) => b.rows.map((row) => `${row.windowStartMs}|${row.windowStartMs + 10_000}|${row.key}|${row.count}`)).sort();
+  const r = runPlanReference(crashAlertsPlan, batches());
+  const key = ([w, user, count]: Row): string => `${(w as WindowValue).startUs / 1000}|${(w as WindowValue).endUs / 1000}|${String(user)}|${String(count)}`;
+  return r.batches.flatMap((b) => b.rows.map(key)).sort();
 }
 
 function compare(a: string[], b: string[]): { equal: boolean; onlyA: string[]; onlyB: string[] } {

@@ -2,10 +2,15 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Packr } from 'msgpackr';
-import type { StateEntry } from '../query/window-state.js';
+import type { OperatorEntries } from '../engine/protocol.js';
+import { explainPlan } from '../plan/explain.js';
+import type { PlanNode } from '../plan/plan.js';
 
-/** Bumped whenever the payload's shape changes; a reader refuses other versions. */
-export const SNAPSHOT_FORMAT_VERSION = 1;
+/**
+ * Bumped whenever the payload's shape changes; a reader refuses other versions. 2: query plans
+ * (state per operator: aggregation groups with every aggregate's partial state, dropDuplicates keys).
+ */
+export const SNAPSHOT_FORMAT_VERSION = 2;
 
 const MAGIC = Buffer.from('KNDLSNAP', 'ascii');
 /** magic (8) + format version (u32) + payload length (u64) + SHA-256 of the payload (32). */
@@ -25,20 +30,12 @@ export interface Partitioning {
 export interface QueryIdentity {
   readonly name: string;
   readonly outputMode: string;
-  /** queryFingerprint(query): JSON of everything that shapes the state and the results. */
+  /** planFingerprint(plan): JSON of everything that shapes the state and the results. */
   readonly fingerprint: string;
 }
 
-/**
- * One partition's window state, columnar: entry i is (windowStartsMs[i], keys[i], counts[i]).
- * Plain arrays, no Maps: msgpackr's default unpack would turn a Map into an object (TOOLCHAIN.md).
- */
-export interface PartitionState {
-  readonly partitionId: number;
-  readonly windowStartsMs: number[];
-  readonly keys: string[];
-  readonly counts: number[];
-}
+/** One partition's state of one operator (plain arrays, no Maps: msgpackr's default unpack would turn a Map into an object, TOOLCHAIN.md). */
+export type PartitionState = OperatorEntries;
 
 /** The watermark tracker's state (WatermarkTracker.toJSON). */
 export interface SavedWatermark {
@@ -66,6 +63,18 @@ export class SnapshotCorrupt extends Error {
   constructor(readonly reason: string) {
     super(reason);
     this.name = 'SnapshotCorrupt';
+  }
+}
+
+/** A snapshot written in another format version: not damaged, but this Kindling cannot read its state. */
+export class SnapshotFormatError extends Error {
+  constructor(readonly version: number) {
+    super(
+      version < SNAPSHOT_FORMAT_VERSION
+        ? `written by an older format (snapshot format ${version}; this Kindling reads format ${SNAPSHOT_FORMAT_VERSION}, whose state holds query-plan operators)`
+        : `written by a newer Kindling (snapshot format ${version}; this one reads format ${SNAPSHOT_FORMAT_VERSION})`,
+    );
+    this.name = 'SnapshotFormatError';
   }
 }
 
@@ -97,9 +106,7 @@ export function decodeSnapshot(bytes: Uint8Array): Snapshot {
   if (buf.length < SNAPSHOT_HEADER_BYTES) throw new SnapshotCorrupt(`truncated: ${buf.length} bytes, shorter than the ${SNAPSHOT_HEADER_BYTES}-byte header`);
   if (!buf.subarray(0, 8).equals(MAGIC)) throw new SnapshotCorrupt('not a Kindling snapshot (bad magic bytes)');
   const version = buf.readUInt32BE(8);
-  if (version !== SNAPSHOT_FORMAT_VERSION) {
-    throw new SnapshotCorrupt(`format version ${version}; this Kindling reads version ${SNAPSHOT_FORMAT_VERSION}`);
-  }
+  if (version !== SNAPSHOT_FORMAT_VERSION) throw new SnapshotFormatError(version);
   const declared = buf.readBigUInt64BE(12);
   const actual = BigInt(buf.length - SNAPSHOT_HEADER_BYTES);
   if (actual < declared) throw new SnapshotCorrupt(`truncated: ${actual} of ${declared} payload bytes`);
@@ -135,33 +142,15 @@ function checkShape(value: unknown): Snapshot {
   if (!Array.isArray(s['state'])) bad('state');
   for (const part of s['state'] as unknown[]) {
     const ps = part as Record<string, unknown>;
-    const ws = ps['windowStartsMs'];
-    const keys = ps['keys'];
-    const counts = ps['counts'];
-    if (!int(ps['partitionId']) || !Array.isArray(ws) || !Array.isArray(keys) || !Array.isArray(counts)) bad('a partition');
-    if ((ws as unknown[]).length !== (keys as unknown[]).length || (keys as unknown[]).length !== (counts as unknown[]).length) bad(`partition ${String(ps['partitionId'])}: column lengths differ`);
+    if (!int(ps['partitionId']) || (ps['operator'] !== 'aggregate' && ps['operator'] !== 'dedup') || !Array.isArray(ps['entries'])) bad('a partition');
+    for (const e of ps['entries'] as unknown[]) if (!Array.isArray(e) || typeof e[0] !== 'string') bad(`partition ${String(ps['partitionId'])}: an entry`);
   }
   return value as Snapshot;
 }
 
-/** Total (window, key) groups in a snapshot. */
+/** Total groups and seen keys in a snapshot. */
 export function stateRows(snapshot: { readonly state: readonly PartitionState[] }): number {
-  return snapshot.state.reduce((n, p) => n + p.keys.length, 0);
-}
-
-/** Turns a worker's entries into a columnar PartitionState. */
-export function toPartitionState(partitionId: number, entries: readonly StateEntry[]): PartitionState {
-  const n = entries.length;
-  const windowStartsMs = new Array<number>(n);
-  const keys = new Array<string>(n);
-  const counts = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
-    const e = entries[i]!;
-    windowStartsMs[i] = e[0];
-    keys[i] = e[1];
-    counts[i] = e[2];
-  }
-  return { partitionId, windowStartsMs, keys, counts };
+  return snapshot.state.reduce((n, p) => n + p.entries.length, 0);
 }
 
 /**
@@ -182,24 +171,29 @@ export function queryChanges(saved: QueryIdentity, current: QueryIdentity): stri
     changes.push('the query definition (fingerprints differ)');
     return changes;
   }
-  const functions = new Set(['filter', 'key', 'having']);
   for (const field of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (field === 'name') continue;
+    if (field === 'name' || field === 'outputMode') continue;
     const x = JSON.stringify(a[field] ?? null);
     const y = JSON.stringify(b[field] ?? null);
     if (x === y) continue;
-    changes.push(functions.has(field) ? `${field}: its code changed` : `${field}: ${describeField(field, a[field])} -> ${describeField(field, b[field])}`);
+    changes.push(field === 'root' ? planChange(a[field], b[field]) : `${field}: ${x} -> ${y}`);
   }
   if (changes.length === 0) changes.push('the query definition (fingerprints differ)');
   return changes;
 }
 
-function describeField(field: string, value: unknown): string {
-  if (value === null || value === undefined) return 'none';
-  if (field === 'window') {
-    const w = value as { sizeMs: number; slideMs: number };
-    return w.sizeMs === w.slideMs ? `${w.sizeMs / 1000} s tumbling` : `${w.sizeMs / 1000} s sliding every ${w.slideMs / 1000} s`;
-  }
-  if (field === 'watermarkDelayMs') return `${(value as number) / 1000} s`;
-  return JSON.stringify(value);
+/** The plan's explain() lines that differ: `plan: Filter (crash_count > 2) -> Filter (crash_count > 3)`. */
+function planChange(saved: unknown, current: unknown): string {
+  const lines = (root: unknown): string[] => {
+    try {
+      return explainPlan(root as PlanNode).split('\n').slice(1).map((l) => l.replace(/^[\s+-]*/, ''));
+    } catch {
+      return [JSON.stringify(root)];
+    }
+  };
+  const was = lines(saved);
+  const now = lines(current);
+  const gone = was.filter((l) => !now.includes(l));
+  const added = now.filter((l) => !was.includes(l));
+  return `plan: ${gone.join('; ') || '(nothing)'} -> ${added.join('; ') || '(nothing)'}`;
 }

@@ -41,7 +41,8 @@ export interface CheckpointReport {
     readonly sourceOffsets: unknown;
     readonly stateRows: number;
     readonly rowsPerPartition: Array<{ partitionId: number; rows: number }>;
-    readonly largestKeys: Array<{ key: string; windows: number; count: number }>;
+    /** Grouping keys (the window left out) holding the most state entries, or dropDuplicates keys. */
+    readonly largestKeys: Array<{ key: string; windows: number }>;
   } | null;
 }
 
@@ -97,18 +98,17 @@ export async function inspectCheckpoint(dir: string, options: { top?: number; no
 }
 
 function summarise(s: Snapshot, top: number): NonNullable<CheckpointReport['newest']> {
-  const byKey = new Map<string, { windows: number; count: number }>();
+  const byKey = new Map<string, number>();
   for (const p of s.state) {
-    for (let i = 0; i < p.keys.length; i++) {
-      const k = byKey.get(p.keys[i]!) ?? { windows: 0, count: 0 };
-      k.windows++;
-      k.count += p.counts[i]!;
-      byKey.set(p.keys[i]!, k);
+    for (const entry of p.entries) {
+      // An aggregation entry's key values without the window; a dropDuplicates key as it is.
+      const key = p.operator === 'aggregate' ? JSON.stringify((entry[1] as unknown[]).filter((v) => typeof v !== 'object' || v === null)) : String(entry[0]);
+      byKey.set(key, (byKey.get(key) ?? 0) + 1);
     }
   }
   const largestKeys = [...byKey]
-    .map(([key, v]) => ({ key, ...v }))
-    .sort((a, b) => b.count - a.count || b.windows - a.windows || (a.key < b.key ? -1 : 1))
+    .map(([key, windows]) => ({ key, windows }))
+    .sort((a, b) => b.windows - a.windows || (a.key < b.key ? -1 : 1))
     .slice(0, top);
   return {
     batchId: s.batchId,
@@ -118,7 +118,7 @@ function summarise(s: Snapshot, top: number): NonNullable<CheckpointReport['newe
     lateWatermarkMs: s.watermark?.lastEvictionWatermarkMs ?? null,
     sourceOffsets: s.sourceOffsets,
     stateRows: stateRows(s),
-    rowsPerPartition: s.state.map((p) => ({ partitionId: p.partitionId, rows: p.keys.length })),
+    rowsPerPartition: s.state.map((p) => ({ partitionId: p.partitionId, rows: p.entries.length })),
     largestKeys,
   };
 }
@@ -170,7 +170,7 @@ export function renderReport(r: CheckpointReport): string {
   lines.push(`    source offsets ${JSON.stringify(nw.sourceOffsets)}`);
   lines.push(`    state rows ${n(nw.stateRows)}; per partition: ${nw.rowsPerPartition.map((p) => `p${p.partitionId} ${n(p.rows)}`).join(' | ') || 'none'}`);
   if (nw.largestKeys.length > 0) {
-    lines.push(`    largest keys (by count): ${nw.largestKeys.map((k) => `${k.key} ${n(k.count)} in ${k.windows} window(s)`).join(', ')}`);
+    lines.push(`    largest keys (by state entries): ${nw.largestKeys.map((k) => `${k.key} in ${n(k.windows)} entr${k.windows === 1 ? 'y' : 'ies'}`).join(', ')}`);
   }
   return lines.join('\n');
 }

@@ -2,9 +2,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { RunConfig } from '../config.js';
 import { KindlingError } from '../errors.js';
-import { queryFingerprint, type OutputMode, type Query } from '../query/query.js';
+import { planFingerprint, type QueryPlan } from '../plan/plan.js';
 import { isResumable, type ResumableSource, type Source, type SourceBatch } from '../source/source.js';
-import { decodeSnapshot, queryChanges, SNAPSHOT_FORMAT_VERSION, SnapshotCorrupt, stateRows, type Partitioning, type PartitionState, type QueryIdentity, type SavedWatermark, type Snapshot } from './format.js';
+import { decodeSnapshot, queryChanges, SNAPSHOT_FORMAT_VERSION, SnapshotCorrupt, SnapshotFormatError, stateRows, type Partitioning, type PartitionState, type QueryIdentity, type SavedWatermark, type Snapshot } from './format.js';
 import type { CheckpointLog, OffsetsEntry } from './log.js';
 
 /** Snapshots kept; the offsets and commit logs keep what a restore from the oldest of them needs. */
@@ -69,8 +69,8 @@ export interface ResumeInfo {
 }
 
 /** The query identity a checkpoint stores and checks. */
-export function queryIdentity(query: Query, outputMode: OutputMode): QueryIdentity {
-  return { name: query.name, outputMode, fingerprint: queryFingerprint(query) };
+export function queryIdentity(plan: QueryPlan): QueryIdentity {
+  return { name: plan.name, outputMode: plan.outputMode, fingerprint: planFingerprint(plan) };
 }
 
 /**
@@ -101,6 +101,9 @@ export async function bindCheckpoint<O>(log: CheckpointLog, identity: QueryIdent
     await log.writeMetadata({ formatVersion: SNAPSHOT_FORMAT_VERSION, createdAt: new Date().toISOString(), query: identity, source: sourceIdentity });
     return source;
   }
+  if (metadata.formatVersion !== SNAPSHOT_FORMAT_VERSION) {
+    throw new KindlingError('CHECKPOINT_FORMAT', `--checkpoint-dir ${log.dir} was ${new SnapshotFormatError(metadata.formatVersion).message}; its state cannot be read: use a new --checkpoint-dir`, { domain: 'user' });
+  }
   checkQuery(log, metadata.query, identity, 'it');
   if (metadata.source.name !== sourceIdentity.name || !isDeepStrictEqual(metadata.source.identity, sourceIdentity.identity)) {
     throw new KindlingError(
@@ -129,6 +132,9 @@ export async function planRecovery<O>(log: CheckpointLog, identity: QueryIdentit
     try {
       snapshot = decodeSnapshot(await log.readSnapshot(listing));
     } catch (err) {
+      if (err instanceof SnapshotFormatError) {
+        throw new KindlingError('CHECKPOINT_FORMAT', `--checkpoint-dir ${log.dir}: snapshot ${listing.path} was ${err.message}; use a new --checkpoint-dir`, { domain: 'user' });
+      }
       if (!(err instanceof SnapshotCorrupt)) throw err;
       skipped.push({ file: listing.path, batchId: listing.batchId, reason: err.reason });
       say(`checkpoint: snapshot ${listing.path} is unusable (${err.reason}); trying the one before it`);

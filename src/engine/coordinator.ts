@@ -6,8 +6,9 @@ import type { CheckpointLog, OffsetsEntry } from '../checkpoint/log.js';
 import { bindCheckpoint, checkReplay, describeResume, planRecovery, queryIdentity, resumeInfo, RETAINED_BATCHES, SNAPSHOTS_KEPT, type RecoveryPlan, type ReplayedBatch, type ResumeInfo } from '../checkpoint/recovery.js';
 import { PARTITION_HASH, routeState } from '../checkpoint/route.js';
 import { CheckpointWriter } from '../checkpoint/writer.js';
-import { outputModeProblem, type OutputMode, type Query, type QueryRef } from '../query/query.js';
-import { WatermarkTracker } from '../query/watermark.js';
+import { compileQuery, type CompiledQuery } from '../plan/compile-plan.js';
+import { planFingerprint, type QueryPlan } from '../plan/plan.js';
+import type { Row } from '../plan/types.js';
 import type { EmittedBatch, Sink } from '../sink/sink.js';
 import type { PollResult, ResumableSource, Source, SourceBatch } from '../source/source.js';
 import { nowMs, PhaseTimer, progressRecord } from '../metrics/batch-progress.js';
@@ -15,8 +16,11 @@ import { recordLatency } from '../metrics/record-latency.js';
 import type { ProgressRecord, SystemProgress, TaskProgress } from '../metrics/progress.js';
 import { KindlingError, type ErrorCode } from '../errors.js';
 import type { WorkerPool } from './pool.js';
-import { mergeBatch, shuffle, type MergedBatch } from './stages.js';
+import { batchCounts, gatherStep, ownAggregates, scanCounts, shuffle, type OperatorStep } from './stages.js';
 import { BatchTasks, type ScanOutcome } from './tasks.js';
+import { WatermarkTracker, type BatchWatermarks } from './watermark.js';
+import type { BatchCounts } from '../metrics/batch-progress.js';
+import type { ScanTaskResult } from './protocol.js';
 import { sleepUnlessAborted } from '../sleep.js';
 
 /** Checkpointing of a run: the log it writes, and a snapshot every `every` batches (and when the run stops). */
@@ -31,9 +35,8 @@ export interface CheckpointSettings {
 
 /** Engine settings that do not change during a run. */
 export interface EngineOptions {
-  readonly queryRef: QueryRef;
-  readonly query: Query;
-  readonly outputMode: OutputMode;
+  /** The query, with the output mode it runs in. */
+  readonly plan: QueryPlan;
   readonly partitions: number;
   /** Processing-time trigger: a batch starts at most every triggerMs; 0: as soon as the last one ended. */
   readonly triggerMs: number;
@@ -67,6 +70,12 @@ export const MAX_RECOVERIES_PER_BATCH = 3;
 /** Error codes after which the workers' state cannot be trusted, but a rollback to the last snapshot can continue the run. */
 const WORKER_LOSS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['WORKER_DIED', 'WORKER_REPLACED', 'TASK_FAILED']);
 
+/** A batch's output and counters. */
+interface MergedBatch {
+  readonly rows: Row[];
+  readonly counts: BatchCounts;
+}
+
 /** A poll, with the batch's stage 1 already dispatched when it was polled ahead. */
 type Polled<O> = Exclude<PollResult<O>, { kind: 'batch' }> | { readonly kind: 'batch'; readonly batch: SourceBatch<O>; readonly scanned?: Promise<ScanOutcome> };
 
@@ -89,6 +98,10 @@ export class Coordinator<O> {
   readonly runId = randomUUID();
   readonly id = randomUUID();
   private readonly watermark: WatermarkTracker | null;
+  /** The plan compiled on this thread: its checks, its result columns, HAVING and the output order. */
+  private readonly compiled: CompiledQuery;
+  /** The plan keeps state (an aggregation or dropDuplicates): stage 2 runs, and no-data batches evict. */
+  private readonly stateful: boolean;
   private nextBatchId = 0;
   private readonly listeners: Array<(p: ProgressRecord) => void> = [];
   /**
@@ -130,13 +143,14 @@ export class Coordinator<O> {
     private readonly sinks: readonly Sink[],
     private readonly pool: WorkerPool,
   ) {
-    const problem = outputModeProblem(options.query, options.outputMode);
-    if (problem) throw new KindlingError('BAD_MODE', `--output-mode ${options.outputMode}: ${problem}`, { domain: 'user' });
-    const q = options.query;
-    this.watermark = q.window && q.watermarkDelayMs !== undefined ? new WatermarkTracker(q.watermarkDelayMs) : null;
-    this.tasks = new BatchTasks(pool, { queryRef: options.queryRef, partitions: options.partitions, workers: pool.size }, options);
+    // Spark's analysis and UnsupportedOperationChecker: a plan that cannot run fails here, before any batch.
+    this.compiled = compileQuery(options.plan);
+    const analyzed = this.compiled.plan;
+    this.stateful = analyzed.aggregate !== null || analyzed.dedup !== null;
+    this.watermark = analyzed.watermark ? new WatermarkTracker(analyzed.watermark.delayMs) : null;
+    this.tasks = new BatchTasks(pool, { plan: options.plan, planKey: planFingerprint(options.plan), partitions: options.partitions, workers: pool.size }, options);
     const ck = options.checkpoint ?? null;
-    this.writer = ck ? new CheckpointWriter(ck.log, queryIdentity(q, options.outputMode), { keep: ck.keep ?? SNAPSHOTS_KEPT, retain: ck.retain ?? RETAINED_BATCHES }) : null;
+    this.writer = ck ? new CheckpointWriter(ck.log, queryIdentity(options.plan), { keep: ck.keep ?? SNAPSHOTS_KEPT, retain: ck.retain ?? RETAINED_BATCHES }) : null;
     this.every = ck?.every ?? 0;
   }
 
@@ -154,7 +168,7 @@ export class Coordinator<O> {
   async recover(): Promise<ResumeInfo | null> {
     const writer = this.writer;
     if (!writer) return null;
-    const identity = queryIdentity(this.options.query, this.options.outputMode);
+    const identity = queryIdentity(this.options.plan);
     const source = (this.resumable ??= await bindCheckpoint(writer.log, identity, this.source));
     this.begunBatchId = null; // no writes ahead while the state and the source move
     // What was being written must be on disk (or have failed) before the checkpoint is read.
@@ -230,7 +244,7 @@ export class Coordinator<O> {
         continue;
       }
       // No input waiting: if the watermark moved, a no-data batch evicts with it (Spark's noDataMicroBatches).
-      if (this.watermark?.advancedSinceLastBatch) {
+      if (this.stateful && this.watermark?.advancedSinceLastBatch) {
         await this.runBatch(null, nowMs() - pollStarted);
         continue;
       }
@@ -241,7 +255,7 @@ export class Coordinator<O> {
 
   /** When the loop ends (end of input or stop): the --drain batch, then the last snapshot, so the next start replays nothing. */
   private async finish(): Promise<void> {
-    if (this.options.drain && this.options.outputMode !== 'complete') await this.drainBatch();
+    if (this.options.drain && this.options.plan.outputMode !== 'complete' && this.compiled.plan.aggregate) await this.drainBatch();
     const writer = this.writer;
     if (!writer) return;
     if (this.lastBatchId !== null && this.lastBatchId !== this.lastSnapshotBatchId && this.replayQueue.length === 0) await this.snapshot(this.lastBatchId);
@@ -358,23 +372,56 @@ export class Coordinator<O> {
       const scans = this.tasks.scanResults(splits, settled);
       timer.end('scan');
       this.tasks.logRejects(splits, scans);
-      const inputs = shuffle(scans, this.pool.size);
-      timer.end('shuffle');
-      const steps = await this.tasks.runStateful(batchId, inputs, marks);
-      timer.end('stateful');
-      const merged = mergeBatch(scans, steps, this.options.query.orderBy, tasks);
+      const merged = await this.stages(batchId, scans, marks, timer, tasks);
       this.watermark?.endBatch(merged.counts.maxEventTimeMs);
       timer.end('merge');
-      await this.emit({ batchId, rows: merged.rows, drained: false }, offsetsDurable, replay?.committed === true);
+      await this.emit({ batchId, rows: merged.rows, columns: this.compiled.plan.columns, drained: false }, offsetsDurable, replay?.committed === true);
       timer.end('sink');
       await this.commit(batchId, replay);
       timer.end('checkpoint');
       this.addToSummary(merged);
       this.stateGroups = merged.counts.stateGroups;
-      this.publish(batchId, batch, timer, merged, tasks, this.mainThreadShare());
+      this.publish(batchId, batch, timer, merged, tasks, marks, this.mainThreadShare());
     } catch (err) {
       throw this.tasks.batchFailed(batchId, err);
     }
+  }
+
+  /**
+   * Stage 2 and the merge: the stateful operators on the partitions' owners (dropDuplicates, then
+   * the aggregation fed by its rows), HAVING and the output order on this thread. A stateless
+   * plan's rows go out in input order.
+   */
+  private async stages(batchId: number, scans: readonly ScanTaskResult[], marks: BatchWatermarks | null, timer: PhaseTimer, tasks: TaskProgress[]): Promise<MergedBatch> {
+    const analyzed = this.compiled.plan;
+    const scan = scanCounts(scans, analyzed.schema.fields.length);
+    const steps: OperatorStep[] = [];
+    let extraFiltered = 0;
+    let rows: Row[];
+    if (!this.stateful) {
+      rows = scans.flatMap((s) => s.rows);
+      timer.end('shuffle');
+    } else {
+      let inputs = shuffle(scans.map((s) => s.owned), this.pool.size);
+      timer.end('shuffle');
+      if (analyzed.dedup) {
+        const dedup = gatherStep(await this.tasks.runStateful(batchId, 'dedup', inputs, marks), tasks);
+        steps.push(dedup);
+        // The steps after dropDuplicates run here, in batch order (`first` sees rows as the oracle does).
+        const after = this.compiled.afterDedup(dedup.rows);
+        extraFiltered = after.filteredRows;
+        rows = after.rows;
+        if (after.partial) inputs = shuffle([ownAggregates(after.partial, this.options.partitions, this.pool.size)], this.pool.size);
+      }
+      if (analyzed.aggregate) {
+        const aggregate = gatherStep(await this.tasks.runStateful(batchId, 'aggregate', inputs, marks), tasks);
+        steps.push(aggregate);
+        rows = aggregate.rows;
+      }
+      timer.end('stateful');
+    }
+    const out = this.compiled.finish(rows!);
+    return { rows: out, counts: batchCounts(scan, extraFiltered, steps, out.length) };
   }
 
   /**
@@ -387,21 +434,25 @@ export class Coordinator<O> {
     const offsetsDurable = this.logOffsets(batchId, null, this.watermark?.lastEvictionWatermarkMs ?? null, replay, true);
     timer.end('checkpoint');
     const tasks: TaskProgress[] = [];
-    const rows = await this.tasks.drain(tasks).catch((err: unknown) => {
-      throw this.tasks.batchFailed(batchId, err);
-    });
+    const rows = this.compiled.finish(
+      await this.tasks.drain(tasks).catch((err: unknown) => {
+        throw this.tasks.batchFailed(batchId, err);
+      }),
+    );
     timer.end('stateful');
     const muted = replay?.committed === true;
-    await this.emit({ batchId, rows, drained: true }, offsetsDurable, muted);
+    await this.emit({ batchId, rows, columns: this.compiled.plan.columns, drained: true }, offsetsDurable, muted);
     timer.end('sink');
     await this.commit(batchId, replay);
     timer.end('checkpoint');
     this.summary.rowsOut += rows.length;
     this.summary.batches++;
     if (!muted) this.options.log(`drained: ${rows.length} row(s) from open windows emitted as batch ${batchId}, tagged forced`);
-    const counts = { records: 0, rejected: 0, filtered: 0, matched: 0, lateRows: 0, rowsOut: rows.length, maxEventTimeMs: null, stateGroups: 0, updatedGroups: 0, evictedGroups: this.stateGroups, stateBytes: 0 };
+    const none = new Array<number>(this.compiled.plan.schema.fields.length).fill(0);
+    const counts: BatchCounts = { records: 0, rejected: 0, filtered: 0, matched: 0, missingFields: none, mistypedFields: none, lateRows: 0, lateGroups: 0, rowsOut: rows.length, maxEventTimeMs: null, stateGroups: 0, updatedGroups: 0, evictedGroups: this.stateGroups, stateBytes: 0 };
     this.stateGroups = 0;
-    this.publish(batchId, null, timer, { rows, counts }, tasks, this.mainThreadShare(), true);
+    const marks = this.watermark ? { lateWatermarkMs: this.watermark.lastEvictionWatermarkMs, evictionWatermarkMs: this.watermark.lastEvictionWatermarkMs } : null;
+    this.publish(batchId, null, timer, { rows, counts }, tasks, marks, this.mainThreadShare(), true);
   }
 
   /**
@@ -513,19 +564,21 @@ export class Coordinator<O> {
   }
 
   /** Hands the batch's progress record (assembled in src/metrics) to every listener. */
-  private publish(batchId: number, batch: SourceBatch<O> | null, timer: PhaseTimer, merged: MergedBatch, tasks: readonly TaskProgress[], mainThreadUtilisation: number, drained = false): void {
+  private publish(batchId: number, batch: SourceBatch<O> | null, timer: PhaseTimer, merged: MergedBatch, tasks: readonly TaskProgress[], marks: BatchWatermarks | null, mainThreadUtilisation: number, drained = false): void {
     const previousStartMs = this.lastBatchStartMs;
     this.lastBatchStartMs = timer.startedAtMs;
     if (this.listeners.length === 0) return;
     const progress = progressRecord({
       id: this.id,
       runId: this.runId,
-      name: this.options.query.name,
+      name: this.options.plan.name,
       batchId,
       timer,
       previousStartMs,
       counts: merged.counts,
-      watermarkMs: this.watermark?.watermarkMs ?? null,
+      // The watermark in effect during the batch (Spark's eventTime.watermark), not the one after it.
+      watermarkMs: marks?.evictionWatermarkMs ?? null,
+      fieldNames: this.compiled.plan.schema.fields.map((f) => f.name),
       partitions: this.options.partitions,
       source: { description: this.source.describe(), startOffset: batch?.startOffsets ?? null, endOffset: batch?.endOffsets ?? null, ...batch?.progress },
       noData: batch === null,

@@ -1,11 +1,10 @@
 // Every message that crosses between the main thread and the workers: plain data only, tagged by `kind`.
 import type { ErrorCode } from '../errors.js';
-import type { PartialRows } from '../query/aggregate.js';
-import type { OutputMode, QueryRef } from '../query/query.js';
-import type { WatermarkMs } from '../query/time.js';
-import type { ScanOutput } from '../query/scan.js';
-import type { QueryFunction } from '../query/user-code.js';
-import type { ResultRow, StateEntry } from '../query/window-state.js';
+import type { CorruptSample } from '../plan/compile-plan.js';
+import type { ParseCounters } from '../plan/from-json.js';
+import type { QueryPlan } from '../plan/plan.js';
+import type { AggregationEntry, DedupInput, PartialGroups } from '../plan/state.js';
+import type { Row } from '../plan/types.js';
 import type { FileRangePayload } from '../source/file-range.js';
 import type { GeneratorSpec } from '../source/lab-events.js';
 
@@ -47,12 +46,26 @@ export interface KafkaBatchesPayload {
 
 /** Settings every task of a run shares. */
 export interface TaskContext {
-  readonly queryRef: QueryRef;
+  /** The query; plain data, compiled once per worker and `planKey`. */
+  readonly plan: QueryPlan;
+  /** Names the plan (its fingerprint): a worker compiles a plan once per key. */
+  readonly planKey: string;
   /** Hash partitions of the key space (Kindling's spark.sql.shuffle.partitions). */
   readonly partitions: number;
   /** Worker threads; partitionId p is owned by worker p % workers. */
   readonly workers: number;
 }
+
+/** The stateful operators of a plan: dropDuplicates' seen keys, and the aggregation's groups. */
+export type StatefulOperator = 'dedup' | 'aggregate';
+
+/**
+ * Stage-2 input for the partitions one worker owns, each entry tagged with its partitionId:
+ * partial aggregates, or dropDuplicates rows with their order in the batch (`seqs`).
+ */
+export type OwnedInput =
+  | { readonly operator: 'aggregate'; readonly partitionIds: number[]; readonly groups: PartialGroups }
+  | { readonly operator: 'dedup'; readonly partitionIds: number[]; readonly seqs: number[]; readonly input: DedupInput };
 
 /** Stage 1: scan one split on any free worker. */
 export interface ScanTask extends TaskContext {
@@ -64,19 +77,21 @@ export interface ScanTask extends TaskContext {
   readonly split: SplitPayload;
 }
 
-/** Stage 2: the stateful step of every partition a worker owns, in one message. */
+/** Stage 2: one stateful operator's step on every partition a worker owns, in one message. */
 export interface StatefulTask extends TaskContext {
   readonly kind: 'stateful';
   readonly batchId: number;
   readonly workerId: number;
-  readonly outputMode: OutputMode;
-  readonly lateWatermarkMs: WatermarkMs | null;
-  readonly evictionWatermarkMs: WatermarkMs | null;
-  /** This worker's share of every stage-1 task's partial rows (only partitions it owns), as produced. */
-  readonly inputs: readonly PartialRows[];
+  readonly operator: StatefulOperator;
+  /** W(N-1): rows and groups at or behind it are late. 0 without a watermark. */
+  readonly lateWatermarkMs: number;
+  /** W(N): windows ending at or before it are complete. 0 without a watermark. */
+  readonly evictionWatermarkMs: number;
+  /** This worker's share of the batch's input to the operator, in task order. */
+  readonly inputs: readonly OwnedInput[];
 }
 
-/** Flush every group of the worker's partitions as forced rows (--drain). */
+/** Flush every group of the worker's aggregation state as rows (--drain). */
 export interface DrainTask extends TaskContext {
   readonly kind: 'drain';
   readonly workerId: number;
@@ -88,11 +103,16 @@ export interface SnapshotTask extends TaskContext {
   readonly workerId: number;
 }
 
+/** One partition's state of one operator, as snapshots keep it: plain data, keyed by group id or dedup key. */
+export type OperatorEntries =
+  | { readonly partitionId: number; readonly operator: 'aggregate'; readonly entries: readonly AggregationEntry[] }
+  | { readonly partitionId: number; readonly operator: 'dedup'; readonly entries: ReadonlyArray<readonly [key: string, eventTimeUs: number | null]> };
+
 /** Replace the worker's state with these entries (already routed to partitions this worker owns). */
 export interface RestoreTask extends TaskContext {
   readonly kind: 'restore';
   readonly workerId: number;
-  readonly partitionEntries: ReadonlyArray<{ readonly partitionId: number; readonly entries: readonly StateEntry[] }>;
+  readonly partitionEntries: readonly OperatorEntries[];
 }
 
 export type Task = ScanTask | StatefulTask | DrainTask | SnapshotTask | RestoreTask;
@@ -105,17 +125,33 @@ export interface TaskTiming {
   readonly durationMs: number;
 }
 
-export interface ScanTaskResult extends ScanOutput, TaskTiming {
+/** What stage 1 made of one split. Every record is counted once in `counters.records` (parsed) or `skippedRecords` (the pre-check ruled it out). */
+export interface ScanTaskResult extends TaskTiming {
   readonly kind: 'scan';
   readonly splitIndex: number;
+  readonly counters: ParseCounters;
+  readonly skippedRecords: number;
+  readonly filteredRows: number;
+  /** Max event time (ms) of rows that reached the watermark step; null: none. */
+  readonly maxEventTimeMs: number | null;
+  readonly corruptSamples: CorruptSample[];
+  /** Stateful plans: element w is worker w's share (null: none). */
+  readonly owned: Array<OwnedInput | null>;
+  /** Stateless plans: the output rows, in input order. */
+  readonly rows: Row[];
 }
 
 /** One partition's share of a stateful task: what Kindling reports as one stage-2 task. */
 export interface PartitionStepResult {
   readonly partitionId: number;
   readonly inputRows: number;
-  readonly rows: ResultRow[];
+  /** Aggregation: emitted groups (before HAVING). dropDuplicates: the rows kept, with their `seqs`. */
+  readonly rows: Row[];
+  readonly seqs: number[];
+  /** Input rows dropped behind the watermark (Kindling's count). */
   readonly lateRows: number;
+  /** Distinct groups dropped behind the watermark (Spark's numRowsDroppedByWatermark). */
+  readonly lateGroups: number;
   readonly updatedGroups: number;
   readonly evictedGroups: number;
   readonly stateGroups: number;
@@ -130,12 +166,12 @@ export interface StatefulTaskResult extends TaskTiming {
 
 export interface DrainTaskResult extends TaskTiming {
   readonly kind: 'drain';
-  readonly rows: ResultRow[];
+  readonly rows: Row[];
 }
 
 export interface SnapshotTaskResult extends TaskTiming {
   readonly kind: 'snapshot';
-  readonly partitionEntries: Array<{ partitionId: number; entries: StateEntry[] }>;
+  readonly partitionEntries: OperatorEntries[];
 }
 
 export interface RestoreTaskResult extends TaskTiming {
@@ -149,11 +185,8 @@ export interface TaskFailure extends TaskTiming {
   readonly code: ErrorCode;
   readonly message: string;
   readonly partitionId?: number;
-  /** The thrown error's stack: for QUERY_FAILED, where in the query module it failed. */
   readonly stack?: string;
-  /** QUERY_FAILED (the user's query code threw, the worker is fine): which function... */
-  readonly queryFunction?: QueryFunction;
-  /** ...and, in a scan task, the record's index in the split. */
+  /** QUERY_FAILED (ANSI mode failed the query on a record; the worker is fine): the record's index in its split, when known. */
   readonly recordIndex?: number;
 }
 

@@ -1,6 +1,5 @@
 // Assembles a batch's ProgressRecord from what the batch loop measured and counted: phase times, counters, tasks.
 import { performance } from 'node:perf_hooks';
-import { isoMs } from '../query/time.js';
 import type { RecordLatency } from './record-latency.js';
 import type { PhaseDurations, ProgressRecord, SystemProgress, TaskProgress, WorkerProgress } from './progress.js';
 
@@ -57,7 +56,13 @@ export interface BatchCounts {
   readonly rejected: number;
   readonly filtered: number;
   readonly matched: number;
+  /** By schema field: nulls from a missing key, and from a value that did not convert (from_json). */
+  readonly missingFields: readonly number[];
+  readonly mistypedFields: readonly number[];
+  /** Input rows dropped behind the watermark (Kindling's count). */
   readonly lateRows: number;
+  /** Distinct late groups after partial aggregation: Spark's numRowsDroppedByWatermark. */
+  readonly lateGroups: number;
   readonly rowsOut: number;
   readonly maxEventTimeMs: number | null;
   readonly stateGroups: number;
@@ -76,7 +81,10 @@ export interface BatchFacts {
   /** When the batch before it started (null: the first batch), for the input rate. */
   readonly previousStartMs: number | null;
   readonly counts: BatchCounts;
+  /** The watermark in effect during the batch (the one it evicted with); null: the query has none. */
   readonly watermarkMs: number | null;
+  /** The schema's field names, for the per-field null counters. */
+  readonly fieldNames: readonly string[];
   readonly partitions: number;
   readonly source: {
     readonly description: string;
@@ -106,6 +114,19 @@ function workerProgress(workerIds: readonly number[], tasks: readonly TaskProgre
   });
 }
 
+const isoMs = (ms: number): string => new Date(ms).toISOString();
+
+/** Per-field null counters of from_json, only the fields that had any. */
+function fieldNulls(names: readonly string[], c: BatchCounts): Record<string, { missing: number; mistyped: number }> {
+  const out: Record<string, { missing: number; mistyped: number }> = {};
+  names.forEach((name, i) => {
+    const missing = c.missingFields[i] ?? 0;
+    const mistyped = c.mistypedFields[i] ?? 0;
+    if (missing > 0 || mistyped > 0) out[name] = { missing, mistyped };
+  });
+  return out;
+}
+
 /**
  * The batch's record in Spark's StreamingQueryProgress shape, plus Kindling's own figures.
  * processedRowsPerSecond is Spark's (ProgressReporter): rows over the trigger's processing time,
@@ -133,7 +154,7 @@ export function progressRecord(f: BatchFacts): ProgressRecord {
       ...(f.watermarkMs !== null ? { watermark: isoMs(f.watermarkMs) } : {}),
     },
     stateOperators: [
-      { numRowsTotal: c.stateGroups, numRowsUpdated: c.updatedGroups, numRowsDroppedByWatermark: c.lateRows, numRowsRemoved: c.evictedGroups, memoryUsedBytes: c.stateBytes, numShufflePartitions: f.partitions },
+      { numRowsTotal: c.stateGroups, numRowsUpdated: c.updatedGroups, numRowsDroppedByWatermark: c.lateGroups, numRowsRemoved: c.evictedGroups, memoryUsedBytes: c.stateBytes, numShufflePartitions: f.partitions },
     ],
     sources: [{ ...f.source, numInputRows: c.records }],
     sink: { description: f.sinkDescription, numOutputRows: c.rowsOut },
@@ -145,6 +166,7 @@ export function progressRecord(f: BatchFacts): ProgressRecord {
       filtered: c.filtered,
       matched: c.matched,
       lateRows: c.lateRows,
+      fieldNulls: fieldNulls(f.fieldNames, c),
       watermarkMs: f.watermarkMs,
       maxEventTimeMs: c.maxEventTimeMs,
       tasks: f.tasks,

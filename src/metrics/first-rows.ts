@@ -1,4 +1,4 @@
-// When an append-mode query's first rows can appear, and how far it is from them (pure; the terminal and the web page share it).
+// When an append-mode query's first rows can appear, and how far it is from them (pure; the terminal and the web page share it, so it imports nothing).
 
 /** What the answer depends on: the query's window, watermark delay and output mode (a run description's `query`). */
 export interface WindowedQuery {

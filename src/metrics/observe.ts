@@ -1,7 +1,6 @@
 // Wires a run's observers: system sampling, the terminal (live or plain), --progress-json and the web UI.
 import { fstatSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import type { Query } from '../query/query.js';
 import { ProgressHistory } from './history.js';
 import { ProgressJsonWriter } from './json-writer.js';
 import type { ProgressRecord, SystemProgress } from './progress.js';
@@ -37,7 +36,6 @@ export interface ObserveOptions {
   /** The web UI, or null for --no-ui. */
   readonly ui: UiListen | null;
   readonly run: RunDescription;
-  readonly query: Query;
   /** Kept output rows for the Results page (a sink added to the run), or null. */
   readonly results: ResultsSink | null;
   /** The Results tab's why/why-not answers (UiData.explain). */
@@ -99,7 +97,7 @@ export async function startObservability(engine: ObservedEngine, o: ObserveOptio
   try {
     if (o.progressJson !== null) json = await ProgressJsonWriter.open(o.progressJson, stdout);
     if (o.ui) {
-      const server = new UiServer({ history, run: o.run, query: o.query, results: o.results, ...(o.explain ? { explain: o.explain } : {}), ...(o.whatIf ? { whatIf: o.whatIf } : {}) });
+      const server = new UiServer({ history, run: o.run, results: o.results, ...(o.explain ? { explain: o.explain } : {}), ...(o.whatIf ? { whatIf: o.whatIf } : {}) });
       try {
         await server.listen(o.ui);
         ui = server;

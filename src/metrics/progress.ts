@@ -95,10 +95,14 @@ export interface ProgressRecord {
     readonly drained: boolean;
     /** Part of durationMs.source spent waiting for input to arrive (Kafka's fetch wait); processedRowsPerSecond leaves it out. */
     readonly inputWaitMs: number;
+    /** Corrupt records: not valid JSON, not an object, or over --max-record-bytes (from_json makes them rows of nulls). */
     readonly rejected: number;
     readonly filtered: number;
     readonly matched: number;
+    /** Input rows dropped behind the watermark (Spark's numRowsDroppedByWatermark counts late groups instead). */
     readonly lateRows: number;
+    /** By field name: from_json's nulls from a missing key or a value that did not convert (fields without any left out). */
+    readonly fieldNulls: Readonly<Record<string, { readonly missing: number; readonly mistyped: number }>>;
     readonly watermarkMs: number | null;
     readonly maxEventTimeMs: number | null;
     readonly tasks: readonly TaskProgress[];

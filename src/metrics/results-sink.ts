@@ -1,12 +1,14 @@
 // A sink that keeps the latest output rows in memory for the web UI's Results page.
-import type { ResultRow } from '../query/window-state.js';
+import type { InputColumn } from '../plan/bound.js';
+import type { Row } from '../plan/types.js';
 import type { EmittedBatch, Sink } from '../sink/sink.js';
 
 /** One batch's rows as kept: at most `maxRowsPerBatch` of them, and how many there were. */
 export interface KeptBatch {
   readonly batchId: number;
   readonly drained: boolean;
-  readonly rows: readonly ResultRow[];
+  readonly rows: readonly Row[];
+  readonly columns: readonly InputColumn[];
   readonly totalRows: number;
 }
 
@@ -25,7 +27,7 @@ export class ResultsSink implements Sink {
 
   async emit(batch: EmittedBatch): Promise<void> {
     if (batch.rows.length === 0) return;
-    this.kept.push({ batchId: batch.batchId, drained: batch.drained, rows: batch.rows.slice(0, this.maxRowsPerBatch), totalRows: batch.rows.length });
+    this.kept.push({ batchId: batch.batchId, drained: batch.drained, columns: batch.columns, rows: batch.rows.slice(0, this.maxRowsPerBatch), totalRows: batch.rows.length });
     if (this.kept.length > this.maxBatches) this.kept.shift();
   }
 

@@ -1,6 +1,8 @@
 // What the Config page shows: the effective settings of a run and its query, as plain JSON.
 import { availableParallelism, cpus, totalmem } from 'node:os';
-import type { Query } from '../query/query.js';
+import { explainPlan, explainQuery } from '../plan/explain.js';
+import { analyzePlan, type QueryPlan } from '../plan/plan.js';
+import type { WindowedQuery } from './first-rows.js';
 
 /** A run's settings and query, as served by GET /api/config. */
 export interface RunDescription {
@@ -17,13 +19,10 @@ export interface RunDescription {
     /** `[start, start + sizeMs)` windows advancing by slideMs; null for a plain group-by. */
     readonly window: { readonly sizeMs: number; readonly slideMs: number } | null;
     readonly watermarkDelayMs: number | null;
-    readonly keyColumn: string;
-    readonly aggregate: string;
-    readonly orderBy: string;
-    readonly precheckTerms: readonly string[] | null;
-    /** The filter and HAVING functions' source text, so students see the query itself. */
-    readonly filter: string;
-    readonly having: string | null;
+    /** The logical plan as explain() prints it, so students see the query itself. */
+    readonly plan: string;
+    /** How Kindling runs it: pre-check, stage 1, stage 2 (explainQuery without the logical plan). */
+    readonly execution: string;
   };
   readonly machine: { readonly cpuModel: string; readonly logicalCores: number; readonly memoryBytes: number; readonly node: string };
 }
@@ -48,26 +47,32 @@ export function flattenSettings(value: unknown, prefix = '', out: Record<string,
   return out;
 }
 
+/** The window and watermark of a plan's aggregation, as {@link WindowedQuery} takes them. */
+export function windowOf(plan: QueryPlan): WindowedQuery {
+  const analyzed = analyzePlan(plan.root, { ansi: plan.ansi });
+  const key = analyzed.aggregate?.keys.find((k) => k.kind === 'window');
+  return {
+    outputMode: plan.outputMode,
+    window: key && key.kind === 'window' ? { sizeMs: key.sizeUs / 1000, slideMs: key.slideUs / 1000 } : null,
+    watermarkDelayMs: analyzed.watermark?.delayMs ?? null,
+  };
+}
+
 /** Describes a run for the Config page; `config` is the RunConfig (any plain data works). */
-export function describeRun(config: object, query: Query, outputMode: string, source: string, ids: { id: string; runId: string }): RunDescription {
+export function describeRun(config: object, plan: QueryPlan, source: string, ids: { id: string; runId: string }): RunDescription {
+  const logical = explainPlan(plan.root);
   return {
     id: ids.id,
     runId: ids.runId,
     startedAt: new Date().toISOString(),
     source,
-    settings: flattenSettings({ ...config, outputMode }),
+    settings: flattenSettings({ ...config, outputMode: plan.outputMode }),
     query: {
-      name: query.name,
-      description: query.description ?? null,
-      outputMode,
-      window: query.window ? { sizeMs: query.window.sizeMs, slideMs: query.window.slideMs } : null,
-      watermarkDelayMs: query.watermarkDelayMs ?? null,
-      keyColumn: query.keyColumn,
-      aggregate: `${query.aggregate.kind}(*) AS ${query.aggregate.column}`,
-      orderBy: query.orderBy,
-      precheckTerms: query.precheckTerms ?? null,
-      filter: query.filter.toString(),
-      having: query.having?.toString() ?? null,
+      name: plan.name,
+      description: plan.description ?? null,
+      ...windowOf(plan),
+      plan: logical,
+      execution: explainQuery(plan).slice(logical.length + 1),
     },
     machine: { cpuModel: cpus()[0]?.model ?? 'unknown', logicalCores: availableParallelism(), memoryBytes: totalmem(), node: process.version },
   };

@@ -1,5 +1,6 @@
 // Compiles a plan once into closures: stage 1 (parse → row steps → group key and partial aggregates) and the stateful stage-2 parts.
 import { Buffer, isAscii } from 'node:buffer';
+import { byteKernel, isKernelTerm, SPECIAL } from '../kernel/byte-kernel.js';
 import type { AggregateFunction } from './aggregate.js';
 import { compileExpr, type RowFn } from './compile-expr.js';
 import { newParseCounters, recordParser, type ParseCounters } from './from-json.js';
@@ -7,15 +8,26 @@ import { orderRows } from './order.js';
 import { analyzePlan, checkStreaming, type AnalyzedPlan, type QueryPlan, type RowStep } from './plan.js';
 import { derivePrecheck, precheckAccepts, type PrecheckTerms } from './precheck.js';
 import { AggregationState, DedupState, emptyPartialGroups, type DedupInput, type PartialGroups } from './state.js';
-import type { Row, Value } from './types.js';
+import { QueryRuntimeError, type Row, type Value } from './types.js';
 import { keyOf } from './values.js';
 
 const SCAN_WINDOW_BYTES = 64 * 1024;
 const NON_ASCII = /[\u0080-\u00ff]/;
 
+/** A corrupt record kept for the log: its index in the split, why, and its first characters. */
+export interface CorruptSample {
+  readonly recordIndex: number;
+  readonly reason: string;
+  readonly excerpt: string;
+}
+
+const EXCERPT_CHARS = 120;
+
 /** What stage 1 produced from one split of a batch. */
 export interface ScanResult {
   readonly counters: ParseCounters;
+  /** The first corrupt records (at most `maxSamples`), for the log. */
+  readonly corruptSamples: CorruptSample[];
   /** Records skipped by the pre-check without parsing. */
   skippedRecords: number;
   /** Rows a filter dropped. */
@@ -58,9 +70,12 @@ export interface CompiledQuery {
    */
   scanText(text: string, usePrecheck?: boolean): ScanResult;
   /**
-   * scanText over UTF-8 bytes, viewed as latin1 in windows of about `windowBytes` (default 64 KiB)
-   * cut at newlines: a latin1 string that size stays in V8's young generation, and a record is
-   * decoded as UTF-8 only when it has non-ASCII bytes.
+   * scanText over UTF-8 bytes. With a pre-check whose first terms are ASCII (and no `windowBytes`),
+   * the SIMD byte kernel (src/kernel/) jumps from hit to hit (a term, a backslash, a non-ASCII
+   * byte) and only counts the newlines of the records in between; otherwise the bytes are viewed
+   * as latin1 in windows of about `windowBytes` (default 64 KiB) cut at newlines (a latin1 string
+   * that size stays in V8's young generation), a record decoded as UTF-8 only when it has
+   * non-ASCII bytes. Both decide every record alike (a property test).
    */
   scanBytes(bytes: Uint8Array, usePrecheck?: boolean, windowBytes?: number): ScanResult;
   /** The aggregate functions, in agg order (for AggregationState and merges). */
@@ -74,11 +89,12 @@ export interface CompiledQuery {
 }
 
 /** Compiles `query` (checking it as Spark would at start). Each closure is built once; no tree is walked per row. */
-export function compileQuery(query: QueryPlan, options: { maxRecordChars?: number } = {}): CompiledQuery {
+export function compileQuery(query: QueryPlan, options: { maxRecordChars?: number; maxSamples?: number } = {}): CompiledQuery {
   const plan = checkStreaming(analyzePlan(query.root, { ansi: query.ansi }), query.outputMode);
   const parse = recordParser(plan.schema);
   const width = plan.schema.fields.length;
   const maxChars = options.maxRecordChars ?? Infinity;
+  const maxSamples = options.maxSamples ?? 0;
   const pre = compileSteps(plan.pre);
   const mid = compileSteps(plan.mid);
   const post = compileSteps(plan.post);
@@ -177,6 +193,7 @@ export function compileQuery(query: QueryPlan, options: { maxRecordChars?: numbe
 
   const newResult = (): ScanResult => ({
     counters: newParseCounters(plan.schema),
+    corruptSamples: [],
     skippedRecords: 0,
     filteredRows: 0,
     maxEventTimeMs: null,
@@ -187,20 +204,33 @@ export function compileQuery(query: QueryPlan, options: { maxRecordChars?: numbe
   /** Stage 1 for one record that passed (or skipped) the pre-check. */
   const scanRecord = (text: string, result: ScanResult, index: Map<string, number>): void => {
     const row: Row = new Array(width);
+    // Records before this one in the split: the parsed ones and the ones the pre-check skipped.
+    const recordIndex = result.counters.records + result.skippedRecords;
+    let corrupt: string | null;
     if (text.length > maxChars) {
       result.counters.records++;
       result.counters.corruptRecords++;
       row.fill(null);
-    } else parse(text, row, result.counters);
-    const out = runSteps(pre, row, result);
-    if (!out) return;
-    if (result.dedup) {
-      const t = dedup!.eventTimeOrdinal === null ? null : out[dedup!.eventTimeOrdinal];
-      result.dedup.keys.push(dedupKey(out));
-      result.dedup.eventTimesUs.push(typeof t === 'number' ? t : null);
-      result.dedup.rows.push(out);
-    } else if (result.partial) accumulate(out, result.partial, index);
-    else result.rows.push(out);
+      corrupt = `longer than the ${maxChars}-byte limit (--max-record-bytes)`;
+    } else corrupt = parse(text, row, result.counters);
+    if (corrupt !== null && result.corruptSamples.length < maxSamples) {
+      result.corruptSamples.push({ recordIndex, reason: corrupt, excerpt: text.length > EXCERPT_CHARS ? text.slice(0, EXCERPT_CHARS) + '…' : text });
+    }
+    try {
+      const out = runSteps(pre, row, result);
+      if (!out) return;
+      if (result.dedup) {
+        const t = dedup!.eventTimeOrdinal === null ? null : out[dedup!.eventTimeOrdinal];
+        result.dedup.keys.push(dedupKey(out));
+        result.dedup.eventTimesUs.push(typeof t === 'number' ? t : null);
+        result.dedup.rows.push(out);
+      } else if (result.partial) accumulate(out, result.partial, index);
+      else result.rows.push(out);
+    } catch (err) {
+      // ANSI mode failed the query on this record: say which one.
+      if (err instanceof QueryRuntimeError && err.recordIndex === null) err.recordIndex = recordIndex;
+      throw err;
+    }
   };
   // Where a record may need parsing: a term of the first group, or an escape / non-ASCII character.
   // Two searches, not one alternation: a character class in the alternation makes the regex several
@@ -267,6 +297,58 @@ export function compileQuery(query: QueryPlan, options: { maxRecordChars?: numbe
   };
 
 
+  // The byte kernel searches ASCII terms; a pre-check with others takes the latin1 path.
+  const kernelTerms = precheck.length > 0 && precheck[0]!.every(isKernelTerm) ? precheck[0]! : null;
+  /** The pre-check on the byte kernel: records between hits are only counted (16 bytes at a time), a hit's record is cut, checked and parsed. */
+  const scanWithKernel = (bytes: Uint8Array, terms: readonly string[]): ScanResult => {
+    const kernel = byteKernel();
+    // Bytes already in the kernel's memory (a file range the worker read there) are scanned in place.
+    let base = kernel.offsetOf(bytes);
+    let view = bytes;
+    if (base === null) {
+      view = kernel.load(bytes);
+      base = 0;
+    }
+    const buf = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+    const n = buf.length;
+    const result = newResult();
+    const index = new Map<string, number>();
+    const nextTerm = terms.map(() => -1);
+    let nextSpecial = -1;
+    const hitAt = (from: number): number => {
+      let best = Infinity;
+      for (let i = 0; i < terms.length; i++) {
+        if (nextTerm[i]! < from) {
+          const at = kernel.indexOfTerm(terms[i]!, base + from, base + n);
+          nextTerm[i] = at === -1 ? Infinity : at - base;
+        }
+        if (nextTerm[i]! < best) best = nextTerm[i]!;
+      }
+      if (nextSpecial < from) {
+        // An escape can spell a term; a non-ASCII character can case-fold into one (see precheck.ts).
+        const at = kernel.indexOfSpecial(SPECIAL.BACKSLASH | SPECIAL.NON_ASCII, base + from, base + n);
+        nextSpecial = at === -1 ? Infinity : at - base;
+      }
+      return Math.min(best, nextSpecial);
+    };
+    for (let pos = 0; pos < n; ) {
+      const hit = hitAt(pos);
+      if (hit === Infinity) {
+        result.skippedRecords += kernel.countNewlines(base + pos, base + n) + (buf[n - 1] === 10 ? 0 : 1);
+        break;
+      }
+      const start = hit === 0 ? 0 : buf.lastIndexOf(10, hit - 1) + 1;
+      if (start > pos) result.skippedRecords += kernel.countNewlines(base + pos, base + start);
+      let end = buf.indexOf(10, hit);
+      if (end === -1) end = n;
+      const r = record(buf.toString('utf8', start, end), 0, Infinity);
+      if (precheckAccepts(r, precheck)) scanRecord(r, result, index);
+      else result.skippedRecords++;
+      pos = end + 1;
+    }
+    return result;
+  };
+
   return {
     query,
     plan,
@@ -277,7 +359,9 @@ export function compileQuery(query: QueryPlan, options: { maxRecordChars?: numbe
       scanWindow(text, result, new Map(), usePrecheck, (start, end) => record(text, start, end));
       return result;
     },
-    scanBytes(bytes, usePrecheck = true, windowBytes = SCAN_WINDOW_BYTES) {
+    scanBytes(bytes, usePrecheck = true, windowBytes) {
+      if (usePrecheck && kernelTerms !== null && windowBytes === undefined) return scanWithKernel(bytes, kernelTerms);
+      windowBytes ??= SCAN_WINDOW_BYTES;
       const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const result = newResult();
       const index = new Map<string, number>();

@@ -273,7 +273,7 @@ export function checkStreaming(plan: AnalyzedPlan, mode: OutputMode): AnalyzedPl
   return plan;
 }
 
-const OUTPUT_MODES: readonly OutputMode[] = ['append', 'update', 'complete'];
+export const OUTPUT_MODES: readonly OutputMode[] = ['append', 'update', 'complete'];
 
 /**
  * Checks that `value` (e.g. a module's default export) is a QueryPlan that may run: its shape,

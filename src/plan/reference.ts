@@ -1,5 +1,6 @@
 // The oracle: a single-threaded interpreter of a plan over micro-batches, walking expression trees, with Spark's watermark rules spelled out.
 import type { BoundAggregate } from './aggregate.js';
+import type { InputColumn } from './bound.js';
 import { evaluate } from './evaluate.js';
 import { newParseCounters, recordParser, type ParseCounters } from './from-json.js';
 import { orderRows } from './order.js';
@@ -13,6 +14,8 @@ export interface PlanBatch {
   readonly rows: Row[];
   /** True for the batch run without input after the input ended (watermark moved), and the drain batch. */
   readonly noData: boolean;
+  /** True for the drain batch (the groups still open after the input, with `drain`). */
+  readonly drained?: true;
   /** The watermark in effect during the batch (W(N): the one it evicts with), epoch ms. */
   readonly watermarkMs: number;
   /** Input rows (per window they fall in) dropped behind the watermark. */
@@ -23,6 +26,8 @@ export interface PlanBatch {
 
 /** The oracle's result over a whole input. */
 export interface PlanRun {
+  /** The result's columns (names and types). */
+  readonly columns: readonly InputColumn[];
   readonly batches: PlanBatch[];
   readonly counters: ParseCounters;
   /** Rows a filter dropped. */
@@ -115,7 +120,7 @@ export function runPlanReference(query: QueryPlan, batches: Iterable<readonly st
   const parse = recordParser(plan.schema);
   const counters = newParseCounters(plan.schema);
   const maxChars = options.maxRecordChars ?? Infinity;
-  const result: PlanRun = { batches: [], counters, filteredRows: 0, finalWatermarkMs: 0 };
+  const result: PlanRun = { columns: plan.columns, batches: [], counters, filteredRows: 0, finalWatermarkMs: 0 };
   const delayMs = plan.watermark?.delayMs ?? 0;
   const aggregate = plan.aggregate;
   const evictionKey = aggregate?.evictionKey ?? null;
@@ -265,7 +270,7 @@ export function runPlanReference(query: QueryPlan, batches: Iterable<readonly st
       return row;
     })), plan);
     groups.clear();
-    const batch: PlanBatch = { batchId: result.batches.length, rows, noData: true, watermarkMs, lateRows: 0, lateGroups: 0 };
+    const batch: PlanBatch = { batchId: result.batches.length, rows, noData: true, drained: true, watermarkMs, lateRows: 0, lateGroups: 0 };
     result.batches.push(batch);
     tracer?.batchEnd?.(batch, 0, null, watermarkMs);
   }

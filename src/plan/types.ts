@@ -39,6 +39,9 @@ export class PlanError extends KindlingError {
  * query: a cast that cannot convert, an integer overflow, a division by zero.
  */
 export class QueryRuntimeError extends KindlingError {
+  /** The failing record's index in its split, when stage 1 knows it. */
+  recordIndex: number | null = null;
+
   constructor(message: string) {
     super('QUERY_FAILED', message, { domain: 'user' });
     this.name = 'QueryRuntimeError';

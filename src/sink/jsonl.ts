@@ -3,22 +3,18 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KindlingError } from '../errors.js';
 import { removeTemporaries, writeFileAtomic } from '../fs-atomic.js';
-import type { Query } from '../query/query.js';
-import { sparkJsonRow, type EmittedBatch, type Sink } from './sink.js';
+import { jsonLine, type EmittedBatch, type Sink } from './sink.js';
 
-/** Writes `DIR/batch-<id>.jsonl` for every batch with rows, one Spark-shaped JSON row per line. */
+/** Writes `DIR/batch-<id>.jsonl` for every batch with rows, one row per line as Spark's to_json writes it. */
 export class JsonlSink implements Sink {
   readonly name: string;
 
-  private constructor(
-    private readonly dir: string,
-    private readonly query: Query,
-  ) {
+  private constructor(private readonly dir: string) {
     this.name = `jsonl:${dir}`;
   }
 
   /** Creates the directory if needed; an unwritable one is a user error. */
-  static async open(dir: string, query: Query): Promise<JsonlSink> {
+  static async open(dir: string): Promise<JsonlSink> {
     try {
       await mkdir(dir, { recursive: true });
       // A run killed mid-write leaves a hidden temporary file; the replayed batch writes it again.
@@ -26,7 +22,7 @@ export class JsonlSink implements Sink {
     } catch (err) {
       throw new KindlingError('BAD_SINK', `--sink jsonl:${dir}: cannot create the directory (${(err as Error).message})`, { domain: 'user', cause: err });
     }
-    return new JsonlSink(dir, query);
+    return new JsonlSink(dir);
   }
 
   /** The file a batch's rows go to. */
@@ -36,7 +32,7 @@ export class JsonlSink implements Sink {
 
   async emit(batch: EmittedBatch): Promise<void> {
     if (batch.rows.length === 0) return;
-    const text = batch.rows.map((r) => JSON.stringify(sparkJsonRow(this.query, r))).join('\n') + '\n';
+    const text = batch.rows.map((r) => jsonLine(batch, r)).join('\n') + '\n';
     try {
       await writeFileAtomic(JsonlSink.fileOf(this.dir, batch.batchId), text);
     } catch (err) {

@@ -4,9 +4,9 @@ import { resolve } from 'node:path';
 import { Kafka, logLevel, type Producer, type SASLOptions } from 'kafkajs';
 import type { CheckpointLog } from '../checkpoint/log.js';
 import { KindlingError } from '../errors.js';
-import type { Query } from '../query/query.js';
 import type { KafkaSecurity } from '../source/kafka-security.js';
-import { sparkJsonRow, type EmittedBatch, type Sink } from './sink.js';
+import type { Row } from '../plan/types.js';
+import { jsonLine, type EmittedBatch, type Sink } from './sink.js';
 
 /** Settings of the Kafka sink. */
 export interface KafkaSinkOptions {
@@ -68,10 +68,7 @@ export class KafkaSink implements Sink {
   private transactionalId: string | null = null;
   private skipped = 0;
 
-  constructor(
-    private readonly o: KafkaSinkOptions,
-    private readonly query: Query,
-  ) {
+  constructor(private readonly o: KafkaSinkOptions) {
     this.name = `kafka:${o.topic}`;
   }
 
@@ -83,7 +80,8 @@ export class KafkaSink implements Sink {
       return;
     }
     if (batch.rows.length === 0) return;
-    const messages = batch.rows.map((row) => ({ key: String(row.key), value: JSON.stringify(sparkJsonRow(this.query, row)) }));
+    const keyAt = keyColumn(batch);
+    const messages = batch.rows.map((row) => ({ key: keyAt === -1 ? null : keyText(row, keyAt), value: jsonLine(batch, row) }));
     const { topic } = this.o;
     try {
       if (this.transactionalId === null) {
@@ -156,4 +154,20 @@ export class KafkaSink implements Sink {
     this.o.log(`kafka sink: writing rows to ${topic} on ${brokers.join(',')}, ${how}`);
     return producer;
   }
+}
+
+/**
+ * The column that keys the messages: one named `key`, as Spark's Kafka sink takes it, else the
+ * first column that is not a window (crash-alerts: user_id), so one key's rows stay in one topic
+ * partition in order; -1: none (no key).
+ */
+function keyColumn(batch: EmittedBatch): number {
+  const named = batch.columns.findIndex((c) => c.name === 'key');
+  return named !== -1 ? named : batch.columns.findIndex((c) => c.type !== 'window');
+}
+
+/** A key cell as text (null stays null: Kafka's null key). */
+function keyText(row: Row, at: number): string | null {
+  const v = row[at] ?? null;
+  return v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v);
 }

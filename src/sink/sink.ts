@@ -1,12 +1,14 @@
-// The Sink interface and the Spark JSON shape of an output row.
-import type { Query } from '../query/query.js';
-import { isoMs } from '../query/time.js';
-import type { ResultRow } from '../query/window-state.js';
+// The Sink interface and one output row as Spark's JSON sink writes it.
+import type { InputColumn } from '../plan/bound.js';
+import { rowToJson } from '../plan/output.js';
+import type { Row } from '../plan/types.js';
 
 /** One batch's output as the sinks receive it, rows already in the query's order. */
 export interface EmittedBatch {
   readonly batchId: number;
-  readonly rows: readonly ResultRow[];
+  readonly rows: readonly Row[];
+  /** The result's columns (names and types), for formatting the rows. */
+  readonly columns: readonly InputColumn[];
   /** True for the --drain batch, whose rows are forced out before their windows completed. */
   readonly drained: boolean;
 }
@@ -19,16 +21,11 @@ export interface Sink {
 }
 
 /**
- * A row in Spark's JSON shape: `{"window":{"start":ISO,"end":ISO},"user_id":…,"crash_count":N}`
- * (no window for a plain group-by), plus `"forced":true` on rows flushed by --drain.
+ * A row as one JSON line, Spark's `to_json` of the result row (keys = column names in order,
+ * null columns left out), plus `"forced":true` on rows flushed by --drain.
  */
-export function sparkJsonRow(query: Query, row: ResultRow): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (query.window) {
-    out['window'] = { start: isoMs(row.windowStartMs), end: isoMs(row.windowStartMs + query.window.sizeMs) };
-  }
-  out[query.keyColumn] = row.key;
-  out[query.aggregate.column] = row.count;
-  if (row.forced) out['forced'] = true;
-  return out;
+export function jsonLine(batch: EmittedBatch, row: Row): string {
+  const json = rowToJson(row, batch.columns);
+  if (!batch.drained) return json;
+  return json === '{}' ? '{"forced":true}' : json.slice(0, -1) + ',"forced":true}';
 }

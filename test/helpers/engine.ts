@@ -1,7 +1,7 @@
 // Test helper: runs the real engine (real worker threads) over in-memory batches and collects its output.
 import { Coordinator, type RunSummary } from '../../src/engine/coordinator.js';
-import { WorkerPool } from '../../src/engine/pool.js';
-import type { OutputMode, Query, QueryRef } from '../../src/query/query.js';
+import type { WorkerPool } from '../../src/engine/pool.js';
+import { planFingerprint, type QueryPlan } from '../../src/plan/plan.js';
 import type { EmittedBatch } from '../../src/sink/sink.js';
 import { CollectingSink, MemorySource } from './memory-source.js';
 
@@ -13,9 +13,7 @@ export interface EngineRun {
 
 /** Options of an engine run over in-memory batches. */
 export interface EngineRunOptions {
-  queryRef: QueryRef;
-  query: Query;
-  outputMode?: OutputMode;
+  plan: QueryPlan;
   partitions: number;
   drain?: boolean;
   splitsPerBatch?: number;
@@ -23,28 +21,18 @@ export interface EngineRunOptions {
 }
 
 /** Clears every worker's state so one pool can serve many runs. */
-export async function resetPool(pool: WorkerPool, queryRef: QueryRef, partitions: number): Promise<void> {
+export async function resetPool(pool: WorkerPool, plan: QueryPlan, partitions: number): Promise<void> {
   await Promise.all(
-    pool.loads.map((l) => pool.runOn(l.workerId, { kind: 'restore', workerId: l.workerId, partitionEntries: [], queryRef, partitions, workers: pool.size })),
+    pool.loads.map((l) => pool.runOn(l.workerId, { kind: 'restore', workerId: l.workerId, partitionEntries: [], plan, planKey: planFingerprint(plan), partitions, workers: pool.size })),
   );
 }
 
 /** Runs the engine on `pool` over `batches` and returns every emitted batch and the summary. */
 export async function runEngine(pool: WorkerPool, batches: readonly (readonly string[])[], o: EngineRunOptions): Promise<EngineRun> {
-  await resetPool(pool, o.queryRef, o.partitions);
+  await resetPool(pool, o.plan, o.partitions);
   const sink = new CollectingSink();
   const coordinator = new Coordinator(
-    {
-      queryRef: o.queryRef,
-      query: o.query,
-      outputMode: o.outputMode ?? o.query.outputMode,
-      partitions: o.partitions,
-      triggerMs: 0,
-      drain: o.drain ?? false,
-      maxRecordBytes: 1 << 20,
-      maxLoggedRejects: 0,
-      log: () => undefined,
-    },
+    { plan: o.plan, partitions: o.partitions, triggerMs: 0, drain: o.drain ?? false, maxRecordBytes: 1 << 20, maxLoggedRejects: 0, log: () => undefined },
     new MemorySource(batches, o.splitsPerBatch ?? 3, o.useRecordEnds ?? false),
     [sink],
     pool,

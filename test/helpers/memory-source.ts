@@ -10,11 +10,14 @@ import type { PollResult, ResumableSource, Split } from '../../src/source/source
 export class MemorySource implements ResumableSource<number> {
   readonly name = 'memory';
   private next = 0;
+  /** With `idleBetween`: the next poll answers idle (nothing arrived yet), as a file dropped in after each batch. */
+  private idleNext = false;
 
   constructor(
     private readonly batches: readonly (readonly string[])[],
     private readonly splitsPerBatch = 3,
     private readonly useRecordEnds = false,
+    private readonly idleBetween = false,
   ) {}
 
   describe(): string {
@@ -22,6 +25,11 @@ export class MemorySource implements ResumableSource<number> {
   }
 
   async poll(): Promise<PollResult<number>> {
+    if (this.idleNext) {
+      this.idleNext = false;
+      return { kind: 'idle', retryInMs: 0 };
+    }
+    this.idleNext = this.idleBetween;
     const records = this.batches[this.next];
     if (records === undefined) return { kind: 'end' };
     const batchIndex = this.next++;

@@ -109,7 +109,7 @@ export function runCompiled(query: QueryPlan, batches: readonly (readonly string
   if (layout.drain && plan.aggregate && query.outputMode !== 'complete') {
     const open = aggStates.reduce((n, s) => n + s.size, 0);
     const rows = aggStates.flatMap((s) => s.drain());
-    if (open > 0) out.push({ batchId: out.length, rows: compiled.finish(rows), noData: true, watermarkMs, lateRows: 0, lateGroups: 0 });
+    if (open > 0) out.push({ batchId: out.length, rows: compiled.finish(rows), noData: true, drained: true, watermarkMs, lateRows: 0, lateGroups: 0 });
   }
   return { batches: out, filteredRows, finalWatermarkMs: watermarkMs };
 }

@@ -100,12 +100,19 @@ describe('restoring a checkpoint', () => {
     const module = join(root, 'crash-alerts-20s.mjs');
     writeFileSync(
       module,
-      `import { crashAlerts } from ${JSON.stringify(join(process.cwd(), 'dist/src/query/queries.js'))};\n` +
-        'export default { ...crashAlerts, watermarkDelayMs: 20000 };\n',
+      `import { col, count, lower, readStream, window } from ${JSON.stringify(join(process.cwd(), 'dist/src/plan/index.js'))};\n` +
+        "export default readStream('timestamp LONG, status STRING, severity STRING, source_ip STRING, user_id STRING, content STRING')\n" +
+        "  .withColumn('event_time', col('timestamp').divide(1000).cast('timestamp'))\n" +
+        "  .filter(lower(col('content')).contains('crash').and(col('severity').isin('High', 'Critical')))\n" +
+        "  .withWatermark('event_time', '20 seconds')\n" +
+        "  .groupBy(window(col('event_time'), '10 seconds'), col('user_id'))\n" +
+        "  .agg(count('*').alias('crash_count'))\n" +
+        "  .filter(col('crash_count').gt(2))\n" +
+        "  .toQuery({ name: 'crash-alerts', outputMode: 'append' });\n",
     );
     const changed = await runKindling(runArgs(input, out, ['--checkpoint-dir', ck, '--query', module]));
     expect(changed.code).toBe(2);
-    expect(changed.stderr).toContain('written by a different query (watermarkDelayMs: 30 s -> 20 s)');
+    expect(changed.stderr).toContain('written by a different query (plan: EventTimeWatermark event_time, 30 seconds -> EventTimeWatermark event_time, 20 seconds)');
     expect(changed.stderr).toContain('use a new --checkpoint-dir');
     const other = await runKindling(runArgs(input, out, ['--checkpoint-dir', ck, '--query', 'vulnerability-by-ip']));
     expect(other.code).toBe(2);
@@ -206,7 +213,7 @@ describe('restoring a checkpoint', () => {
     expect(text.stdout).toContain('query crash-alerts (append mode)');
     expect(text.stdout).toMatch(/newest valid snapshot: batch \d+ .*3 partition\(s\)/);
     expect(text.stdout).toMatch(/per partition: p0 [\d,]+ \| p1 [\d,]+ \| p2 [\d,]+/);
-    expect(text.stdout).toMatch(/largest keys \(by count\): user_\d+ \d+ in \d+ window\(s\)/);
+    expect(text.stdout).toMatch(/largest keys \(by state entries\): \["user_\d+"\] in \d+ entr(y|ies)/);
     const json = JSON.parse(expectSuccess(await runKindling(['checkpoint', 'inspect', ck, '--json', '--top', '3'])).stdout) as {
       batches: { uncommitted: number[] };
       newest: { largestKeys: unknown[]; sourceOffsets: { fileIndex: number } };

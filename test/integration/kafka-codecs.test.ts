@@ -1,12 +1,13 @@
 // Every Kafka codec end to end on the real broker: topics compressed by Kindling's producer and by the broker itself give exactly the uncompressed topic's rows.
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { crashAlerts } from '../../src/query/queries.js';
+import { crashAlertsPlan } from '../../src/plan/queries.js';
+import { expectedJsonl } from '../helpers/oracle-jsonl.js';
 import { codecName } from '../../src/source/kafka-codecs.js';
 import { BrokerConnection } from '../../src/source/kafka-connection.js';
 import { decodeFetch, encodeFetch } from '../../src/source/kafka-protocol.js';
 import { describeKafka, kafkaClient, uniqueName } from '../helpers/kafka.js';
-import { batchesFromProgress, cleanTemps, expectedJsonl, kindling, readProgress, readSinkDir, readTopic, tempDir } from './kafka-harness.js';
+import { batchesFromProgress, cleanTemps, kindling, readProgress, readSinkDir, readTopic, tempDir } from './kafka-harness.js';
 
 // 150 s of event time: windows close and emit rows within the run.
 const STREAM = ['--start-time', '2024-11-25T10:40:00Z', '--event-rate', '40', '--users', '12', '--crash-one-in', '4', '--late-fraction', '0.05', '--late-spread-ms', '40000'];
@@ -61,7 +62,7 @@ describeKafka('Kafka codecs (real broker)', (brokers) => {
     const got = await readSinkDir(out);
     expect(Object.keys(got).length).toBeGreaterThan(0);
     // The oracle reads the uncompressed topic: the same seed wrote the same events at the same offsets.
-    expect(got).toEqual(expectedJsonl(crashAlerts, batchesFromProgress(progress, topic, data)));
+    expect(got).toEqual(expectedJsonl(crashAlertsPlan, batchesFromProgress(progress, topic, data)));
     return r.stderr;
   }
 

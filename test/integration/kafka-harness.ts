@@ -6,9 +6,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
 import type { ProgressRecord } from '../../src/metrics/progress.js';
-import type { Query } from '../../src/query/query.js';
-import { runReference, type ReferenceOptions } from '../../src/query/reference.js';
-import { sparkJsonRow } from '../../src/sink/sink.js';
 import { kafkaClient, uniqueName, waitFor } from '../helpers/kafka.js';
 
 const MAIN = resolve('dist/src/main.js');
@@ -158,16 +155,6 @@ export function batchesFromProgress(progress: readonly ProgressRecord[], topic: 
     }
     return records;
   });
-}
-
-/** The oracle's answer for these batches, as the jsonl sink would write it: file name -> content. */
-export function expectedJsonl(query: Query, batches: Iterable<readonly string[]>, firstBatchId = 0, options: ReferenceOptions = {}): Record<string, string> {
-  const oracle = runReference(query, batches, options);
-  const out: Record<string, string> = {};
-  for (const b of oracle.batches) {
-    if (b.rows.length > 0) out[`batch-${b.batchId + firstBatchId}.jsonl`] = b.rows.map((row) => JSON.stringify(sparkJsonRow(query, row))).join('\n') + '\n';
-  }
-  return out;
 }
 
 /** Every jsonl file in a sink folder: name -> content. */

@@ -2,12 +2,13 @@
 import { join } from 'node:path';
 import { CompressionTypes } from 'kafkajs';
 import { afterEach, expect, it } from 'vitest';
-import { crashAlerts } from '../../src/query/queries.js';
+import { crashAlertsPlan } from '../../src/plan/queries.js';
+import { expectedJsonl } from '../helpers/oracle-jsonl.js';
 import { DEFAULT_GENERATOR, labEventJson } from '../../src/source/lab-events.js';
 import { KafkaSource, type KafkaIsolationLevel } from '../../src/source/kafka.js';
 import { createTopic, describeKafka, kafkaClient, uniqueName, waitFor } from '../helpers/kafka.js';
 import { splitRecords } from '../helpers/kafka-splits.js';
-import { cleanTemps, expectedJsonl, kindling, readProgress, readSinkDir, tempDir, type Offsets } from './kafka-harness.js';
+import { cleanTemps, kindling, readProgress, readSinkDir, tempDir, type Offsets } from './kafka-harness.js';
 
 afterEach(cleanTemps);
 
@@ -133,6 +134,6 @@ describeKafka('Kafka isolation levels (real broker, kafkajs transactions)', (bro
     expect(batches.flat().length).toBe(committed.length);
     const got = await readSinkDir(out);
     expect(Object.keys(got).length).toBeGreaterThan(0);
-    expect(got).toEqual(expectedJsonl(crashAlerts, batches));
+    expect(got).toEqual(expectedJsonl(crashAlertsPlan, batches));
   }, 120_000);
 });

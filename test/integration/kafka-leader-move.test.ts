@@ -2,9 +2,10 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { startCluster, type KafkaCluster } from '../../src/kafka/broker.js';
-import { crashAlerts } from '../../src/query/queries.js';
+import { crashAlertsPlan } from '../../src/plan/queries.js';
+import { expectedJsonl } from '../helpers/oracle-jsonl.js';
 import { describeKafka, kafkaClient, uniqueName, waitFor } from '../helpers/kafka.js';
-import { batchesFromProgress, cleanTemps, expectedJsonl, inputRows, kindling, Kindling, readProgress, readSinkDir, readTopic, tempDir } from './kafka-harness.js';
+import { batchesFromProgress, cleanTemps, inputRows, kindling, Kindling, readProgress, readSinkDir, readTopic, tempDir } from './kafka-harness.js';
 
 const STREAM = ['--start-time', '2024-11-25T10:40:00Z', '--event-rate', '400', '--users', '12', '--crash-one-in', '4'];
 
@@ -62,7 +63,7 @@ describeKafka('Kafka leader moves (a 3-node cluster of the test\'s own)', () => 
       // Contiguous offset ranges (checked inside) and the oracle's rows for exactly those batches.
       const live = cluster.nodes.filter((_, i) => i !== oldLeader - 1).map((n) => n.brokers).join(',');
       const data = await readTopic(live, topic);
-      expect(await readSinkDir(out)).toEqual(expectedJsonl(crashAlerts, batchesFromProgress(progress, topic, data)));
+      expect(await readSinkDir(out)).toEqual(expectedJsonl(crashAlertsPlan, batchesFromProgress(progress, topic, data)));
       expect(engine.stderr).toContain('events in 10,000 | rejected 0');
       // The move was seen (a fetch from the stopped leader failed) and got over.
       expect(engine.stderr).toMatch(/kafka: reading again after \d+\.\d s/);

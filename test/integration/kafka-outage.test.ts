@@ -3,9 +3,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { startBroker, type KafkaBroker } from '../../src/kafka/broker.js';
-import { crashAlerts } from '../../src/query/queries.js';
+import { crashAlertsPlan } from '../../src/plan/queries.js';
+import { expectedJsonl } from '../helpers/oracle-jsonl.js';
 import { describeKafka, uniqueName, waitFor } from '../helpers/kafka.js';
-import { batchesFromProgress, cleanTemps, expectedJsonl, inputRows, kindling, Kindling, readProgress, readSinkDir, readTopic, tempDir } from './kafka-harness.js';
+import { batchesFromProgress, cleanTemps, inputRows, kindling, Kindling, readProgress, readSinkDir, readTopic, tempDir } from './kafka-harness.js';
 
 const STREAM = ['--start-time', '2024-11-25T10:40:00Z', '--event-rate', '400', '--users', '12', '--crash-one-in', '4'];
 const ENGINE = ['--no-ui', '--quiet', '--cores', '2', '--starting-offsets', 'earliest'];
@@ -97,7 +98,7 @@ describeKafka('Kafka source across a broker restart', () => {
     const progress = await readProgress(progressFile);
     const batches = batchesFromProgress(progress, topic, data);
     expect(batches.reduce((n, b) => n + b.length, 0)).toBe(6000);
-    expect(await readSinkDir(out)).toEqual(expectedJsonl(crashAlerts, batches));
+    expect(await readSinkDir(out)).toEqual(expectedJsonl(crashAlertsPlan, batches));
     // Two broker starts (6-17 s each on a loaded 2-core machine) and two produce runs: 60 s was too tight.
   }, 240_000);
 });

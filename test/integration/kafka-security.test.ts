@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { findJava, startBroker, type KafkaBroker } from '../../src/kafka/broker.js';
-import { crashAlerts } from '../../src/query/queries.js';
+import { crashAlertsPlan } from '../../src/plan/queries.js';
+import { expectedJsonl } from '../helpers/oracle-jsonl.js';
 import { describeKafka, uniqueName } from '../helpers/kafka.js';
-import { batchesFromProgress, cleanTemps, expectedJsonl, Kindling, kindling, readProgress, readSinkDir, readTopic, tempDir } from './kafka-harness.js';
+import { batchesFromProgress, cleanTemps, Kindling, kindling, readProgress, readSinkDir, readTopic, tempDir } from './kafka-harness.js';
 
 const STREAM = ['--start-time', '2024-11-25T10:40:00Z', '--event-rate', '40', '--users', '12', '--crash-one-in', '4'];
 const EVENTS = 3000;
@@ -81,7 +82,7 @@ describeKafka('Kafka over TLS and SASL (a broker of the test\'s own)', () => {
       expect(r.stderr).toContain(`events in ${EVENTS.toLocaleString('en-US')} | rejected 0`);
       const got = await readSinkDir(out);
       expect(Object.keys(got).length).toBeGreaterThan(0);
-      expect(got).toEqual(expectedJsonl(crashAlerts, batchesFromProgress(await readProgress(progressFile), topic, data)));
+      expect(got).toEqual(expectedJsonl(crashAlertsPlan, batchesFromProgress(await readProgress(progressFile), topic, data)));
     }
     expect(r.stderr).not.toContain(PASSWORD);
     return r;

@@ -3,9 +3,10 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
-import { crashAlerts } from '../../src/query/queries.js';
+import { crashAlertsPlan } from '../../src/plan/queries.js';
+import { expectedJsonl } from '../helpers/oracle-jsonl.js';
 import { createTopic, describeKafka, kafkaClient, uniqueName, waitFor } from '../helpers/kafka.js';
-import { batchesFromProgress, cleanTemps, expectedJsonl, kindling, Kindling, readProgress, readTopic, tempDir } from './kafka-harness.js';
+import { batchesFromProgress, cleanTemps, kindling, Kindling, readProgress, readTopic, tempDir } from './kafka-harness.js';
 
 const STREAM = ['--start-time', '2024-11-25T10:40:00Z', '--event-rate', '80', '--users', '6', '--crash-one-in', '3'];
 const EVENTS = 8000;
@@ -63,7 +64,7 @@ describeKafka('Kafka sink (real broker)', (brokers) => {
 
     // The oracle: the whole input cut at the batches the two runs recorded (a replayed batch counts once, its last run).
     const progress = [...(await readProgress(join(dir, 'p1.jsonl'))), ...(await readProgress(join(dir, 'p2.jsonl')))];
-    const expected = Object.values(expectedJsonl(crashAlerts, batchesFromProgress(progress, input, await readTopic(brokers, input))))
+    const expected = Object.values(expectedJsonl(crashAlertsPlan, batchesFromProgress(progress, input, await readTopic(brokers, input))))
       .flatMap((text) => text.trimEnd().split('\n'))
       .sort();
     expect(expected.length, `${first.stderr}\n${second.stderr}`).toBeGreaterThan(5);

@@ -3,12 +3,12 @@ import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { Admin } from 'kafkajs';
-import { crashAlerts } from '../../src/query/queries.js';
+import { crashAlertsPlan } from '../../src/plan/queries.js';
+import { expectedJsonl } from '../helpers/oracle-jsonl.js';
 import { createTopic, describeKafka, kafkaClient, uniqueName, waitFor } from '../helpers/kafka.js';
 import {
   batchesFromProgress,
   cleanTemps,
-  expectedJsonl,
   inputRows,
   kindling,
   Kindling,
@@ -66,7 +66,7 @@ describeKafka('Kafka source (real broker)', (brokers) => {
     expect(last.sources[0]!.endOffset).toEqual({ [topic]: { '0': 6000, '1': 6000 } });
     const got = await readSinkDir(out);
     expect(Object.keys(got).length).toBeGreaterThan(0);
-    expect(got).toEqual(expectedJsonl(crashAlerts, batchesFromProgress(progress, topic, data)));
+    expect(got).toEqual(expectedJsonl(crashAlertsPlan, batchesFromProgress(progress, topic, data)));
 
     // Consumer lag is in every data batch (Spark's metrics), and the group commit is advisory but made.
     const metrics = (last.sources[0] as { metrics?: Record<string, string> }).metrics;
@@ -127,10 +127,10 @@ describeKafka('Kafka source (real broker)', (brokers) => {
     expect(sizes.filter(([a, b]) => a! > 0 && b! > 0).length).toBeGreaterThanOrEqual(sizes.length - 1);
     expect(inputRows(progress)).toBe(9000);
     const data = await readTopic(brokers, topic);
-    expect(await readSinkDir(out)).toEqual(expectedJsonl(crashAlerts, batchesFromProgress(progress, topic, data)));
+    expect(await readSinkDir(out)).toEqual(expectedJsonl(crashAlertsPlan, batchesFromProgress(progress, topic, data)));
   });
 
-  it('counts malformed values as rejected and logs each with its topic partition and offset; a value with a raw newline stays one record', async () => {
+  it('counts corrupt values and logs each with its topic partition and offset, counts mistyped fields; a value with a raw newline stays one record', async () => {
     const topic = uniqueName('bad');
     const dir = await tempDir();
     await createTopic(brokers, topic, { partitions: 2 });
@@ -159,15 +159,16 @@ describeKafka('Kafka source (real broker)', (brokers) => {
     const progressFile = join(dir, 'progress.jsonl');
     const r = await kindling(engineArgs(topic, uniqueName('g'), out, progressFile, ['--starting-offsets', 'earliest', '--available-now']));
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('events in 405 | rejected 4');
+    // As Spark's from_json: only invalid JSON is corrupt (the records the pre-check skips, without "crash", are not parsed);
+    // a mistyped timestamp is a null field of a kept record.
+    expect(r.stderr).toContain('events in 405 | rejected 1');
     const data = await readTopic(brokers, topic);
-    for (const b of bad) {
-      const offset = data.get(b.partition)!.indexOf(b.value ?? '');
-      expect(offset).toBeGreaterThanOrEqual(0);
-      expect(r.stderr).toMatch(new RegExp(`rejected record at ${topic}-${b.partition} offset ${offset}: `));
-    }
+    const offsetOf = (b: { partition: number; value: string | null }): number => data.get(b.partition)!.indexOf(b.value ?? '');
+    expect(offsetOf(bad[3]!)).toBeGreaterThanOrEqual(0);
+    expect(r.stderr).toMatch(new RegExp(`corrupt record \\(a row of nulls\\) at ${topic}-0 offset ${offsetOf(bad[3]!)}: `));
     const progress = await readProgress(progressFile);
-    expect(await readSinkDir(out)).toEqual(expectedJsonl(crashAlerts, batchesFromProgress(progress, topic, data)));
+    expect(progress.reduce((n, p) => n + (p.kindling.fieldNulls['timestamp']?.mistyped ?? 0), 0)).toBe(1);
+    expect(await readSinkDir(out)).toEqual(expectedJsonl(crashAlertsPlan, batchesFromProgress(progress, topic, data)));
   });
 
   it('resumes from its checkpoint (not from --starting-offsets or the group), replaying logged batches cut exactly to their logged end offsets', async () => {
@@ -210,6 +211,6 @@ describeKafka('Kafka source (real broker)', (brokers) => {
     const data = await readTopic(brokers, topic);
     const batches = batchesFromProgress([...run1, ...run2], topic, data);
     expect(batches.reduce((n, b) => n + b.length, 0)).toBe(9000);
-    expect(await readSinkDir(out)).toEqual(expectedJsonl(crashAlerts, batches));
+    expect(await readSinkDir(out)).toEqual(expectedJsonl(crashAlertsPlan, batches));
   });
 });

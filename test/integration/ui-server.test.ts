@@ -7,7 +7,7 @@ import { ProgressHistory } from '../../src/metrics/history.js';
 import { ResultsSink } from '../../src/metrics/results-sink.js';
 import { describeRun } from '../../src/metrics/run-info.js';
 import { UiServer } from '../../src/metrics/web/server.js';
-import { crashAlerts } from '../../src/query/queries.js';
+import { crashAlertsPlan } from '../../src/plan/queries.js';
 import { record } from '../unit/metrics-fixture.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -19,9 +19,11 @@ async function startUi(records = 3): Promise<{ ui: UiServer; base: string; histo
   const history = new ProgressHistory(10);
   for (let i = 0; i < records; i++) history.add(record({ batchId: i, numInputRows: 1000 * (i + 1) }));
   const results = new ResultsSink();
-  await results.emit({ batchId: 2, drained: false, rows: [{ windowStartMs: Date.parse('2024-11-25T10:40:00Z'), key: 'user_1007', count: 3 }] });
-  const run = describeRun({ cores: 2, partitions: 2, sinks: [] }, crashAlerts, 'append', 'generator (test)', { id: 'q', runId: 'r' });
-  const ui = new UiServer({ history, run, query: crashAlerts, results });
+  const startUs = Date.parse('2024-11-25T10:40:00Z') * 1000;
+  const columns = [{ name: 'window', type: 'window' as const }, { name: 'user_id', type: 'string' as const }, { name: 'crash_count', type: 'long' as const }];
+  await results.emit({ batchId: 2, drained: false, columns, rows: [[{ startUs, endUs: startUs + 10_000_000 }, 'user_1007', 3]] });
+  const run = describeRun({ cores: 2, partitions: 2, sinks: [] }, crashAlertsPlan, 'generator (test)', { id: 'q', runId: 'r' });
+  const ui = new UiServer({ history, run, results });
   const base = await ui.listen({ host: '127.0.0.1', port: 0, explicitPort: true });
   cleanups.push(() => ui.close());
   return { ui, base, history, results };
@@ -130,7 +132,7 @@ describe('UiServer', () => {
 
   it('moves from a busy default port to the next one, as Spark does', async () => {
     const busy = await occupiedPort();
-    const ui = new UiServer({ history: new ProgressHistory(), run: describeRun({}, crashAlerts, 'append', 'x', { id: 'q', runId: 'r' }), query: crashAlerts, results: null });
+    const ui = new UiServer({ history: new ProgressHistory(), run: describeRun({}, crashAlertsPlan, 'x', { id: 'q', runId: 'r' }), results: null });
     cleanups.push(() => ui.close());
     const url = await ui.listen({ host: '127.0.0.1', port: busy, explicitPort: false });
     const port = Number(new URL(url).port);
@@ -140,7 +142,7 @@ describe('UiServer', () => {
 
   it('refuses a busy port the user chose, as a user error naming the port', async () => {
     const busy = await occupiedPort();
-    const ui = new UiServer({ history: new ProgressHistory(), run: describeRun({}, crashAlerts, 'append', 'x', { id: 'q', runId: 'r' }), query: crashAlerts, results: null });
+    const ui = new UiServer({ history: new ProgressHistory(), run: describeRun({}, crashAlertsPlan, 'x', { id: 'q', runId: 'r' }), results: null });
     cleanups.push(() => ui.close());
     const err = await ui.listen({ host: '127.0.0.1', port: busy, explicitPort: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KindlingError);

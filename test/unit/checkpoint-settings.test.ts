@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseRunArgs, type RunConfig } from '../../src/config.js';
 import { adoptCheckpointSettings, describeResume, queryIdentity, type ResumeInfo } from '../../src/checkpoint/recovery.js';
 import { CheckpointStore } from '../../src/checkpoint/store.js';
-import { crashAlerts } from '../../src/query/queries.js';
+import { SNAPSHOT_FORMAT_VERSION } from '../../src/checkpoint/format.js';
+import { crashAlertsPlan } from '../../src/plan/queries.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -18,9 +19,9 @@ async function storeWithGenerator(startTimeMs: number): Promise<CheckpointStore>
   dirs.push(dir);
   const store = await CheckpointStore.open(dir);
   await store.writeMetadata({
-    formatVersion: 1,
+    formatVersion: SNAPSHOT_FORMAT_VERSION,
     createdAt: '',
-    query: queryIdentity(crashAlerts, 'append'),
+    query: queryIdentity(crashAlertsPlan),
     source: { name: 'generator', identity: { seed: 42, startTimeMs } },
   });
   return store;

@@ -4,7 +4,7 @@ import { parseFlags, renderHelp, STANDARD_FLAGS, standardAnswer, type FlagSpec }
 import { RUN_FLAGS } from '../../src/config.js';
 import { parseBrokerArgs } from '../../src/kafka/broker-cli.js';
 import { UsageError } from '../../src/errors.js';
-import type { OutputMode } from '../../src/query/query.js';
+import type { OutputMode } from '../../src/plan/plan.js';
 
 const TABLE = [
   { name: 'cores', kind: 'int', group: 'G', min: 1, help: 'threads' },

@@ -56,6 +56,7 @@ export function record(spec: RecordSpec = {}): ProgressRecord {
       filtered: rows - 10,
       matched: 10,
       lateRows: spec.lateRows ?? 0,
+      fieldNulls: {},
       watermarkMs: spec.watermarkMs === undefined ? Date.parse('2024-11-25T10:39:30Z') : spec.watermarkMs,
       maxEventTimeMs: spec.maxEventTimeMs === undefined ? Date.parse('2024-11-25T10:40:00Z') : spec.maxEventTimeMs,
       tasks,

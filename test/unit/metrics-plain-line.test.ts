@@ -65,9 +65,9 @@ describe('plain progress lines before the first rows', () => {
 });
 
 describe('processedRowsPerSecond', () => {
-  const counts: BatchCounts = { records: 4_000, rejected: 0, filtered: 3_990, matched: 10, lateRows: 0, rowsOut: 0, maxEventTimeMs: null, stateGroups: 0, updatedGroups: 0, evictedGroups: 0, stateBytes: 0 };
+  const counts: BatchCounts = { records: 4_000, rejected: 0, filtered: 3_990, matched: 10, missingFields: [], mistypedFields: [], lateRows: 0, lateGroups: 0, rowsOut: 0, maxEventTimeMs: null, stateGroups: 0, updatedGroups: 0, evictedGroups: 0, stateBytes: 0 };
   const facts = (timer: PhaseTimer) => ({
-    id: 'q', runId: 'r', name: 'crash-alerts', batchId: 0, timer, previousStartMs: null, counts, watermarkMs: null, partitions: 2,
+    id: 'q', runId: 'r', name: 'crash-alerts', batchId: 0, timer, previousStartMs: null, counts, watermarkMs: null, fieldNames: [], partitions: 2,
     source: { description: 'kafka', startOffset: null, endOffset: null }, noData: false, sinkDescription: 'none', tasks: [], workerIds: [0, 1], mainThreadUtilisation: 0,
   });
 

@@ -1,7 +1,7 @@
 // The Config page's data: settings flattened to dotted names, the query described, nothing else copied in.
 import { describe, expect, it } from 'vitest';
 import { describeRun, flattenSettings } from '../../src/metrics/run-info.js';
-import { crashAlerts } from '../../src/query/queries.js';
+import { crashAlertsPlan } from '../../src/plan/queries.js';
 
 describe('flattenSettings', () => {
   it.each([
@@ -18,10 +18,11 @@ describe('flattenSettings', () => {
 describe('describeRun', () => {
   it('takes only the ids from the object that carries them (the coordinator), and describes the query', () => {
     const coordinatorLike = { id: 'q', runId: 'r', pool: { huge: true }, listeners: [] };
-    const d = describeRun({ cores: 2 }, crashAlerts, 'append', 'generator', coordinatorLike);
+    const d = describeRun({ cores: 2 }, crashAlertsPlan, 'generator', coordinatorLike);
     expect(Object.keys(d).sort()).toEqual(['id', 'machine', 'query', 'runId', 'settings', 'source', 'startedAt']);
     expect(d.settings).toEqual({ cores: 2, outputMode: 'append' });
-    expect(d.query).toMatchObject({ name: 'crash-alerts', outputMode: 'append', keyColumn: 'user_id', aggregate: 'count(*) AS crash_count', watermarkDelayMs: 30_000 });
-    expect(d.query.filter).toContain('crash');
+    expect(d.query).toMatchObject({ name: 'crash-alerts', outputMode: 'append', window: { sizeMs: 10_000, slideMs: 10_000 }, watermarkDelayMs: 30_000 });
+    expect(d.query.plan).toContain("Aggregate [window(event_time, '10 seconds'), user_id], [count(1) AS crash_count]");
+    expect(d.query.execution).toContain("pre-check: 'crash'");
   });
 });

@@ -1,4 +1,5 @@
 // The byte pre-check derived from a plan's filter never skips a record the full evaluation keeps, and does skip the others.
+import { byteKernel } from '../../src/kernel/byte-kernel.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { col, lower, upper, window, count } from '../../src/plan/column.js';
@@ -75,7 +76,7 @@ describe('the pre-check never skips a record the full evaluation keeps', () => {
   });
 });
 
-describe('scanText and scanBytes find the records to parse with one search over the whole split', () => {
+describe('scanText and scanBytes (latin1 windows or the byte kernel) find the records to parse with one search over the whole split', () => {
   it.each([
     ['crash-alerts', crashAlertsPlan],
     ['vulnerability-by-ip', vulnerabilityByIpPlan],
@@ -85,11 +86,16 @@ describe('scanText and scanBytes find the records to parse with one search over 
       fc.property(fc.array(recordArb, { maxLength: 25 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), fc.boolean(), fc.constantFrom(16, 200, 65536), (records, eol, trailing, usePrecheck, windowBytes) => {
         const text = records.join(eol) + (trailing && records.length > 0 ? eol : '');
         const one = compiled.scan(records, usePrecheck);
-        for (const whole of [compiled.scanText(text, usePrecheck), compiled.scanBytes(Buffer.from(text), usePrecheck, windowBytes)]) {
+        // The byte kernel's path (no window size), over bytes copied in and over bytes already in its memory (as a file range is read).
+        const inKernel = byteKernel().reserve(Buffer.byteLength(text));
+        inKernel.set(Buffer.from(text));
+        const kernelRuns = [compiled.scanBytes(Buffer.from(text), usePrecheck), compiled.scanBytes(inKernel, usePrecheck)];
+        for (const whole of [compiled.scanText(text, usePrecheck), compiled.scanBytes(Buffer.from(text), usePrecheck, windowBytes), ...kernelRuns]) {
           expect(whole.partial).toEqual(one.partial);
           expect(whole.skippedRecords).toBe(one.skippedRecords);
           expect(whole.counters).toEqual(one.counters);
           expect(whole.filteredRows).toBe(one.filteredRows);
+          expect(whole.corruptSamples).toEqual(one.corruptSamples);
         }
       }),
       { numRuns: 500 },

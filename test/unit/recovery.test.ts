@@ -6,15 +6,15 @@ import type { OffsetsEntry } from '../../src/checkpoint/log.js';
 import { planRecovery, queryIdentity } from '../../src/checkpoint/recovery.js';
 import { Coordinator, type EngineOptions } from '../../src/engine/coordinator.js';
 import { WorkerPool } from '../../src/engine/pool.js';
-import { crashAlerts } from '../../src/query/queries.js';
-import { runReference } from '../../src/query/reference.js';
+import { crashAlertsPlan } from '../../src/plan/queries.js';
+import { runPlanReference } from '../../src/plan/reference.js';
 import type { EmittedBatch, Sink } from '../../src/sink/sink.js';
 import { resetPool } from '../helpers/engine.js';
 import { batchesArb } from '../helpers/events.js';
 import { MemoryLog } from '../helpers/memory-log.js';
 import { MemorySource } from '../helpers/memory-source.js';
 
-const identity = queryIdentity(crashAlerts, 'append');
+const identity = queryIdentity(crashAlertsPlan);
 /** The offsets of these tests are batch indexes; anything else is refused, as a source refuses offsets not its own. */
 const asIndex = (json: unknown): number => {
   if (!Number.isSafeInteger(json)) throw new Error(`not a batch index: ${JSON.stringify(json)}`);
@@ -30,7 +30,7 @@ const snapshotBytes = (batchId: number, query = identity): Uint8Array => {
     partitioning: { partitions: 2, workers: 2, hash: 'murmur2-positive-mod' },
     sourceOffsets: batchId + 1,
     watermark: { watermarkMs: 5000, lastEvictionWatermarkMs: 4000 },
-    state: [{ partitionId: 1, windowStartsMs: [0], keys: ['u'], counts: [3] }],
+    state: [{ partitionId: 1, operator: 'aggregate', entries: [['0\u0000u\u0000', [{ startUs: 0, endUs: 10_000_000 }, 'u'], [3], 10_000_000]] }],
   };
   return encodeSnapshot(snapshot);
 };
@@ -61,7 +61,7 @@ describe('planRecovery', () => {
     expect(plan.startBatchId).toBe(2);
     expect(plan.sourcePosition).toBe(2);
     expect(plan.watermark).toEqual({ watermarkMs: 5000, lastEvictionWatermarkMs: 4000 });
-    expect(plan.state).toEqual([{ partitionId: 1, windowStartsMs: [0], keys: ['u'], counts: [3] }]);
+    expect(plan.state).toEqual([{ partitionId: 1, operator: 'aggregate', entries: [['0\u0000u\u0000', [{ startUs: 0, endUs: 10_000_000 }, 'u'], [3], 10_000_000]] }]);
     expect(plan.replay.map((r) => [r.entry.batchId, r.committed])).toEqual([[2, true], [3, true], [4, false]]);
   });
 
@@ -102,6 +102,14 @@ describe('planRecovery', () => {
     await expect(planRecovery(log, identity, asIndex, () => undefined)).rejects.toThrow('not a batch index: {"fileIndex":0}');
   });
 
+  it('refuses a checkpoint of an older format, saying so (never reads its state as this format)', async () => {
+    const log = await logWith(3, 3, []);
+    const older = Buffer.from(snapshotBytes(1));
+    older.writeUInt32BE(1, 8);
+    await log.writeSnapshot(1, older);
+    await expect(planRecovery(log, identity, asIndex, () => undefined)).rejects.toThrow('memory:snapshots/1 was written by an older format (snapshot format 1; this Kindling reads format 2');
+  });
+
   it('refuses a snapshot written by another query', async () => {
     const other = { ...identity, fingerprint: identity.fingerprint.replace('crash', 'CRASH') };
     expect(other.fingerprint).not.toBe(identity.fingerprint);
@@ -139,9 +147,7 @@ describe('the batch loop with an in-memory checkpoint log (real worker threads)'
   });
   const batches = fc.sample(batchesArb(), { numRuns: 1, seed: 11 })[0]!;
   const options = (log: MemoryLog, drain = false): EngineOptions => ({
-    queryRef: 'crash-alerts',
-    query: crashAlerts,
-    outputMode: 'append',
+    plan: crashAlertsPlan,
     partitions: 3,
     triggerMs: 0,
     drain,
@@ -154,7 +160,7 @@ describe('the batch loop with an in-memory checkpoint log (real worker threads)'
   it('makes each batch\'s offsets durable before its output, and commits only after it', async () => {
     const log = new MemoryLog(15);
     const sink = new HistorySink(log);
-    await resetPool(pool, 'crash-alerts', 3);
+    await resetPool(pool, crashAlertsPlan, 3);
     const coordinator = new Coordinator(options(log, true), new MemorySource(batches), [sink], pool);
     await coordinator.recover();
     await coordinator.run(new AbortController().signal);
@@ -174,11 +180,11 @@ describe('the batch loop with an in-memory checkpoint log (real worker threads)'
   });
 
   it('after a crash before a commit, restores, replays committed batches muted, and the output equals the oracle\'s', async () => {
-    const oracle = runReference(crashAlerts, batches, { outputMode: 'append' });
+    const oracle = runPlanReference(crashAlertsPlan, batches);
     const failAt = Math.min(3, oracle.batches.length - 1);
     const log = new MemoryLog();
     const first = new HistorySink(log, failAt);
-    await resetPool(pool, 'crash-alerts', 3);
+    await resetPool(pool, crashAlertsPlan, 3);
     const crashed = new Coordinator(options(log), new MemorySource(batches), [first], pool);
     await crashed.recover();
     await expect(crashed.run(new AbortController().signal)).rejects.toThrow(`sink failed at batch ${failAt}`);
@@ -186,7 +192,7 @@ describe('the batch loop with an in-memory checkpoint log (real worker threads)'
     expect(log.offsets.has(failAt)).toBe(true);
 
     // A new process: empty workers, the same log.
-    await resetPool(pool, 'crash-alerts', 3);
+    await resetPool(pool, crashAlertsPlan, 3);
     const second = new HistorySink(log);
     const restarted = new Coordinator(options(log), new MemorySource(batches), [second], pool);
     const info = await restarted.recover();

@@ -1,13 +1,17 @@
 // Spark's streaming rules on small hand-worked streams: watermark, late rows, eviction and the three output modes.
 import { describe, expect, it } from 'vitest';
-import { crashAlerts } from '../../src/query/queries.js';
-import { runReference } from '../../src/query/reference.js';
-import { watermarkMs } from '../../src/query/time.js';
-import { WatermarkTracker } from '../../src/query/watermark.js';
-import { WindowState, type StatefulStep } from '../../src/query/window-state.js';
+import { WatermarkTracker } from '../../src/engine/watermark.js';
+import type { OutputMode } from '../../src/plan/plan.js';
+import { crashAlertsPlan } from '../../src/plan/queries.js';
+import { runPlanReference } from '../../src/plan/reference.js';
+import type { Row } from '../../src/plan/types.js';
 
 const T0 = Date.parse('2024-11-25T10:40:00Z');
 const at = (s: number): number => T0 + s * 1000;
+/** A crash-alerts row: the window starting at T0 + s seconds, the user, the count. */
+const alert = (s: number, user: string, count: number): Row => [{ startUs: at(s) * 1000, endUs: at(s + 10) * 1000 }, user, count];
+const run = (batches: string[][], outputMode: OutputMode = 'append', drain = false) => runPlanReference({ ...crashAlertsPlan, outputMode }, batches, { drain });
+const lateRows = (r: ReturnType<typeof run>): number => r.batches.reduce((n, b) => n + b.lateRows, 0);
 const crash = (user: string, s: number): string =>
   JSON.stringify({ timestamp: at(s), status: 'OK', severity: 'Critical', source_ip: '192.168.1.9', user_id: user, content: 'App CRASH' });
 
@@ -22,41 +26,41 @@ const STREAM = [[crash('a', 1), crash('a', 2), crash('a', 3), crash('b', 5), cra
 
 describe('the oracle on a hand-worked stream', () => {
   it('emits a window once the watermark passes its end, in append mode', () => {
-    const r = runReference(crashAlerts, STREAM);
-    expect(r.batches.map((b) => b.rows)).toEqual([[], [], [{ windowStartMs: at(0), key: 'a', count: 3 }, { windowStartMs: at(0), key: 'b', count: 3 }], []]);
-    expect(r.lateRows).toBe(1);
+    const r = run(STREAM);
+    expect(r.batches.map((b) => b.rows)).toEqual([[], [], [alert(0, 'a', 3), alert(0, 'b', 3)], []]);
+    expect(lateRows(r)).toBe(1);
     expect(r.batches[3]!.lateRows).toBe(1);
     expect(r.finalWatermarkMs).toBe(at(15));
   });
 
   it('drops late rows with the previous batch\'s watermark, not the current one', () => {
     // With the current watermark (10:40:15) in batch 2, b's third crash would be dropped and b never alerts.
-    const r = runReference(crashAlerts, STREAM);
+    const r = run(STREAM);
     expect(r.batches[2]!.lateRows).toBe(0);
-    expect(r.batches[2]!.rows.find((x) => x.key === 'b')?.count).toBe(3);
+    expect(r.batches[2]!.rows.find((x) => x[1] === 'b')?.[2]).toBe(3);
   });
 
   it('in update mode emits changed groups each batch with their partial count through HAVING', () => {
-    const r = runReference(crashAlerts, STREAM, { outputMode: 'update' });
-    expect(r.batches.map((b) => b.rows)).toEqual([[{ windowStartMs: at(0), key: 'a', count: 3 }], [], [{ windowStartMs: at(0), key: 'b', count: 3 }], []]);
+    const r = run(STREAM, 'update');
+    expect(r.batches.map((b) => b.rows)).toEqual([[alert(0, 'a', 3)], [], [alert(0, 'b', 3)], []]);
   });
 
   it('in complete mode drops nothing as late and keeps every group', () => {
-    const r = runReference(crashAlerts, STREAM, { outputMode: 'complete' });
-    expect(r.lateRows).toBe(0);
-    expect(r.batches[3]!.rows).toEqual([{ windowStartMs: at(0), key: 'a', count: 4 }, { windowStartMs: at(0), key: 'b', count: 3 }]);
+    const r = run(STREAM, 'complete');
+    expect(lateRows(r)).toBe(0);
+    expect(r.batches[3]!.rows).toEqual([alert(0, 'a', 4), alert(0, 'b', 3)]);
   });
 
   it('runs a no-data batch when the watermark moved after the input ended', () => {
-    const r = runReference(crashAlerts, [[crash('a', 1), crash('a', 2), crash('a', 3)], [crash('a', 60)]]);
+    const r = run([[crash('a', 1), crash('a', 2), crash('a', 3)], [crash('a', 60)]]);
     expect(r.batches).toHaveLength(3);
     expect(r.batches[2]!.noData).toBe(true);
-    expect(r.batches[2]!.rows).toEqual([{ windowStartMs: at(0), key: 'a', count: 3 }]);
+    expect(r.batches[2]!.rows).toEqual([alert(0, 'a', 3)]);
   });
 
-  it('with drain, flushes windows still open as forced rows', () => {
-    const r = runReference(crashAlerts, [[crash('a', 1), crash('a', 2), crash('a', 3), crash('b', 4)]], { drain: true });
-    expect(r.batches.at(-1)!.rows).toEqual([{ windowStartMs: at(0), key: 'a', count: 3, forced: true }]);
+  it('with drain, flushes windows still open (through HAVING) as a last batch', () => {
+    const r = run([[crash('a', 1), crash('a', 2), crash('a', 3), crash('b', 4)]], 'append', true);
+    expect(r.batches.at(-1)!.rows).toEqual([alert(0, 'a', 3)]);
   });
 });
 
@@ -76,48 +80,3 @@ describe('WatermarkTracker', () => {
   });
 });
 
-describe('WindowState', () => {
-  const rows = (...groups: Array<[number, string, number]>) => ({ partitionIds: groups.map(() => 0), windowStartsMs: groups.map((g) => g[0]), keys: groups.map((g) => g[1]), counts: groups.map((g) => g[2]) });
-  const step = (o: Partial<StatefulStep>): StatefulStep => ({ outputMode: 'append', windowSizeMs: 10_000, lateWatermarkMs: watermarkMs(0), evictionWatermarkMs: watermarkMs(0), having: (n) => n > 2, ...o });
-  /** The watermark at T0 + s seconds. */
-  const wm = (s: number) => watermarkMs(at(s));
-
-  it('takes watermarks only as WatermarkMs: a raw event time does not compile where a step expects one', () => {
-    // @ts-expect-error: at(10) is a plain number (event time), not a WatermarkMs (tsc -p tsconfig.test.json checks this line)
-    const raw: StatefulStep = step({ evictionWatermarkMs: at(10) });
-    expect(raw.evictionWatermarkMs).toBe(wm(10));
-  });
-
-  it('counts partial rows of a late window (end <= late watermark) as late, by event count', () => {
-    const s = new WindowState();
-    const out = s.step([rows([at(0), 'a', 4], [at(10), 'a', 1])], step({ lateWatermarkMs: wm(10), evictionWatermarkMs: wm(10) }));
-    expect(out.lateRows).toBe(4);
-    expect(s.size).toBe(1);
-  });
-
-  it('treats a window ending exactly at the eviction watermark as complete', () => {
-    const s = new WindowState();
-    s.step([rows([at(0), 'a', 3])], step({}));
-    const out = s.step([], step({ evictionWatermarkMs: wm(10) }));
-    expect(out.rows).toEqual([{ windowStartMs: at(0), key: 'a', count: 3 }]);
-    expect(out.evictedGroups).toBe(1);
-    expect(s.size).toBe(0);
-  });
-
-  it('evicts without emitting in update mode', () => {
-    const s = new WindowState();
-    s.step([rows([at(0), 'a', 3])], step({ outputMode: 'update' }));
-    const out = s.step([], step({ outputMode: 'update', evictionWatermarkMs: wm(10) }));
-    expect(out.rows).toEqual([]);
-    expect(out.evictedGroups).toBe(1);
-  });
-
-  it('round-trips its entries for snapshots', () => {
-    const s = new WindowState();
-    s.step([rows([at(0), 'a', 3], [at(10), 'b', 1])], step({}));
-    const copy = new WindowState();
-    copy.load(s.entries());
-    expect(copy.entries()).toEqual(s.entries());
-    expect(copy.size).toBe(2);
-  });
-});

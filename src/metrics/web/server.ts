@@ -5,9 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { projectRoot } from '../../engine/pool.js';
 import { KindlingError } from '../../errors.js';
-import type { Query } from '../../query/query.js';
 import type { ExplainAnswer, ExplainQuestion, WhatIfAnswer, WhatIfQuestion } from '../../replay/service.js';
-import { sparkJsonRow } from '../../sink/sink.js';
+import { rowToJson } from '../../plan/output.js';
 import type { ProgressHistory } from '../history.js';
 import type { ResultsSink } from '../results-sink.js';
 import type { RunDescription } from '../run-info.js';
@@ -17,7 +16,6 @@ import { SseHub } from './sse.js';
 export interface UiData {
   readonly history: ProgressHistory;
   readonly run: RunDescription;
-  readonly query: Query;
   readonly results: ResultsSink | null;
   /** Answers the Results tab's "why?" and "why not?" by replaying the run (src/replay); absent: the page says it cannot. */
   readonly explain?: (question: ExplainQuestion) => Promise<ExplainAnswer>;
@@ -149,8 +147,7 @@ export class UiServer {
     }
     if (path === '/api/config') return this.json(res, this.data.run);
     if (path === '/api/results') {
-      const q = this.data.query;
-      const batches = (this.data.results?.latest() ?? []).map((b) => ({ batchId: b.batchId, drained: b.drained, totalRows: b.totalRows, rows: b.rows.map((r) => sparkJsonRow(q, r)) }));
+      const batches = (this.data.results?.latest() ?? []).map((b) => ({ batchId: b.batchId, drained: b.drained, totalRows: b.totalRows, rows: b.rows.map((r) => JSON.parse(rowToJson(r, b.columns)) as unknown) }));
       return this.json(res, { enabled: this.data.results !== null, batches });
     }
     if (path === '/api/explain') return this.json(res, await this.explain(url.searchParams));

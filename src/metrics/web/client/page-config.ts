@@ -16,12 +16,8 @@ export function renderConfig(s: AppState): string {
     row('output mode', esc(q.outputMode)),
     row('window', q.window ? (q.window.slideMs === q.window.sizeMs ? `tumbling ${dur(q.window.sizeMs)}` : `sliding ${dur(q.window.sizeMs)} every ${dur(q.window.slideMs)}`) + ' on event time, [start, end)' : 'none (plain group-by)'),
     row('watermark', q.watermarkDelayMs === null ? 'none' : `max event time − ${dur(q.watermarkDelayMs)}`),
-    row('group by', `${q.window ? 'window, ' : ''}${esc(q.keyColumn)}`),
-    row('aggregate', esc(q.aggregate)),
-    row('order', esc(q.orderBy)),
-    q.precheckTerms ? row('byte pre-check', esc(q.precheckTerms.join(', '))) : '',
-    row('filter', `<pre>${esc(q.filter)}</pre>`),
-    q.having ? row('having', `<pre>${esc(q.having)}</pre>`) : '',
+    row('plan', `<pre>${esc(q.plan)}</pre>`),
+    row('execution', `<pre>${esc(q.execution)}</pre>`),
   ].join('');
   const settings = Object.entries(c.settings)
     .map(([k, v]) => row(k, esc(v === null ? '–' : String(v))))

@@ -1,15 +1,11 @@
 // The global event-time watermark and the two values each batch runs with (Spark's WatermarkTracker).
-import { watermarkMs as asWatermark, type WatermarkMs } from './time.js';
 
-/**
- * The two watermarks one batch runs with. Branded WatermarkMs, so that a raw event time cannot be
- * passed where a stateful step expects a watermark.
- */
+/** The two watermarks one batch runs with, epoch ms. */
 export interface BatchWatermarks {
   /** Rows whose window ends at or before it are late: the previous batch's eviction watermark, W(N-1). */
-  readonly lateWatermarkMs: WatermarkMs;
+  readonly lateWatermarkMs: number;
   /** Windows that end at or before it are complete and evicted: W(N). */
-  readonly evictionWatermarkMs: WatermarkMs;
+  readonly evictionWatermarkMs: number;
 }
 
 /**
@@ -19,18 +15,18 @@ export interface BatchWatermarks {
  * previous batch's eviction watermark — Spark keeps the two apart on purpose (SPARK-40925).
  */
 export class WatermarkTracker {
-  private currentMs = asWatermark(0);
-  private lastEvictionMs = asWatermark(0);
+  private currentMs = 0;
+  private lastEvictionMs = 0;
 
   constructor(private readonly delayMs: number) {}
 
   /** The watermark the next batch will evict with. */
-  get watermarkMs(): WatermarkMs {
+  get watermarkMs(): number {
     return this.currentMs;
   }
 
   /** The eviction watermark the last started batch used (the next batch's late watermark). */
-  get lastEvictionWatermarkMs(): WatermarkMs {
+  get lastEvictionWatermarkMs(): number {
     return this.lastEvictionMs;
   }
 
@@ -45,7 +41,7 @@ export class WatermarkTracker {
   endBatch(maxEventTimeMs: number | null): void {
     if (maxEventTimeMs === null) return;
     const candidate = maxEventTimeMs - this.delayMs;
-    if (candidate > this.currentMs) this.currentMs = asWatermark(candidate);
+    if (candidate > this.currentMs) this.currentMs = candidate;
   }
 
   /** True when the watermark moved past the last batch's eviction watermark: a no-data batch would evict. */
@@ -60,7 +56,7 @@ export class WatermarkTracker {
 
   /** Restores the state written by toJSON. */
   restore(saved: { watermarkMs: number; lastEvictionWatermarkMs: number }): void {
-    this.currentMs = asWatermark(saved.watermarkMs);
-    this.lastEvictionMs = asWatermark(saved.lastEvictionWatermarkMs);
+    this.currentMs = saved.watermarkMs;
+    this.lastEvictionMs = saved.lastEvictionWatermarkMs;
   }
 }
