@@ -1,18 +1,14 @@
 // The `kindling export --pyspark` command: a built-in query or a plan module, with source flags, printed as a runnable PySpark script.
 import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { answerText, flagNamed, parseFlags, renderHelp, restyle, STANDARD_FLAGS, standardAnswer, type FlagSpec } from '../cli.js';
 import { RUN_FLAGS } from '../config.js';
-import { KindlingError, UsageError } from '../errors.js';
-import { asQueryPlan, type QueryPlan } from '../plan/plan.js';
-import { crashAlertsPlan, vulnerabilityByIpPlan } from '../plan/queries.js';
-import { PlanError } from '../plan/types.js';
+import { UsageError } from '../errors.js';
+import { BUILTIN_PLANS, loadQueryPlan } from '../engine/query-module.js';
+import { crashAlertsPlan } from '../plan/queries.js';
 import { kindlingVersion } from '../project.js';
 import { exportPySpark, type ExportSource } from './export-pyspark.js';
 
 /** The lab's queries as plans, by the names `kindling run --query` knows them. */
-const BUILTIN_PLANS: Readonly<Record<string, QueryPlan>> = { [crashAlertsPlan.name]: crashAlertsPlan, [vulnerabilityByIpPlan.name]: vulnerabilityByIpPlan };
 
 const WHAT = 'What to export';
 const SOURCE = 'Source of the exported script';
@@ -42,25 +38,6 @@ const USAGE = 'Usage: kindling export --pyspark [--query NAME|PATH] [--source ka
 const INTRO =
   'Prints a PySpark Structured Streaming script that runs the same query on Spark (spark-submit on a cluster):\n' +
   'the same parse step, plan steps, output mode and source, with the console sink. docs/pyspark.md says more.';
-
-/** The plan a --query value names: a built-in, or a module's default export (or `query`). */
-export async function loadPlan(ref: string): Promise<QueryPlan> {
-  const builtin = BUILTIN_PLANS[ref];
-  if (builtin) return builtin;
-  const url = pathToFileURL(resolve(ref)).href;
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(url)) as Record<string, unknown>;
-  } catch (err) {
-    throw new KindlingError('BAD_QUERY', `--query ${ref}: cannot load the module: ${(err as Error).message}`, { domain: 'user', cause: err });
-  }
-  try {
-    return asQueryPlan(mod['default'] ?? mod['query'], `--query ${ref}`);
-  } catch (err) {
-    if (err instanceof PlanError) throw new KindlingError('BAD_QUERY', err.message, { domain: 'user', cause: err });
-    throw err;
-  }
-}
 
 /** Runs `kindling export`; returns the exit code. */
 export async function exportCommand(argv: readonly string[], out: (text: string) => void, log: (line: string) => void): Promise<number> {
@@ -94,7 +71,7 @@ export async function exportCommand(argv: readonly string[], out: (text: string)
       failOnDataLoss: values['fail-on-data-loss'] === 'true',
     };
   }
-  const plan = await loadPlan(values.query);
+  const plan = await loadQueryPlan(values.query);
   const script = exportPySpark(
     plan,
     source,

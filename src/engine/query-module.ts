@@ -47,7 +47,9 @@ export async function loadQueryPlan(ref: string): Promise<QueryPlan> {
     throw badQuery(ref, 'the module exports a DataFrame, not a plan: end it with .toQuery({ name: "my-query", outputMode: "append" | "update" | "complete" })');
   }
   try {
-    return asQueryPlan(value, 'the exported plan');
+    const plan = asQueryPlan(value, 'the exported plan');
+    // Only the plan's own data: it is sent to the workers with every task (structured clone).
+    return { name: plan.name, root: plan.root, outputMode: plan.outputMode, ansi: plan.ansi, ...(plan.description !== undefined ? { description: plan.description } : {}) };
   } catch (err) {
     if (err instanceof PlanError) throw badQuery(ref, err.message, err);
     throw err;

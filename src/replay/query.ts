@@ -1,6 +1,6 @@
 // The query plan a replay runs: a built-in by name, or a module exporting a QueryPlan (as export loads them); checked against the checkpoint's query.
 import type { CheckpointMetadata } from '../checkpoint/log.js';
-import { loadPlan } from '../connect/export-command.js';
+import { loadQueryPlan } from '../engine/query-module.js';
 import { UsageError } from '../errors.js';
 import { planFingerprint, type QueryPlan } from '../plan/plan.js';
 import { crashAlertsPlan, vulnerabilityByIpPlan } from '../plan/queries.js';
@@ -17,7 +17,7 @@ export async function replayQuery(ref: string | undefined, metadata: CheckpointM
   if (ref === undefined && !BUILTIN_NAMES.has(name)) {
     throw new UsageError(`the checkpoint was written by query ${name}, which is not built in; give its module with --query PATH`);
   }
-  const plan = await loadPlan(name);
+  const plan = await loadQueryPlan(name);
   if (metadata) {
     if (metadata.query.name !== plan.name) {
       throw new UsageError(`the checkpoint was written by query ${metadata.query.name}, not ${plan.name}; give --query for ${metadata.query.name}`);

@@ -160,7 +160,7 @@ describe('kindling explain', () => {
   });
 });
 
-/** A query module for the engine: crash-alerts with another watermark delay, in the two shapes the engine's loaders take (a Query and a QueryPlan). */
+/** A query module for the engine: crash-alerts with another watermark delay, as a plan. */
 function crashAlertsModule(delayMs: number): string {
   const plan = pathToHref(resolve('dist/src/plan/index.js'));
   return `// crash-alerts with a ${delayMs} ms watermark (written by replay-cli.test.ts)
@@ -173,18 +173,7 @@ const plan = readStream(LAB_SCHEMA)
   .agg(count('*').alias('crash_count'))
   .filter(col('crash_count').gt(2))
   .toQuery({ name: 'crash-alerts-${delayMs}', outputMode: 'append' });
-export default {
-  ...plan,
-  // The function-based Query shape, for an engine that loads those.
-  filter: (e) => e.content.toLowerCase().includes('crash') && (e.severity === 'High' || e.severity === 'Critical'),
-  keyColumn: 'user_id',
-  key: (e) => e.user_id,
-  window: { sizeMs: 10000, slideMs: 10000 },
-  watermarkDelayMs: ${delayMs},
-  aggregate: { kind: 'count', column: 'crash_count' },
-  having: (n) => n > 2,
-  orderBy: 'window-key',
-};
+export default plan;
 `;
 }
 

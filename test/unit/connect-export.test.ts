@@ -26,10 +26,10 @@ describe('kindling export', () => {
   });
 
   it('names a query module that is not a plan', async () => {
-    const err = await exportCommand(['--pyspark', '--query', 'test/fixtures/sliding-query.mjs'], () => {}, () => {}).then(() => null, (e: unknown) => e);
+    const err = await exportCommand(['--pyspark', '--query', 'test/fixtures/bad-query/not-a-query.mjs'], () => {}, () => {}).then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(KindlingError);
     expect((err as KindlingError).domain).toBe('user');
-    expect((err as Error).message).toMatch(/^--query test\/fixtures\/sliding-query\.mjs: /);
+    expect((err as Error).message).toMatch(/^--query test\/fixtures\/bad-query\/not-a-query\.mjs: /);
   });
 
   it("writes the source flags into Spark's options", async () => {
