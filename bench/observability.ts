@@ -102,11 +102,19 @@ async function main(): Promise<void> {
   try {
     // A first run, not counted: in one process the first run came out fastest (fresh heap), which
     // would favour whichever mode ran first.
+    // A line per run on stderr: the whole bench takes a minute or more and would otherwise print nothing until the end.
+    const total = 1 + 2 * ROUNDS;
+    process.stderr.write(`observability bench: ${total} runs of ${EVENTS.toLocaleString('en-US')} events (1 warm-up, then ${ROUNDS} on/off pairs)\n`);
     await runOnce('off', dir);
+    process.stderr.write(`  run 1/${total} (warm-up) done\n`);
     // Pairs of runs, the order swapped every round, so drift (other load, heat) falls on both modes alike.
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
-      for (const mode of order) runs.push(await runOnce(mode, dir));
+      for (const mode of order) {
+        const r = await runOnce(mode, dir);
+        runs.push(r);
+        process.stderr.write(`  run ${runs.length + 1}/${total} (${mode}): ${Math.round(r.eventsPerSecond).toLocaleString('en-US')} events/s\n`);
+      }
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
