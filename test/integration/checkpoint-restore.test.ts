@@ -119,6 +119,18 @@ describe('restoring a checkpoint', () => {
     expect(other.stderr).toContain('query name: crash-alerts -> vulnerability-by-ip');
   });
 
+  it('refuses a checkpoint written by an older format (before query plans), naming the format, with exit 2', async () => {
+    const { ck, out } = dirs();
+    expectSuccess(await runKindling(runArgs(input, out, ['--checkpoint-dir', ck])));
+    const metadataFile = join(ck, 'metadata.json');
+    const metadata = JSON.parse(readFileSync(metadataFile, 'utf8')) as { formatVersion: number };
+    expect(metadata.formatVersion).toBe(2);
+    writeFileSync(metadataFile, JSON.stringify({ ...metadata, formatVersion: 1 }));
+    const older = await runKindling(runArgs(input, out, ['--checkpoint-dir', ck]));
+    expect(older.code).toBe(2);
+    expect(older.stderr).toContain(`--checkpoint-dir ${ck} was written by an older format (snapshot format 1; this Kindling reads format 2, whose state holds query-plan operators); its state cannot be read: use a new --checkpoint-dir`);
+  });
+
   it('creates a missing checkpoint directory, parents included', async () => {
     const { out } = dirs();
     const ck = join(root, 'not', 'there', 'yet');
