@@ -67,6 +67,7 @@ const ltS8 = simd(0x25);
 const vAnd = simd(0x4e);
 const vOr = simd(0x50);
 const bitmask8 = simd(0x64);
+const anyTrue = simd(0x53);
 
 /** A function body: its locals beyond the parameters, then its code. */
 function body(locals: Array<[number, number]>, code: number[][]): number[] {
@@ -165,16 +166,17 @@ function findTerm(): number[] {
 function findSpecial(): number[] {
   const [ptr, len, flags, endAt, p, mask, vBackslash, vOnBackslash, vOnHigh, vOnShape, vNewline, vClose, vOpen, v] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
   const onIf = (bit: number): number[] => [...i32(0), ...get(flags), ...i32(bit), ...and, ...i32(0), ...ne, ...sub, ...splat8];
-  const blockMask = (): number[] => [
-    ...get(p), ...v128Load(), ...set(v),
+  // The special bytes of the 16 at p + offset, as a vector mask.
+  const blockVector = (offset: number): number[] => [
+    ...get(p), ...v128Load(offset), ...set(v),
     ...get(v), ...get(vBackslash), ...eq8, ...get(vOnBackslash), ...vAnd,
     ...get(v), ...i32(0), ...splat8, ...ltS8, ...get(vOnHigh), ...vAnd, ...vOr,
     ...get(v), ...get(vNewline), ...eq8,
-    ...get(p), ...i32(1), ...sub, ...v128Load(), ...get(vClose), ...ne8,
-    ...get(p), ...v128Load(1), ...get(vOpen), ...ne8, ...vOr, ...vAnd,
+    ...get(p), ...i32(1), ...sub, ...v128Load(offset), ...get(vClose), ...ne8,
+    ...get(p), ...v128Load(offset + 1), ...get(vOpen), ...ne8, ...vOr, ...vAnd,
     ...get(vOnShape), ...vAnd, ...vOr,
-    ...bitmask8,
   ];
+  const blockMask = (): number[] => [...blockVector(0), ...bitmask8];
   // The same test on one byte at p, leaving 1 or 0.
   const byteIsSpecial = (): number[] => [
     ...get(p), ...load8(), ...i32(92), ...eq, ...get(flags), ...i32(1), ...and, ...and,
@@ -191,6 +193,12 @@ function findSpecial(): number[] {
     i32(123), splat8, set(vOpen),
     onIf(1), set(vOnBackslash), onIf(2), set(vOnHigh), onIf(4), set(vOnShape),
     get(ptr), set(p),
+    // 64 bytes a step while none is special; the first step with one leaves for the 16-byte loop.
+    block, loop,
+    get(p), i32(64), add, get(endAt), gtU, brIf(1),
+    blockVector(0), blockVector(16), vOr, blockVector(32), vOr, blockVector(48), vOr, anyTrue, brIf(1),
+    get(p), i32(64), add, set(p),
+    br(0), end, end,
     block, loop,
     get(p), i32(16), add, get(endAt), gtU, brIf(1),
     blockMask(), set(mask),
