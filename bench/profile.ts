@@ -263,6 +263,8 @@ export function phaseOfFrame(functionName: string, url: string): Phase | null {
   }
   if (url.endsWith('/src/engine/stages.js') && (functionName === 'ownAggregates' || functionName === 'ownDedup')) return 'partition';
   if (url.endsWith('/src/engine/watermark.js')) return 'window state (stage 2)';
+  // The SIMD byte kernel (src/kernel/, its wasm functions) only runs the pre-check's searches.
+  if (url.includes('/src/kernel/') || url.startsWith('wasm://')) return 'pre-check';
   if (url.endsWith('/src/partition.js')) return 'partition';
   if (url.includes('/src/source/')) {
     if (file === 'lab-events.js') return 'generate events';
