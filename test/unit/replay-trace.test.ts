@@ -109,6 +109,16 @@ describe('traceReplay', () => {
     expect(text).toContain('late in [10:40:10.000, 10:40:20.000): arrived in batch 2, window end 10:40:20.000 <= watermark W(1) = 10:40:20.001 (by 0.001 s)');
   });
 
+  it('explains as of a batch (--batch): what came after it is left out', () => {
+    const asOf0 = traceReplay(crashAlertsPlan, replayBatches(BATCHES), { key: 'u' }, { untilBatchId: 0 });
+    expect(asOf0.records.every((r) => r.batchId === 0)).toBe(true);
+    expect(asOf0.batches.map((b) => b.batchId)).toEqual([0]);
+    // After batch 0 both windows are still in state, with the counts the full trace shows for batch 0.
+    expect(asOf0.windows.map((w) => [w.outcome, w.counts])).toEqual(trace.windows.slice(0, 2).map((w) => [{ kind: 'open', watermarkMs: at(20.001) }, w.counts.filter((c) => c.batchId === 0)]));
+    expect(closingSentence(asOf0)).toContain('2 windows');
+    expect(explainText(asOf0, '')).toContain('the window is still open after batch 0');
+  });
+
   it('says why a key whose records all missed the filter has no window', () => {
     // Neither is a crash: no near miss, so no window to speak of.
     const filtered = traceReplay(crashAlertsPlan, replayBatches([[event('w', 1, { content: 'fine' }), event('w', 2, { content: 'all good', severity: 'Low' })]]), { key: 'w' });
