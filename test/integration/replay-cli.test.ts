@@ -196,7 +196,7 @@ describe('kindling what-if', () => {
       expect(run.code).toBe(0);
       const records = (await readFile(progress, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as {
         batchId: number;
-        stateOperators: Array<{ numRowsTotal: number }>;
+        stateOperators: Array<{ numRowsTotal: number; numRowsDroppedByWatermark: number }>;
         kindling: { lateRows: number; maxEventTimeMs: number | null };
       });
       const rows = await jsonlRows(out);
@@ -207,12 +207,14 @@ describe('kindling what-if', () => {
         batches: result.batches,
         rowsEmitted: result.rowsEmitted,
         lateEvents: result.lateEvents,
+        lateGroups: result.lateGroups,
         peakStateRows: result.peakStateRows,
         delayEventTimeMs: result.delayEventTimeMs,
       }).toEqual({
         batches: records.length,
         rowsEmitted: [...rows.values()].flat().length,
         lateEvents: records.reduce((n, p) => n + p.kindling.lateRows, 0),
+        lateGroups: records.reduce((n, p) => n + p.stateOperators[0]!.numRowsDroppedByWatermark, 0),
         peakStateRows: Math.max(...records.map((p) => p.stateOperators[0]!.numRowsTotal)),
         delayEventTimeMs: percentiles(delays),
       });
