@@ -122,7 +122,10 @@ export class FileSource implements ResumableSource<FilePosition> {
         files = [options.path];
       }
     } catch (err) {
-      throw new KindlingError('BAD_PATH', `--path ${options.path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
+      const code = (err as NodeJS.ErrnoException).code;
+      // A first run on a fresh clone has no input yet: say how to make some.
+      const hint = code === 'ENOENT' ? `: it does not exist; \`npx kindling generate --out ${options.path}\` writes seeded lab events there` : '';
+      throw new KindlingError('BAD_PATH', `--path ${options.path}: cannot read it (${code ?? (err as Error).message}${hint})`, {
         domain: 'user',
         cause: err,
       });

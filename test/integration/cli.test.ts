@@ -171,7 +171,7 @@ describe('kindling flags', () => {
     { args: ['--source', 'file'], message: '--source file needs --path' },
     { args: ['--rate'], message: '--rate needs a value' },
     { args: ['--late-fraction', '2'], message: "--late-fraction must be a number >= 0 and <= 1; got '2'" },
-    { args: ['--source', 'file', '--path', '/nonexistent/kindling'], message: '--path /nonexistent/kindling: cannot read it (ENOENT)' },
+    { args: ['--source', 'file', '--path', '/nonexistent/kindling'], message: '--path /nonexistent/kindling: cannot read it (ENOENT: it does not exist; `npx kindling generate --out /nonexistent/kindling` writes seeded lab events there)' },
     { args: ['--query', 'vulnerability-by-ip', '--output-mode', 'append', '--events', '1'], message: '--output-mode append: query vulnerability-by-ip in append mode: orderBy is not supported on a streaming DataFrame unless it sorts an aggregation in complete output mode' },
     { args: ['--query', 'test/fixtures/bad-query/not-a-query.mjs', '--events', '1'], message: '--query test/fixtures/bad-query/not-a-query.mjs: the exported plan: \"outputMode\" must be append, update or complete' },
     { args: ['--query', 'test/fixtures/nope.mjs', '--events', '1'], message: '--query test/fixtures/nope.mjs: no such file' },
