@@ -144,6 +144,9 @@ export function describeStage(s: StageStats, workers: number): StageVerdict {
 /** Says which phase took most of the batch and why, in one sentence. */
 export function diagnoseBatch(p: ProgressRecord): Diagnosis {
   const total = p.durationMs.total;
+  if (p.kindling.drained) {
+    return { phase: null, share: 0, verdict: 'idle', sentence: `drain batch: no input; every open window forced out as ${count(p.sink.numOutputRows, 'row')} (${formatMs(total)})` };
+  }
   if (p.kindling.noDataBatch) {
     return { phase: null, share: 0, verdict: 'idle', sentence: `no-data batch: no input; the watermark moved, so the workers only closed windows (${formatMs(total)})` };
   }
@@ -168,8 +171,12 @@ export function diagnoseBatch(p: ProgressRecord): Diagnosis {
         verdict: 'main-thread',
         sentence: `${lead}: work on the main thread (busy ${pct(p.kindling.mainThreadUtilisation)} since the last batch) while the workers wait`,
       };
-    case 'source':
+    case 'source': {
+      const wait = p.kindling.inputWaitMs;
+      // A live source that waited for records: the engine is ahead of its input, not slow to read it.
+      if (wait >= ms / 2) return { phase: top.name, share, verdict: 'source', sentence: `${lead}: ${formatMs(wait)} of it waiting for input to arrive — the engine keeps up with its input` };
       return { phase: top.name, share, verdict: 'source', sentence: `${lead}: reading input and cutting it into ${count(stageStats(p, 1).tasks, 'split')}` };
+    }
     case 'sink':
       return { phase: top.name, share, verdict: 'sink', sentence: `${lead}: writing ${count(p.sink.numOutputRows, 'row')} to ${p.sink.description}` };
     case 'checkpoint':

@@ -49,6 +49,20 @@ describe('diagnoseBatch', () => {
       verdict: 'idle',
       sentence: /^no-data batch/,
     },
+    {
+      name: 'the --drain batch forces the open windows out',
+      spec: { noDataBatch: true, drained: true, numInputRows: 0, numOutputRows: 16, durationMs: { stateful: 2, sink: 0.2 } },
+      phase: null,
+      verdict: 'idle',
+      sentence: /^drain batch: no input; every open window forced out as 16 rows \(2.2 ms\)$/,
+    },
+    {
+      name: 'a source phase that is mostly a wait for records is the engine keeping up, not slow reading',
+      spec: { durationMs: { source: 42, scan: 3, stateful: 1 }, inputWaitMs: 40, tasks: [task(1, 0, 0, 2.5)] },
+      phase: 'source',
+      verdict: 'source',
+      sentence: /^source takes 91% of this 46.0 ms batch: 40.0 ms of it waiting for input to arrive — the engine keeps up with its input$/,
+    },
   ])('$name', ({ spec, phase, verdict, sentence }) => {
     const d = diagnoseBatch(record(spec));
     expect(d.phase).toBe(phase);

@@ -8,6 +8,8 @@ export interface RecordSpec {
   tasks?: TaskProgress[];
   workers?: number;
   noDataBatch?: boolean;
+  drained?: boolean;
+  inputWaitMs?: number;
   numInputRows?: number;
   lateRows?: number;
   watermarkMs?: number | null;
@@ -50,8 +52,8 @@ export function record(spec: RecordSpec = {}): ProgressRecord {
     sink: { description: 'console', numOutputRows: spec.numOutputRows ?? 0 },
     kindling: {
       noDataBatch: spec.noDataBatch ?? false,
-      drained: false,
-      inputWaitMs: 0,
+      drained: spec.drained ?? false,
+      inputWaitMs: spec.inputWaitMs ?? 0,
       rejected: 0,
       filtered: rows - 10,
       matched: 10,
