@@ -30,13 +30,12 @@ export interface SeenSoFar {
   /** Max event time of the first batch that had one: the oldest open window is taken as the one holding it. */
   readonly firstEventTimeMs: number | null;
   readonly maxEventTimeMs: number | null;
-  /** The watermark after the latest batch: windows ending at or before it are written by the next batch. */
-  readonly watermarkMs: number | null;
   /**
-   * The watermark the latest batch evicted with (the one after the batch before it): windows ending
-   * at or before it are gone. Null or absent: none yet.
+   * The watermark the latest batch evicted with (its progress record's, Spark's eventTime.watermark):
+   * windows ending at or before it are gone. The one after the batch, max(it, max event time - delay),
+   * closes the windows the next batch writes.
    */
-  readonly evictedWithMs?: number | null;
+  readonly watermarkMs: number | null;
   readonly rowsOut: number;
 }
 
@@ -58,11 +57,11 @@ const earliestWindowStart = (t: number, sizeMs: number, slideMs: number): number
 export function openWindows(q: WindowedQuery, seen: SeenSoFar): OpenWindows | null {
   if (!waitsForWatermark(q) || seen.rowsOut > 0 || seen.firstEventTimeMs === null || seen.maxEventTimeMs === null) return null;
   const { sizeMs, slideMs } = q.window;
-  const watermarkMs = Math.max(seen.watermarkMs ?? 0, seen.maxEventTimeMs - q.watermarkDelayMs);
+  const evictedWithMs = seen.watermarkMs ?? 0;
+  const watermarkMs = Math.max(evictedWithMs, seen.maxEventTimeMs - q.watermarkDelayMs);
   const firstStartMs = earliestWindowStart(seen.firstEventTimeMs, sizeMs, slideMs);
   // Windows ending at or before the watermark a batch evicted with are gone; one the watermark passed
   // only after the latest batch is written by the next one (Spark's no-data batch, if no input comes).
-  const evictedWithMs = Math.min(seen.evictedWithMs ?? 0, watermarkMs);
   const closedEmpty = Math.max(0, Math.floor((evictedWithMs - firstStartMs - sizeMs) / slideMs) + 1);
   const oldestStartMs = firstStartMs + closedEmpty * slideMs;
   const newestStartMs = Math.floor(seen.maxEventTimeMs / slideMs) * slideMs;

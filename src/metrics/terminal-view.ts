@@ -15,9 +15,8 @@ export class ViewHistory {
   maxEventTimeMs: number | null = null;
   /** Max event time of the first batch that had one: where the first windows opened. */
   firstEventTimeMs: number | null = null;
-  /** The watermark after the latest batch, and the one that batch evicted with (the record before it's). */
+  /** The watermark the latest batch evicted with (its record's). */
   watermarkMs: number | null = null;
-  evictedWithMs: number | null = null;
 
   constructor(private readonly keep = 40) {}
 
@@ -31,7 +30,6 @@ export class ViewHistory {
     const max = p.kindling.maxEventTimeMs;
     if (max !== null && (this.maxEventTimeMs === null || max > this.maxEventTimeMs)) this.maxEventTimeMs = max;
     if (max !== null && this.firstEventTimeMs === null) this.firstEventTimeMs = max;
-    this.evictedWithMs = this.watermarkMs;
     this.watermarkMs = p.kindling.watermarkMs;
     if (!p.kindling.noDataBatch) {
       this.processedRates.push(p.processedRowsPerSecond);
@@ -42,7 +40,7 @@ export class ViewHistory {
 
 /** Until the query's first rows: how many windows are open and how far the watermark is from closing the oldest (null after). */
 export function waitingForFirstRows(query: WindowedQuery, h: ViewHistory): string | null {
-  return firstRowsStatus(query, { firstEventTimeMs: h.firstEventTimeMs, maxEventTimeMs: h.maxEventTimeMs, watermarkMs: h.watermarkMs, evictedWithMs: h.evictedWithMs, rowsOut: h.rowsOut });
+  return firstRowsStatus(query, { firstEventTimeMs: h.firstEventTimeMs, maxEventTimeMs: h.maxEventTimeMs, watermarkMs: h.watermarkMs, rowsOut: h.rowsOut });
 }
 
 /** How to draw: the terminal's width, colours on or off, and the web UI's address if it runs. */

@@ -23,16 +23,16 @@ describe('first rows in append mode', () => {
   });
 
   it('says how many windows closed without a row when HAVING kept every group out', () => {
-    // Max 10:40:52 -> watermark 10:40:22, and the batch evicted with 10:40:22 too: windows ending 10:40:10 and
-    // 10:40:20 are gone with no row out; [10:40:20, 10:40:30) is the oldest open, 8 s away.
-    const w = openWindows(crashAlerts, { firstEventTimeMs: T0 + 3_000, maxEventTimeMs: T0 + 52_000, watermarkMs: T0 + 22_000, evictedWithMs: T0 + 22_000, rowsOut: 0 });
+    // The batch evicted with 10:40:22 (max 10:40:52 keeps it there): windows ending 10:40:10 and 10:40:20 are gone
+    // with no row out; [10:40:20, 10:40:30) is the oldest open, 8 s away.
+    const w = openWindows(crashAlerts, { firstEventTimeMs: T0 + 3_000, maxEventTimeMs: T0 + 52_000, watermarkMs: T0 + 22_000, rowsOut: 0 });
     expect(w).toEqual({ open: 4, closedEmpty: 2, oldestStartMs: T0 + 20_000, oldestEndMs: T0 + 30_000, closesInMs: 8_000 });
   });
 
   it('calls a window the watermark passed only after the latest batch due, not closed: the next batch writes it', () => {
     // The batch evicted with 10:39:59 (nothing gone); its max 10:40:42 moved the watermark to 10:40:12, past the end
     // of [10:40:00, 10:40:10): the next batch evicts it, and writes rows if a group passes HAVING.
-    const seen = { firstEventTimeMs: T0 + 3_000, maxEventTimeMs: T0 + 42_000, watermarkMs: T0 + 12_000, evictedWithMs: T0 - 1_000, rowsOut: 0 };
+    const seen = { firstEventTimeMs: T0 + 3_000, maxEventTimeMs: T0 + 42_000, watermarkMs: T0 - 1_000, rowsOut: 0 };
     expect(openWindows(crashAlerts, seen)).toEqual({ open: 5, closedEmpty: 0, oldestStartMs: T0, oldestEndMs: T0 + 10_000, closesInMs: -2_000 });
     expect(firstRowsStatus(crashAlerts, seen)).toBe('no rows yet: 5 window(s) open; the oldest, 10:40:00-10:40:10, is due: the watermark passed its end, so the next batch writes it');
   });

@@ -20,14 +20,15 @@ function plainLines(records: ReturnType<typeof record>[]): string[] {
 
 describe('plain progress lines before the first rows', () => {
   it('say how many windows are open and how far the watermark is from the oldest, batch by batch, then stop', () => {
-    // Each record's watermark is the one after its batch (max event time - 30 s); the next batch evicts with it.
+    // Each record's watermark is the one its batch evicted with (Spark's eventTime.watermark): the one after
+    // the batch before, max event time so far - 30 s.
     const lines = plainLines([
-      record({ batchId: 0, maxEventTimeMs: T0 + 3_000, watermarkMs: T0 - 27_000 }),
-      record({ batchId: 1, maxEventTimeMs: T0 + 25_000, watermarkMs: T0 - 5_000 }),
-      record({ batchId: 2, maxEventTimeMs: T0 + 42_000, watermarkMs: T0 + 12_000 }),
-      record({ batchId: 3, maxEventTimeMs: T0 + 52_000, watermarkMs: T0 + 22_000 }),
-      record({ batchId: 4, maxEventTimeMs: T0 + 60_000, watermarkMs: T0 + 30_000, numOutputRows: 2 }),
-      record({ batchId: 5, maxEventTimeMs: T0 + 61_000, watermarkMs: T0 + 31_000 }),
+      record({ batchId: 0, maxEventTimeMs: T0 + 3_000, watermarkMs: 0 }),
+      record({ batchId: 1, maxEventTimeMs: T0 + 25_000, watermarkMs: T0 - 27_000 }),
+      record({ batchId: 2, maxEventTimeMs: T0 + 42_000, watermarkMs: T0 - 5_000 }),
+      record({ batchId: 3, maxEventTimeMs: T0 + 52_000, watermarkMs: T0 + 12_000 }),
+      record({ batchId: 4, maxEventTimeMs: T0 + 60_000, watermarkMs: T0 + 22_000, numOutputRows: 2 }),
+      record({ batchId: 5, maxEventTimeMs: T0 + 61_000, watermarkMs: T0 + 30_000 }),
     ]);
     // Batch 0: [10:40:00, 10:40:10) open, the watermark 10:39:33 is 37 s of event time from its end.
     expect(lines[0]).toMatch(/\| out 0 \| no rows yet: 1 window\(s\) open; the oldest, 10:40:00-10:40:10, is written in 37 s of event time$/);
@@ -51,7 +52,7 @@ describe('plain progress lines before the first rows', () => {
 
   it('match the live view, which gives the same status on two lines so 80 columns show it whole', () => {
     const view = new ViewHistory();
-    const p = record({ batchId: 0, maxEventTimeMs: T0 + 3_000, watermarkMs: T0 - 27_000 });
+    const p = record({ batchId: 0, maxEventTimeMs: T0 + 3_000, watermarkMs: 0 });
     view.add(p);
     const lines = renderTerminalView(p, view, { width: 80, color: false, uiUrl: null, query: crashAlerts });
     const at = lines.findIndex((l) => l.startsWith('waiting'));

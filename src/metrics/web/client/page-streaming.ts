@@ -66,7 +66,6 @@ function firstRowsCallout(s: AppState): string {
     firstEventTimeMs: rs.find((r) => r.kindling.maxEventTimeMs !== null)?.kindling.maxEventTimeMs ?? null,
     maxEventTimeMs: maxes[maxes.length - 1] ?? null,
     watermarkMs: rs[rs.length - 1]!.kindling.watermarkMs,
-    evictedWithMs: rs[rs.length - 2]?.kindling.watermarkMs ?? null,
     rowsOut: rs.reduce((n, r) => n + r.sink.numOutputRows, 0),
   });
   if (status === null) return '';
