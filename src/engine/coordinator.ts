@@ -19,6 +19,7 @@ import type { WorkerPool } from './pool.js';
 import { batchCounts, gatherStep, ownAggregates, scanCounts, shuffle, type OperatorStep } from './stages.js';
 import { BatchTasks, type ScanOutcome } from './tasks.js';
 import { WatermarkTracker, type BatchWatermarks } from './watermark.js';
+import { operatorRows, type OperatorRows } from './plan-graph.js';
 import type { BatchCounts } from '../metrics/batch-progress.js';
 import type { ScanTaskResult } from './protocol.js';
 import { sleepUnlessAborted } from '../sleep.js';
@@ -74,6 +75,8 @@ const WORKER_LOSS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['WORKER_DIED', '
 interface MergedBatch {
   readonly rows: Row[];
   readonly counts: BatchCounts;
+  /** Rows in and out of each operator of the plan's graph (src/engine/plan-graph.ts). */
+  readonly operators: readonly OperatorRows[];
 }
 
 /** A poll, with the batch's stage 1 already dispatched when it was polled ahead. */
@@ -398,6 +401,10 @@ export class Coordinator<O> {
     const steps: OperatorStep[] = [];
     let extraFiltered = 0;
     let rows: Row[];
+    const matched = scan.records - scan.skippedRecords - scan.filteredRows;
+    let deduplicated = 0;
+    let partialGroups = 0;
+    let emitted = 0;
     if (!this.stateful) {
       rows = scans.flatMap((s) => s.rows);
       timer.end('shuffle');
@@ -409,6 +416,7 @@ export class Coordinator<O> {
         steps.push(dedup);
         // The steps after dropDuplicates run here, in batch order (`first` sees rows as the oracle does).
         const after = this.compiled.afterDedup(dedup.rows);
+        deduplicated = dedup.rows.length;
         extraFiltered = after.filteredRows;
         rows = after.rows;
         if (after.partial) inputs = shuffle([ownAggregates(after.partial, this.options.partitions, this.pool.size)], this.pool.size);
@@ -417,11 +425,14 @@ export class Coordinator<O> {
         const aggregate = gatherStep(await this.tasks.runStateful(batchId, 'aggregate', inputs, marks), tasks);
         steps.push(aggregate);
         rows = aggregate.rows;
+        partialGroups = aggregate.inputRows;
+        emitted = rows.length;
       }
       timer.end('stateful');
     }
     const out = this.compiled.finish(rows!);
-    return { rows: out, counts: batchCounts(scan, extraFiltered, steps, out.length) };
+    const flow = { records: scan.records, skipped: scan.skippedRecords, matched, deduplicated, afterDedup: deduplicated - extraFiltered, partialGroups, emitted, rowsOut: out.length };
+    return { rows: out, counts: batchCounts(scan, extraFiltered, steps, out.length), operators: operatorRows(analyzed, flow) };
   }
 
   /**
@@ -452,7 +463,8 @@ export class Coordinator<O> {
     const counts: BatchCounts = { records: 0, rejected: 0, filtered: 0, matched: 0, missingFields: none, mistypedFields: none, lateRows: 0, lateGroups: 0, rowsOut: rows.length, maxEventTimeMs: null, stateGroups: 0, updatedGroups: 0, evictedGroups: this.stateGroups, stateBytes: 0 };
     this.stateGroups = 0;
     const marks = this.watermark ? { lateWatermarkMs: this.watermark.lastEvictionWatermarkMs, evictionWatermarkMs: this.watermark.lastEvictionWatermarkMs } : null;
-    this.publish(batchId, null, timer, { rows, counts }, tasks, marks, this.mainThreadShare(), true);
+    const operators = operatorRows(this.compiled.plan, { records: 0, skipped: 0, matched: 0, deduplicated: 0, afterDedup: 0, partialGroups: 0, emitted: 0, rowsOut: rows.length });
+    this.publish(batchId, null, timer, { rows, counts, operators }, tasks, marks, this.mainThreadShare(), true);
   }
 
   /**
@@ -579,6 +591,7 @@ export class Coordinator<O> {
       // The watermark in effect during the batch (Spark's eventTime.watermark), not the one after it.
       watermarkMs: marks?.evictionWatermarkMs ?? null,
       fieldNames: this.compiled.plan.schema.fields.map((f) => f.name),
+      operators: merged.operators,
       partitions: this.options.partitions,
       source: { description: this.source.describe(), startOffset: batch?.startOffsets ?? null, endOffset: batch?.endOffsets ?? null, ...batch?.progress },
       noData: batch === null,

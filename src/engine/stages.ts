@@ -91,7 +91,7 @@ export interface DispatchedStep {
 }
 
 /** What one stateful operator's step did over every partition (dropDuplicates' rows in batch order), summed. */
-export type OperatorStep = Pick<PartitionStepResult, 'rows' | 'lateRows' | 'lateGroups' | 'updatedGroups' | 'evictedGroups' | 'stateGroups' | 'stateBytes'>;
+export type OperatorStep = Pick<PartitionStepResult, 'rows' | 'inputRows' | 'lateRows' | 'lateGroups' | 'updatedGroups' | 'evictedGroups' | 'stateGroups' | 'stateBytes'>;
 
 /** Gathers an operator's step from every worker; one stage-2 task record per partition that did something (appended to `tasks`). */
 export function gatherStep(steps: readonly DispatchedStep[], tasks: TaskProgress[]): OperatorStep {
@@ -108,10 +108,11 @@ export function gatherStep(steps: readonly DispatchedStep[], tasks: TaskProgress
   }
   const rows: Row[] = [];
   const seqs: number[] = [];
-  const step = { rows, lateRows: 0, lateGroups: 0, updatedGroups: 0, evictedGroups: 0, stateGroups: 0, stateBytes: 0 };
+  const step = { rows, inputRows: 0, lateRows: 0, lateGroups: 0, updatedGroups: 0, evictedGroups: 0, stateGroups: 0, stateBytes: 0 };
   for (const p of parts) {
     for (const row of p.rows) rows.push(row);
     for (const s of p.seqs) seqs.push(s);
+    step.inputRows += p.inputRows;
     step.lateRows += p.lateRows;
     step.lateGroups += p.lateGroups;
     step.updatedGroups += p.updatedGroups;

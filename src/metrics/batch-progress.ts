@@ -1,5 +1,6 @@
 // Assembles a batch's ProgressRecord from what the batch loop measured and counted: phase times, counters, tasks.
 import { performance } from 'node:perf_hooks';
+import type { OperatorRows } from '../engine/plan-graph.js';
 import type { RecordLatency } from './record-latency.js';
 import type { PhaseDurations, ProgressRecord, SystemProgress, TaskProgress, WorkerProgress } from './progress.js';
 
@@ -85,6 +86,8 @@ export interface BatchFacts {
   readonly watermarkMs: number | null;
   /** The schema's field names, for the per-field null counters. */
   readonly fieldNames: readonly string[];
+  /** Rows in and out of each operator of the plan's graph. */
+  readonly operators?: readonly OperatorRows[];
   readonly partitions: number;
   readonly source: {
     readonly description: string;
@@ -167,6 +170,7 @@ export function progressRecord(f: BatchFacts): ProgressRecord {
       matched: c.matched,
       lateRows: c.lateRows,
       fieldNulls: fieldNulls(f.fieldNames, c),
+      operators: f.operators ?? [],
       watermarkMs: f.watermarkMs,
       maxEventTimeMs: c.maxEventTimeMs,
       tasks: f.tasks,

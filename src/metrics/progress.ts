@@ -103,6 +103,8 @@ export interface ProgressRecord {
     readonly lateRows: number;
     /** By field name: from_json's nulls from a missing key or a value that did not convert (fields without any left out). */
     readonly fieldNulls: Readonly<Record<string, { readonly missing: number; readonly mistyped: number }>>;
+    /** Rows in and out of each operator of the plan's graph (the run description's query.graph), in its order. */
+    readonly operators: ReadonlyArray<{ readonly rowsIn: number; readonly rowsOut: number }>;
     readonly watermarkMs: number | null;
     readonly maxEventTimeMs: number | null;
     readonly tasks: readonly TaskProgress[];

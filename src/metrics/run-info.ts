@@ -1,7 +1,8 @@
 // What the Config page shows: the effective settings of a run and its query, as plain JSON.
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { explainPlan, explainQuery } from '../plan/explain.js';
-import { analyzePlan, type QueryPlan } from '../plan/plan.js';
+import { planGraph, type GraphOperator } from '../engine/plan-graph.js';
+import { analyzePlan, checkStreaming, type QueryPlan } from '../plan/plan.js';
 import type { WindowedQuery } from './first-rows.js';
 
 /** A run's settings and query, as served by GET /api/config. */
@@ -23,6 +24,8 @@ export interface RunDescription {
     readonly plan: string;
     /** How Kindling runs it: pre-check, stage 1, stage 2 (explainQuery without the logical plan). */
     readonly execution: string;
+    /** The operators as the engine runs them; each progress record's kindling.operators gives their rows. */
+    readonly graph: readonly GraphOperator[];
   };
   readonly machine: { readonly cpuModel: string; readonly logicalCores: number; readonly memoryBytes: number; readonly node: string };
 }
@@ -73,6 +76,7 @@ export function describeRun(config: object, plan: QueryPlan, source: string, ids
       ...windowOf(plan),
       plan: logical,
       execution: explainQuery(plan).slice(logical.length + 1),
+      graph: planGraph(checkStreaming(analyzePlan(plan.root, { ansi: plan.ansi }), plan.outputMode)),
     },
     machine: { cpuModel: cpus()[0]?.model ?? 'unknown', logicalCores: availableParallelism(), memoryBytes: totalmem(), node: process.version },
   };

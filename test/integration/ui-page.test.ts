@@ -188,6 +188,45 @@ describe.skipIf(needsBrowser)(`the web UI in headless Chromium${needsBrowser ? `
     expect(errors).toEqual([]);
   });
 
+  it('shows the plan as a graph of operators, each with the rows in and out of the chosen batch', async () => {
+    const { base } = await startEngine();
+    const { page, errors } = await openBrowser();
+    await page.goto(`${base}#plan`);
+    await page.waitForFunction(() => document.querySelector('[data-testid="plan-graph"]')?.getAttribute('data-batch') !== '', undefined, { timeout: 20_000 });
+    const config = (await (await fetch(`${base}api/config`)).json()) as { query: { graph: Array<{ name: string; place: string }> } };
+    // The operators of crash-alerts, stage by stage, as the engine runs them.
+    expect(config.query.graph.map((o) => `${o.place}: ${o.name}`)).toEqual([
+      'stage 1: Scan', 'stage 1: Pre-check', 'stage 1: FromJson', 'stage 1: Filter / Project', 'stage 1: Partial aggregate',
+      'shuffle: Exchange', 'stage 2: Stateful aggregate', 'main thread: Filter (HAVING)', 'main thread: Sink',
+    ]);
+    const shown = async (): Promise<{ batch: number; ops: Array<{ name: string; rowsIn: number; rowsOut: number }> }> => ({
+      batch: Number(await page.getAttribute('[data-testid="plan-graph"]', 'data-batch')),
+      ops: await page.$$eval('[data-testid="plan-op"]', (els) => els.map((e) => ({ name: e.getAttribute('data-name')!, rowsIn: Number(e.getAttribute('data-rows-in')), rowsOut: Number(e.getAttribute('data-rows-out')) }))),
+    });
+    const check = async (): Promise<number> => {
+      const { batch, ops } = await shown();
+      const p = (await progress(base)).find((r) => r.batchId === batch)!;
+      expect(ops.map((o) => o.name)).toEqual(config.query.graph.map((o) => o.name));
+      expect(ops.map(({ rowsIn, rowsOut }) => ({ rowsIn, rowsOut }))).toEqual(p.kindling.operators);
+      // The figures are the batch's: records in, matched rows after the filter, partial groups into stage 2, rows to the sink.
+      expect(ops[0]!.rowsIn).toBe(p.numInputRows);
+      expect(ops[3]!.rowsOut).toBe(p.kindling.matched);
+      expect(ops[6]!.rowsIn).toBe(p.kindling.tasks.filter((t) => t.stage === 2).reduce((n, t) => n + t.rows, 0));
+      expect(ops.at(-1)!.rowsIn).toBe(p.sink.numOutputRows);
+      return batch;
+    };
+    const latest = await check();
+    expect((await shown()).ops[0]!.rowsIn).toBeGreaterThan(0);
+    // Another batch, picked by hand, shows its own figures.
+    const other = (await progress(base)).find((r) => r.batchId !== latest && !r.kindling.noDataBatch)!;
+    await page.selectOption('[data-testid="plan-batch-picker"]', String(other.batchId));
+    await page.waitForFunction((id) => document.querySelector('[data-testid="plan-graph"]')?.getAttribute('data-batch') === String(id), other.batchId, { timeout: 10_000 });
+    expect(await check()).toBe(other.batchId);
+    await mkdir(OUT, { recursive: true });
+    await page.screenshot({ path: join(OUT, 'ui-plan.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
   it('answers "why?" on a result row and "why not?" for a key by replaying the run from its checkpoint', async () => {
     const ck = await mkdtemp(join(tmpdir(), 'kindling-ui-why-'));
     cleanups.push(() => rm(ck, { recursive: true, force: true }));

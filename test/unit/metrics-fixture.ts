@@ -59,6 +59,7 @@ export function record(spec: RecordSpec = {}): ProgressRecord {
       matched: 10,
       lateRows: spec.lateRows ?? 0,
       fieldNulls: {},
+      operators: [],
       watermarkMs: spec.watermarkMs === undefined ? Date.parse('2024-11-25T10:39:30Z') : spec.watermarkMs,
       maxEventTimeMs: spec.maxEventTimeMs === undefined ? Date.parse('2024-11-25T10:40:00Z') : spec.maxEventTimeMs,
       tasks,

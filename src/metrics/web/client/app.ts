@@ -2,6 +2,7 @@
 import type { ProgressRecord } from '../../progress.js';
 import { int } from './format.js';
 import { renderConfig } from './page-config.js';
+import { PlanPage } from './page-plan.js';
 import { renderResults } from './page-results.js';
 import { WhatIfPanel } from './page-whatif.js';
 import { WhyPanel } from './page-why.js';
@@ -10,12 +11,13 @@ import { TasksPage } from './page-tasks.js';
 import { renderWorkers } from './page-workers.js';
 import { addRecord, MAX_RECORDS, type AppState } from './state.js';
 
-const TABS = ['streaming', 'tasks', 'workers', 'results', 'config'] as const;
+const TABS = ['streaming', 'tasks', 'workers', 'plan', 'results', 'config'] as const;
 type Tab = (typeof TABS)[number];
 
 const state: AppState = { records: [], config: null, results: null, link: 'connecting' };
 const $ = (sel: string): HTMLElement => document.querySelector(sel)!;
 let tasksPage: TasksPage | null = null;
+let planPage: PlanPage | null = null;
 let whyPanel: WhyPanel | null = null;
 let resultsBody: HTMLElement | null = null;
 
@@ -67,7 +69,13 @@ function render(): void {
   else if (t === 'workers') el.innerHTML = renderWorkers(state);
   else if (t === 'results') renderResultsTab(el);
   else if (t === 'config') el.innerHTML = renderConfig(state);
-  else {
+  else if (t === 'plan') {
+    if (!planPage) {
+      planPage = new PlanPage(el);
+      planPage.onChange = () => render();
+    }
+    planPage.update(state);
+  } else {
     if (!tasksPage) {
       tasksPage = new TasksPage(el);
       tasksPage.onChange = () => render();
