@@ -1,7 +1,7 @@
 // The Plan tab: the query's operators as the engine runs them (Spark's SQL-tab graph), with each one's rows in and out for the chosen batch (browser module).
-import type { ProgressRecord } from '../../progress.js';
 import { esc, int } from './format.js';
 import type { AppState } from './state.js';
+import { BatchPicker } from './batch-picker.js';
 
 /** What each place means, as the graph's group headers say it. */
 const PLACES: Readonly<Record<string, string>> = {
@@ -13,18 +13,13 @@ const PLACES: Readonly<Record<string, string>> = {
 
 /** The Plan tab; it keeps its batch picker between updates, as the Tasks tab does. */
 export class PlanPage {
-  private chosen: number | null = null;
-  private readonly picker: HTMLSelectElement;
+  private readonly picker: BatchPicker;
   private readonly body: HTMLElement;
 
   constructor(el: HTMLElement) {
     el.innerHTML = `<div class="controls"><label>Batch <select data-testid="plan-batch-picker"></select></label><span class="hint">Rows into and out of each operator of the chosen batch.</span></div><div class="plan-body"></div>`;
-    this.picker = el.querySelector('select')!;
+    this.picker = new BatchPicker(el.querySelector('select')!, (r) => `batch ${r.batchId} · ${int(r.numInputRows)} rows${r.kindling.noDataBatch ? ' · no-data' : ''}`, () => this.onChange?.());
     this.body = el.querySelector('.plan-body')!;
-    this.picker.addEventListener('change', () => {
-      this.chosen = this.picker.value === 'latest' ? null : Number(this.picker.value);
-      this.onChange?.();
-    });
   }
 
   /** Called when the user picks a batch. */
@@ -32,21 +27,12 @@ export class PlanPage {
 
   /** Redraws for the current records. */
   update(s: AppState): void {
-    const rs = s.records;
-    if (document.activeElement !== this.picker) {
-      const options = [`<option value="latest">latest batch with input</option>`, ...[...rs].reverse().map((r) => `<option value="${r.batchId}">batch ${r.batchId} · ${int(r.numInputRows)} rows${r.kindling.noDataBatch ? ' · no-data' : ''}</option>`)];
-      this.picker.innerHTML = options.join('');
-      this.picker.value = this.chosen === null ? 'latest' : String(this.chosen);
-    }
+    const p = this.picker.pick(s.records);
     const graph = s.config?.query.graph;
     if (!graph) {
       this.body.innerHTML = '<p class="empty-page">Loading…</p>';
       return;
     }
-    let p: ProgressRecord | undefined;
-    if (this.chosen !== null) p = rs.find((r) => r.batchId === this.chosen);
-    else for (let i = rs.length - 1; i >= 0 && !p; i--) if (!rs[i]!.kindling.noDataBatch) p = rs[i];
-    p ??= rs[rs.length - 1];
     const rows = p?.kindling.operators ?? [];
     let place = '';
     const parts: string[] = [];

@@ -5,6 +5,7 @@ import { barChart, legend, PALETTE, timelineChart, type TimelineItem, type Timel
 import { esc, int, ms, percent, wallClock } from './format.js';
 import { card, PHASE_COLORS } from './page-streaming.js';
 import type { AppState } from './state.js';
+import { BatchPicker } from './batch-picker.js';
 
 const STAGE_COLORS = { 1: PHASE_COLORS['scan']!, 2: PHASE_COLORS['stateful']! } as const;
 
@@ -101,18 +102,13 @@ function rowsPerSplit(p: ProgressRecord): string {
 
 /** The Tasks tab; it keeps its batch picker between updates so a choice survives new batches. */
 export class TasksPage {
-  private chosen: number | null = null;
-  private readonly picker: HTMLSelectElement;
+  private readonly picker: BatchPicker;
   private readonly body: HTMLElement;
 
   constructor(el: HTMLElement) {
     el.innerHTML = `<div class="controls"><label>Batch <select data-testid="batch-picker"></select></label><span class="hint">Pick a batch, or “latest” to follow the run.</span></div><div class="tasks-body"></div>`;
-    this.picker = el.querySelector('select')!;
+    this.picker = new BatchPicker(el.querySelector('select')!, (r) => `batch ${r.batchId} · ${int(r.numInputRows)} rows · ${ms(r.durationMs.total)}${r.kindling.noDataBatch ? ' · no-data' : ''}`, () => this.onChange?.());
     this.body = el.querySelector('.tasks-body')!;
-    this.picker.addEventListener('change', () => {
-      this.chosen = this.picker.value === 'latest' ? null : Number(this.picker.value);
-      this.onChange?.();
-    });
   }
 
   /** Called when the user picks a batch. */
@@ -120,16 +116,7 @@ export class TasksPage {
 
   /** Redraws for the current records. */
   update(s: AppState): void {
-    const rs = s.records;
-    if (document.activeElement !== this.picker) {
-      const options = [`<option value="latest">latest batch with input</option>`, ...[...rs].reverse().map((r) => `<option value="${r.batchId}">batch ${r.batchId} · ${int(r.numInputRows)} rows · ${ms(r.durationMs.total)}${r.kindling.noDataBatch ? ' · no-data' : ''}</option>`)];
-      this.picker.innerHTML = options.join('');
-      this.picker.value = this.chosen === null ? 'latest' : String(this.chosen);
-    }
-    let p: ProgressRecord | undefined;
-    if (this.chosen !== null) p = rs.find((r) => r.batchId === this.chosen);
-    else for (let i = rs.length - 1; i >= 0 && !p; i--) if (!rs[i]!.kindling.noDataBatch) p = rs[i];
-    p ??= rs[rs.length - 1];
+    const p = this.picker.pick(s.records);
     if (!p) {
       this.body.innerHTML = '<p class="empty-page">No batch yet.</p>';
       return;
