@@ -47,7 +47,7 @@ const COMMANDS: readonly Command[] = [
   { name: 'generate', usage: 'kindling generate --out DIR [flags]', does: "write the lab's events as NDJSON files for --source file (kindling generate --help)", start: async (rest) => (await import('./generate.js')).generateCommand(rest, log, out) },
   { name: 'connect', usage: 'kindling connect [--port 15002]', does: 'serve Spark Connect for PySpark scripts (kindling connect --help)', start: async (rest) => (await import('./connect/command.js')).connectCommand(rest, log) },
   { name: 'export', usage: 'kindling export --pyspark [--query NAME|PATH]', does: 'print a PySpark script that runs the query on Spark (kindling export --help)', start: async (rest) => (await import('./connect/export-command.js')).exportCommand(rest, out, log) },
-  { name: 'explain', usage: 'kindling explain --checkpoint-dir DIR --key KEY', does: 'why is there (no) row for this key? replays the run (kindling explain --help)', start: async (rest) => (await import('./replay/command.js')).explainCommand(rest, out) },
+  { name: 'explain', usage: 'kindling explain --checkpoint-dir DIR --key K', does: 'why is there (no) row for this key? replays the run (kindling explain --help)', start: async (rest) => (await import('./replay/command.js')).explainCommand(rest, out) },
   { name: 'what-if', usage: 'kindling what-if --checkpoint-dir DIR', does: 'the same input under other watermarks and windows (kindling what-if --help)', start: async (rest) => (await import('./replay/command.js')).whatIfCommand(rest, out) },
   { name: 'checkpoint inspect', usage: 'kindling checkpoint inspect DIR [flags]', does: 'show what a checkpoint directory holds (kindling checkpoint inspect --help)', start: (rest) => checkpointCommand(rest, out) },
 ];

@@ -13,7 +13,7 @@ import { parseDurationList, whatIf, whatIfTable } from './what-if.js';
 
 const IN = 'Input (a checkpoint, or files cut as the run cut them)';
 const INPUT_FLAGS = [
-  { name: 'checkpoint-dir', kind: 'string', group: IN, valueName: 'DIR', help: "the run's checkpoint: its offsets log gives every batch's range of the input (file or generator runs)" },
+  { name: 'checkpoint-dir', kind: 'string', group: IN, valueName: 'DIR', help: "the run's checkpoint: its offsets log gives every batch's range of the input (file, generator or Kafka runs; Kafka also needs --brokers)" },
   { name: 'source', kind: 'enum', group: IN, choices: ['file'], help: 'without a checkpoint: replay files, cut into batches by the flags below as the run cut them' },
   restyle(flagNamed(RUN_FLAGS, 'path'), { group: IN }),
   restyle(flagNamed(RUN_FLAGS, 'max-files-per-batch'), { group: IN }),
