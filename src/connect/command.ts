@@ -2,6 +2,8 @@
 import { answerText, parseFlags, renderHelp, STANDARD_FLAGS, standardAnswer, type FlagSpec } from '../cli.js';
 import { KindlingError, UsageError } from '../errors.js';
 import { SPARK_CONNECT_VERSION } from './protocol-version.js';
+import { engineRunner } from './run-query.js';
+import { OVERRIDE_FLAGS, overridesOf } from './run-script.js';
 import { startConnectServer } from './server.js';
 
 const SERVER = 'server';
@@ -9,6 +11,7 @@ const SERVER = 'server';
 /** The flags of `kindling connect`. */
 export const CONNECT_FLAGS = [
   { name: 'port', kind: 'int', group: SERVER, min: 0, max: 65_535, default: 15_002, help: "TCP port on 127.0.0.1 (Spark Connect's default is 15002; 0 picks a free one)" },
+  ...OVERRIDE_FLAGS,
   ...STANDARD_FLAGS,
 ] as const satisfies readonly FlagSpec[];
 
@@ -16,7 +19,8 @@ const USAGE = 'Usage: kindling connect [--port 15002]';
 const INTRO =
   `Serves the Spark Connect protocol (Spark ${SPARK_CONNECT_VERSION.replace(/\.0$/, '.x')}) on 127.0.0.1, so a PySpark script run with pyspark-client and\n` +
   'SPARK_REMOTE=sc://127.0.0.1:PORT sends its streaming query to Kindling. What a script uses that Kindling does not\n' +
-  'support is answered with an exception naming it (docs/pyspark.md lists what is supported). Ctrl-C stops the server.';
+  'support is answered with an exception naming it (docs/pyspark.md lists what is supported). writeStream.start() runs\n' +
+  "the query on Kindling's engine. Ctrl-C stops the queries and the server.";
 
 /** Runs `kindling connect` until SIGINT/SIGTERM; returns the exit code. */
 export async function connectCommand(argv: readonly string[], log: (line: string) => void): Promise<number> {
@@ -28,9 +32,10 @@ export async function connectCommand(argv: readonly string[], log: (line: string
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; flags start with -- (see kindling connect --help)`);
   const requested = values.port;
+  const overrides = await overridesOf(values);
   let server;
   try {
-    server = await startConnectServer({ port: requested, log });
+    server = await startConnectServer({ port: requested, log, runQuery: engineRunner(overrides, log) });
   } catch (err) {
     throw new KindlingError('CONNECT_BIND', `cannot serve on 127.0.0.1:${requested}: ${(err as Error).message}; pick another port with --port (0 picks a free one)`, { domain: 'external', cause: err });
   }

@@ -15,7 +15,8 @@ export type SparkExceptionClass =
   | 'org.apache.spark.sql.catalyst.parser.ParseException'
   | 'java.lang.IllegalArgumentException'
   | 'org.apache.spark.SparkNoSuchElementException'
-  | 'org.apache.spark.SparkException';
+  | 'org.apache.spark.SparkException'
+  | 'org.apache.spark.sql.streaming.StreamingQueryException';
 
 /** An error answered to a client: its gRPC code, the exception PySpark raises, Spark-style error class and message. */
 export class ConnectError extends Error {

@@ -2,11 +2,13 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { ExecutePlanRequest, ExecutePlanResponseSchema } from './gen/spark/connect/base_pb.js';
-import type { StreamingQueryManagerCommand, WriteStreamOperationStart } from './gen/spark/connect/commands_pb.js';
+import type { StreamingQueryCommand, StreamingQueryCommandResultSchema, StreamingQueryManagerCommand, StreamingQueryManagerCommandResultSchema, WriteStreamOperationStart } from './gen/spark/connect/commands_pb.js';
 import { analysisError, ConnectError, unsupported } from './errors.js';
 import { explainWrite } from './explain.js';
 import { explainPlan } from '../plan/explain.js';
-import { toQuery } from './to-plan.js';
+import { toQuery, type SourceSpec } from './to-plan.js';
+import type { QueryPlan } from '../plan/plan.js';
+import type { StreamingQueries, StreamingQuery } from './streaming-queries.js';
 import { isStreaming, type StreamingWrite } from './logical.js';
 import { resolveSchema } from './resolve.js';
 import { translateRelation } from './translate-relation.js';
@@ -15,12 +17,26 @@ import { refuseNewerFields } from './newer-fields.js';
 /** The body of one ExecutePlanResponse (the server adds the session, operation and response ids). */
 export type ResponseBody = MessageInitShape<typeof ExecutePlanResponseSchema>['responseType'];
 
-/** What execution needs from the server: where to log, and the session's config. */
+/** A query writeStream.start() asks for, checked and mapped onto Kindling's plan. */
+export interface QueryToStart {
+  readonly write: StreamingWrite;
+  readonly source: SourceSpec;
+  readonly query: QueryPlan;
+  /** checkpointLocation, from the writer's options or the session's spark.sql.streaming.checkpointLocation. */
+  readonly checkpoint: string | undefined;
+  /** What query.explain() prints. */
+  readonly explain: string;
+}
+
+/** What execution needs from the server: where to log, the session's config and queries, and how to start one. */
 export interface ExecuteContext {
   readonly log: (line: string) => void;
   readonly conf: (key: string) => string | undefined;
   /** Aborted when the client interrupts the operation or goes away. */
   readonly signal: AbortSignal;
+  readonly queries: StreamingQueries;
+  /** Starts a query on the engine (it runs in the background); throws a ConnectError for what cannot start. */
+  readonly startQuery: (q: QueryToStart) => StreamingQuery;
 }
 
 const STREAMING_ONLY = 'Kindling runs streaming queries: start one with df.writeStream...start()';
@@ -45,8 +61,12 @@ const REFUSED_COMMANDS: Readonly<Record<string, readonly [string, string?]>> = {
   extension: ['Command extensions'],
 };
 
-/** Sink formats Kindling writes; others are refused with this list. */
-const SINK_FORMATS = ['console', 'json'];
+/** Sink formats Kindling writes and the options each takes (lower-cased); other formats and options are refused. */
+const SINK_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  console: ['numrows', 'truncate', 'checkpointlocation'],
+  json: ['path', 'checkpointlocation'],
+};
+const SINK_FORMATS = Object.keys(SINK_OPTIONS);
 
 function translateWrite(w: WriteStreamOperationStart): StreamingWrite {
   refuseNewerFields(w, 'writeStream...start()');
@@ -57,6 +77,9 @@ function translateWrite(w: WriteStreamOperationStart): StreamingWrite {
   if (w.sinkDestination.case === 'tableName') throw unsupported('writeStream.toTable(...)', 'Kindling has no catalog: use format("json").option("path", DIR).');
   const format = w.format.toLowerCase() || 'parquet';
   if (!SINK_FORMATS.includes(format)) throw unsupported(`writeStream.format(${JSON.stringify(format)})`, `Kindling writes these formats: ${SINK_FORMATS.join(', ')}.`);
+  for (const key of Object.keys(w.options)) {
+    if (!SINK_OPTIONS[format]!.includes(key.toLowerCase())) throw unsupported(`The ${format} sink option ${JSON.stringify(key)}`, `Kindling's ${format} sink takes: ${SINK_OPTIONS[format]!.join(', ')}.`);
+  }
   const t = w.trigger;
   if (t.case === 'continuousCheckpointInterval') throw unsupported('trigger(continuous=...)', 'use trigger(processingTime=...) or trigger(availableNow=True).');
   const trigger: StreamingWrite['trigger'] =
@@ -68,43 +91,69 @@ function translateWrite(w: WriteStreamOperationStart): StreamingWrite {
   return { input, format, outputMode, options: { ...w.options }, queryName: w.queryName, trigger, path: w.sinkDestination.case === 'path' ? w.sinkDestination.value : undefined };
 }
 
-/** Waits `timeoutMs` (forever when undefined) unless the operation is interrupted first. */
-function waitUnlessAborted(timeoutMs: number | undefined, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = timeoutMs === undefined ? undefined : setTimeout(done, timeoutMs);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
-}
+type ManagerResult = MessageInitShape<typeof StreamingQueryManagerCommandResultSchema>['resultType'];
+type QueryResult = MessageInitShape<typeof StreamingQueryCommandResultSchema>['resultType'];
+
+const instance = (q: StreamingQuery): { id: { id: string; runId: string }; name?: string } => ({ id: { id: q.id, runId: q.runId }, ...(q.name !== null ? { name: q.name } : {}) });
 
 async function queryManager(cmd: StreamingQueryManagerCommand, ctx: ExecuteContext): Promise<ResponseBody> {
   const c = cmd.command;
-  const result = (value: MessageInitShape<typeof ExecutePlanResponseSchema>['responseType'] & { case: 'streamingQueryManagerCommandResult' }): ResponseBody => value;
+  const result = (resultType: ManagerResult): ResponseBody => ({ case: 'streamingQueryManagerCommandResult', value: { resultType } });
   switch (c.case) {
     case 'active':
-      return result({ case: 'streamingQueryManagerCommandResult', value: { resultType: { case: 'active', value: { activeQueries: [] } } } });
-    case 'getQuery':
-      // No query runs in this build: Spark answers an unknown id with no query (Python gets None).
-      return result({ case: 'streamingQueryManagerCommandResult', value: {} });
+      return result({ case: 'active', value: { activeQueries: ctx.queries.active().map(instance) } });
+    case 'getQuery': {
+      // Spark answers an id that is not an active query with no query (Python gets None).
+      const q = ctx.queries.get(c.value);
+      return q ? result({ case: 'query', value: instance(q) }) : result(undefined);
+    }
     case 'resetTerminated':
-      return result({ case: 'streamingQueryManagerCommandResult', value: { resultType: { case: 'resetTerminated', value: true } } });
+      ctx.queries.resetTerminated();
+      return result({ case: 'resetTerminated', value: true });
     case 'listListeners':
-      return result({ case: 'streamingQueryManagerCommandResult', value: { resultType: { case: 'listListeners', value: { listenerIds: [] } } } });
+      return result({ case: 'listListeners', value: { listenerIds: [] } });
     case 'awaitAnyTermination': {
-      // As in Spark: with no query to end, it waits for its timeout (or forever, until interrupted).
       const timeoutMs = c.value.timeoutMs === undefined ? undefined : Number(c.value.timeoutMs);
-      await waitUnlessAborted(timeoutMs, ctx.signal);
-      if (ctx.signal.aborted) throw new ConnectError(GrpcStatus.CANCELLED, 'org.apache.spark.SparkException', 'OPERATION_CANCELED', 'Operation has been canceled (spark.interruptAll/interruptTag/interruptOperation, or the session ended).');
-      return result({ case: 'streamingQueryManagerCommandResult', value: { resultType: { case: 'awaitAnyTermination', value: { terminated: false } } } });
+      const terminated = await ctx.queries.awaitAnyTermination(timeoutMs, ctx.signal);
+      return result({ case: 'awaitAnyTermination', value: { terminated } });
     }
     case 'addListener': case 'removeListener':
       throw unsupported('Streaming query listeners (spark.streams.addListener)', "read query.lastProgress, or Kindling's --progress-json records.");
     default:
       throw analysisError('INVALID_PLAN', 'A StreamingQueryManagerCommand of a kind this protocol version does not define.');
+  }
+}
+
+/** query.status, lastProgress, stop(), awaitTermination(), ... on a query this session started. */
+async function queryCommand(cmd: StreamingQueryCommand, ctx: ExecuteContext): Promise<ResponseBody> {
+  const q = ctx.queries.byId(cmd.queryId?.id ?? '');
+  const result = (resultType: QueryResult): ResponseBody => ({ case: 'streamingQueryCommandResult', value: { queryId: { id: q.id, runId: q.runId }, resultType } });
+  const c = cmd.command;
+  switch (c.case) {
+    case 'status':
+      return result({ case: 'status', value: q.status() });
+    case 'lastProgress':
+      return result({ case: 'recentProgress', value: { recentProgressJson: q.lastProgress() } });
+    case 'recentProgress':
+      return result({ case: 'recentProgress', value: { recentProgressJson: q.recentProgress() } });
+    case 'stop':
+      await q.stop();
+      return result(undefined);
+    case 'processAllAvailable':
+      await q.processAllAvailable(ctx.signal);
+      return result(undefined);
+    case 'explain':
+      return result({ case: 'explain', value: { result: q.explain() } });
+    case 'exception': {
+      const e = q.exception();
+      return result({ case: 'exception', value: e ?? {} });
+    }
+    case 'awaitTermination': {
+      const timeoutMs = c.value.timeoutMs === undefined ? undefined : Number(c.value.timeoutMs);
+      return result({ case: 'awaitTermination', value: { terminated: await q.awaitTermination(timeoutMs, ctx.signal) } });
+    }
+    default:
+      throw analysisError('INVALID_PLAN', 'A StreamingQueryCommand of a kind this protocol version does not define.');
   }
 }
 
@@ -129,19 +178,16 @@ export async function execute(req: ExecutePlanRequest, ctx: ExecuteContext): Pro
       // Mapped onto Kindling's plan and checked as Spark checks at start(): a query that could not run is refused here.
       const { source, query } = toQuery(write, ctx.conf('spark.sql.ansi.enabled') !== 'false');
       const checkpoint = write.options.checkpointLocation ?? ctx.conf('spark.sql.streaming.checkpointLocation');
+      const explain = `${explainWrite(write)}\n${explainPlan(query.root, 'Kindling plan')}`;
       ctx.log(
         `writeStream.start() asked to run:\n${explainWrite(write)}${checkpoint ? `\n  checkpoint: ${checkpoint}` : ''}\n` +
           `as Kindling's plan (${query.outputMode} mode) over the ${source.format} source:\n${explainPlan(query.root, 'Kindling plan')}`,
       );
-      throw new ConnectError(
-        GrpcStatus.UNIMPLEMENTED,
-        'java.lang.UnsupportedOperationException',
-        'KINDLING_NOT_WIRED',
-        'Kindling checked this streaming query and printed its plan in the server log, but streaming execution is not wired yet in this build of kindling connect.',
-      );
+      const started = ctx.startQuery({ write, source, query, checkpoint, explain });
+      return [{ case: 'writeStreamOperationStartResult', value: { queryId: { id: started.id, runId: started.runId }, name: started.name ?? '' } }];
     }
     case 'streamingQueryCommand':
-      throw new ConnectError(GrpcStatus.NOT_FOUND, 'java.lang.IllegalArgumentException', 'STREAMING_QUERY_NOT_FOUND', `Streaming query ${c.value.queryId?.id ?? '(no id)'} is not known to this Kindling server (no query has started).`);
+      return [await queryCommand(c.value, ctx)];
     case 'streamingQueryManagerCommand':
       return [await queryManager(c.value, ctx)];
     case undefined:

@@ -2,7 +2,10 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { answerText, parseFlags, renderHelp, STANDARD_FLAGS, standardAnswer, type FlagSpec } from '../cli.js';
+import { answerText, flagNamed, parseFlags, renderHelp, restyle, STANDARD_FLAGS, standardAnswer, type FlagSpec, type FlagValues } from '../cli.js';
+import { detectCores, RUN_FLAGS } from '../config.js';
+import { parseBrokerList } from '../source/kafka-address.js';
+import { engineRunner, type RunOverrides } from './run-query.js';
 import { KindlingError, UsageError } from '../errors.js';
 import { projectRoot } from '../project.js';
 import { onStopSignals } from '../signals.js';
@@ -10,10 +13,42 @@ import { startConnectServer } from './server.js';
 
 const SCRIPT = 'Running a PySpark script';
 
+const OVER = "Over the script's settings";
+
+/** Flags that replace what the script's queries say (kindling connect takes them too). */
+export const OVERRIDE_FLAGS = [
+  { name: 'brokers', kind: 'string', group: OVER, valueName: 'HOST:PORT[,...]', help: "replaces the kafka source's kafka.bootstrap.servers (the lab's scripts say kafka:9092, a Docker host name)" },
+  { name: 'sink', kind: 'string', group: OVER, valueName: 'console|jsonl:DIR', help: "replaces the script's sink: console, or jsonl:DIR (DIR/batch-<id>.jsonl in Spark's JSON shape)" },
+  restyle(flagNamed(RUN_FLAGS, 'cores'), { group: OVER }),
+  restyle(flagNamed(RUN_FLAGS, 'partitions'), { group: OVER }),
+  restyle(flagNamed(RUN_FLAGS, 'checkpoint-dir'), { group: OVER, help: "replaces the query's checkpointLocation" }),
+  restyle(flagNamed(RUN_FLAGS, 'available-now'), { group: OVER, help: 'runs every query with trigger(availableNow=True): it reads what the source holds at start, then ends (awaitTermination returns)' }),
+] as const satisfies readonly FlagSpec[];
+
+/** What the override flags say, for the query runner; a bad --sink is a usage error. */
+export async function overridesOf(values: FlagValues<typeof OVERRIDE_FLAGS>): Promise<RunOverrides> {
+  const sink = values.sink;
+  let parsed: RunOverrides['sink'];
+  if (sink === 'console') parsed = { kind: 'console' };
+  else if (sink?.startsWith('jsonl:') && sink.length > 'jsonl:'.length) parsed = { kind: 'jsonl', dir: sink.slice('jsonl:'.length) };
+  else if (sink !== undefined) throw new UsageError(`--sink must be console or jsonl:DIR; got '${sink}'`);
+  if (values.brokers !== undefined) parseBrokerList(values.brokers, '--brokers');
+  const cores = values.cores ?? (await detectCores());
+  return {
+    cores,
+    partitions: values.partitions ?? cores,
+    availableNow: values['available-now'],
+    ...(values.brokers !== undefined ? { brokers: values.brokers } : {}),
+    ...(parsed ? { sink: parsed } : {}),
+    ...(values['checkpoint-dir'] !== undefined ? { checkpointDir: values['checkpoint-dir'] } : {}),
+  };
+}
+
 /** The flags of `kindling run SCRIPT.py`. */
 export const RUN_SCRIPT_FLAGS = [
   { name: 'python', kind: 'string', group: SCRIPT, valueName: 'PATH', defaultText: '$KINDLING_PYTHON, else $PYSPARK_PYTHON, else python3', help: 'the Python that runs the script; it needs pyspark-client (pip install \'pyspark-client==4.0.*\')' },
   { name: 'port', kind: 'int', group: SCRIPT, min: 0, max: 65_535, default: 0, defaultText: '0: a free one', help: 'TCP port on 127.0.0.1 for the Spark Connect server the script talks to' },
+  ...OVERRIDE_FLAGS,
   ...STANDARD_FLAGS,
 ] as const satisfies readonly FlagSpec[];
 
@@ -83,12 +118,13 @@ export async function runScriptCommand(argv: readonly string[], log: (line: stri
   const [script, ...extra] = positionals;
   if (script === undefined) throw new UsageError(`kindling run needs the script: ${USAGE}`);
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}' after ${script}; arguments for the script go after -- (kindling run ${script} -- ${extra.join(' ')})`);
+  const overrides = await overridesOf(values);
   const { python, chosenBy } = choosePython(values.python, process.env);
   const version = await checkClient(python, chosenBy);
 
   let server;
   try {
-    server = await startConnectServer({ port: values.port, log, verbose: false });
+    server = await startConnectServer({ port: values.port, log, verbose: false, runQuery: engineRunner(overrides, log) });
   } catch (err) {
     throw new KindlingError('CONNECT_BIND', `cannot serve on 127.0.0.1:${values.port}: ${(err as Error).message}; pick another port with --port (0 picks a free one)`, { domain: 'external', cause: err });
   }

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import {
   AnalyzePlanResponseSchema, ConfigResponseSchema, ExecutePlanResponseSchema, InterruptRequest_InterruptType, InterruptResponseSchema,
   ReleaseExecuteResponseSchema, ReleaseSessionResponseSchema,
@@ -11,7 +12,9 @@ import {
 import { analyze } from './analyze.js';
 import { runConfigOperation } from './config-rpc.js';
 import { ConnectError, invalidHandle, toServiceError, unsupported } from './errors.js';
-import { execute } from './execute.js';
+import { execute, type QueryToStart } from './execute.js';
+import type { KindlingProgress } from './progress-json.js';
+import type { EngineRun } from './streaming-queries.js';
 import { sparkConnectServiceDefinition } from './grpc-service.js';
 import { SessionRegistry, type Operation, type Session } from './sessions.js';
 
@@ -22,7 +25,21 @@ export interface ConnectServerOptions {
   readonly log: (line: string) => void;
   /** False: leave out what the client shows its user anyway (sessions, config notes, refusals); `kindling run` shares a terminal with the script. */
   readonly verbose?: boolean;
+  /** Runs a started query on the engine; without it writeStream.start() is refused. */
+  readonly runQuery?: QueryRunner;
 }
+
+/** Runs a query writeStream.start() asked for on the engine, reporting each batch's progress. */
+export type QueryRunner = (q: QueryToStart, onProgress: (record: KindlingProgress) => void) => Promise<EngineRun>;
+
+const notWired: QueryRunner = () => {
+  throw new ConnectError(
+    GrpcStatus.UNIMPLEMENTED,
+    'java.lang.UnsupportedOperationException',
+    'KINDLING_NOT_WIRED',
+    'Kindling checked this streaming query and printed its plan in the server log, but streaming execution is not wired yet in this build of kindling connect.',
+  );
+};
 
 /** A running server. */
 export interface ConnectServer {
@@ -47,6 +64,7 @@ function replay(call: grpc.ServerWritableStream<unknown, ExecutePlanResponse>, o
 /** Starts the SparkConnectService on 127.0.0.1:`port`. */
 export async function startConnectServer(options: ConnectServerOptions): Promise<ConnectServer> {
   const { log } = options;
+  const runQuery = options.runQuery ?? notWired;
   const trace = options.verbose === false ? (): void => {} : log;
   const sessions = new SessionRegistry();
   const running = new Map<string, RunningOperation>();
@@ -104,7 +122,17 @@ export async function startConnectServer(options: ConnectServerOptions): Promise
           running.set(operationId, { sessionId: session.sessionId, tags: req.tags, abort });
           call.on('cancelled', () => abort.abort());
           try {
-            const bodies = await execute(req, { log, conf: (key) => session.config.getOption(key), signal: abort.signal });
+            const bodies = await execute(req, {
+              log,
+              conf: (key) => session.config.getOption(key),
+              signal: abort.signal,
+              queries: session.queries,
+              startQuery: (q) => {
+                // Refused at start() when nothing can run it, as Spark refuses before any batch.
+                if (runQuery === notWired) notWired(q, () => {});
+                return session.queries.start(q.write.queryName || null, q.explain, (onProgress) => runQuery(q, onProgress));
+              },
+            });
             op.responses = [...bodies, { case: 'resultComplete' as const, value: {} }].map((responseType) =>
               create(ExecutePlanResponseSchema, { ...ids(session), operationId, responseId: randomUUID(), responseType }),
             );
@@ -160,6 +188,8 @@ export async function startConnectServer(options: ConnectServerOptions): Promise
     ReleaseSession: unary('ReleaseSession', (req: ReleaseSessionRequest) => {
       const session = sessions.release(req.sessionId, req.allowReconnect);
       for (const r of running.values()) if (r.sessionId === req.sessionId) r.abort.abort();
+      // A session's queries end with it (Spark stops them when the session is closed).
+      void session?.queries.stopAll();
       if (session) trace(`session ${req.sessionId} released`);
       return create(ReleaseSessionResponseSchema, { sessionId: req.sessionId, serverSideSessionId: session?.serverSideSessionId ?? '' });
     }),
@@ -188,7 +218,8 @@ export async function startConnectServer(options: ConnectServerOptions): Promise
     close: () =>
       new Promise<void>((resolve) => {
         for (const r of running.values()) r.abort.abort();
-        server.tryShutdown(() => resolve());
+        // Every query stops (its batch in flight finishes) before the server is gone.
+        void Promise.all(sessions.all().map((s) => s.queries.stopAll())).then(() => server.tryShutdown(() => resolve()));
         // In-flight streams end at once rather than holding the shutdown.
         setTimeout(() => server.forceShutdown(), 1_000).unref();
       }),

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ExecutePlanResponse } from './gen/spark/connect/base_pb.js';
 import { invalidHandle } from './errors.js';
 import { SessionConfig } from './session-config.js';
+import { StreamingQueries } from './streaming-queries.js';
 
 /**
  * One ExecutePlan operation: its responses, kept until the client releases them so a dropped stream can
@@ -21,6 +22,8 @@ export class Session {
   readonly serverSideSessionId = randomUUID();
   readonly config = new SessionConfig();
   readonly operations = new Map<string, Operation>();
+  /** spark.streams: the queries this session started. */
+  readonly queries = new StreamingQueries();
   constructor(readonly sessionId: string) {}
 
   /** The operation a ReattachExecute or ReleaseExecute names; an unknown id is the error PySpark's reattach logic expects. */
@@ -66,6 +69,11 @@ export class SessionRegistry {
     this.sessions.delete(sessionId);
     if (!allowReconnect) this.released.add(sessionId);
     return session;
+  }
+
+  /** Every live session. */
+  all(): Session[] {
+    return [...this.sessions.values()];
   }
 
   get size(): number {

@@ -108,7 +108,7 @@ describe.skipIf(!PYTHON)(`pyspark-client against kindling connect${PYTHON ? '' :
     expect(jsonLines(r.stdout)[0]).toEqual(JSON.parse(await readFile(join(FIXTURES, 'golden', 'ddl.json'), 'utf8')));
   });
 
-  it("builds the lab's Kafka crash-alerts query, explains it, and refuses only the start of streaming execution in this build", async () => {
+  it("builds the lab's Kafka crash-alerts query, explains it, starts it and stops it", async () => {
     const r = await python([join(FIXTURES, 'lab_query.py'), '127.0.0.1:19092', 'kindling-connect-lab'], { SPARK_REMOTE: remote });
     expect(r.code, r.stderr).toBe(0);
     const out = jsonLines(r.stdout)[0]!;
@@ -129,9 +129,11 @@ describe.skipIf(!PYTHON)(`pyspark-client against kindling connect${PYTHON ? '' :
     for (const node of ['Filter (crash_count > 2)', "Aggregate [window(event_time, '10 seconds'), user_id], [count(*) AS crash_count]", 'WithWatermark event_time, 30 seconds', 'Read kafka (streaming)', '== Kindling plan ==', 'EventTimeWatermark event_time, 30 seconds', 'FromJson [timestamp BIGINT, status STRING, severity STRING, source_ip STRING, user_id STRING, content STRING]']) {
       expect(explain).toContain(node);
     }
-    expect(out['start']).toBe(
-      'UnsupportedOperationException: [KINDLING_NOT_WIRED] Kindling checked this streaming query and printed its plan in the server log, but streaming execution is not wired yet in this build of kindling connect.',
-    );
+    expect(out['start']).toBe('started');
+    expect(out['stopped']).toBe(true);
+    // query.explain(): the write as the client sent it, then Kindling's plan.
+    expect(out['explainQuery']).toContain('WriteStream console outputMode=append trigger=default [truncate=false]\n+- Filter (crash_count > 2)');
+    expect(out['explainQuery']).toContain('== Kindling plan ==\nFilter (crash_count > 2)');
     expect(serverLog).toContain('writeStream.start() asked to run:\nWriteStream console outputMode=append trigger=default [truncate=false]\n+- Filter (crash_count > 2)');
     expect(serverLog).toContain('checkpoint: /tmp/kindling-lab-checkpoint');
     expect(serverLog).toContain("as Kindling's plan (append mode) over the kafka source:\n== Kindling plan ==\nFilter (crash_count > 2)");
@@ -141,7 +143,7 @@ describe.skipIf(!PYTHON)(`pyspark-client against kindling connect${PYTHON ? '' :
     const r = await python([join(FIXTURES, 'start_queries.py'), inputDir], { SPARK_REMOTE: remote });
     expect(r.code, r.stderr).toBe(0);
     const got = Object.fromEntries(jsonLines(r.stdout).map((l) => [l['case'], l['start']]));
-    const accepted = 'UnsupportedOperationException: [KINDLING_NOT_WIRED] Kindling checked this streaming query and printed its plan in the server log, but streaming execution is not wired yet in this build of kindling connect.';
+    const accepted = 'started';
     expect(got).toEqual({
       'crash alerts, append': accepted,
       'vulnerability by ip, complete, sorted': accepted,

@@ -1,0 +1,104 @@
+// Runs a query writeStream.start() asked for on Kindling's engine: the script's source and sink as Kindling's, the `kindling run` flags over them.
+import { availableParallelism } from 'node:os';
+import { CheckpointStore } from '../checkpoint/store.js';
+import { SPLIT_BYTES } from '../engine/build.js';
+import { runQueryPlan } from '../engine/run.js';
+import { parseDurationUs } from '../plan/duration.js';
+import { JsonlSink } from '../sink/jsonl.js';
+import type { Sink } from '../sink/sink.js';
+import { FileSource } from '../source/file.js';
+import { parseBrokerList } from '../source/kafka-address.js';
+import { KafkaSource } from '../source/kafka.js';
+import type { Source } from '../source/source.js';
+import { SparkConsoleSink } from './console-sink.js';
+import { unsupported } from './errors.js';
+import type { QueryToStart } from './execute.js';
+import type { QueryRunner } from './server.js';
+
+/** What `kindling run` flags put over a script's settings (each absent: the script's, or Kindling's default). */
+export interface RunOverrides {
+  /** --brokers: replaces kafka.bootstrap.servers (the lab's scripts say kafka:9092, a Docker host name). */
+  readonly brokers?: string;
+  /** --sink jsonl:DIR or console: replaces the script's sink. */
+  readonly sink?: { readonly kind: 'console' } | { readonly kind: 'jsonl'; readonly dir: string };
+  readonly cores?: number;
+  readonly partitions?: number;
+  /** --checkpoint-dir: replaces checkpointLocation. */
+  readonly checkpointDir?: string;
+  /** --available-now: reads what the source holds at start, then the query ends (awaitTermination returns). */
+  readonly availableNow?: boolean;
+}
+
+const option = (options: Readonly<Record<string, string>>, key: string): string | undefined =>
+  Object.entries(options).find(([k]) => k.toLowerCase() === key)?.[1];
+
+function intOption(options: Readonly<Record<string, string>>, key: string, what: string): number | null {
+  const raw = option(options, key);
+  if (raw === undefined) return null;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw unsupported(`${what} option ${key}=${JSON.stringify(raw)}`, 'give a whole number of at least 1.');
+  return n;
+}
+
+async function openSource(q: QueryToStart, overrides: RunOverrides, log: (line: string) => void): Promise<Source<unknown>> {
+  const { format, options, paths } = q.source;
+  const availableNow = overrides.availableNow === true || q.write.trigger.kind === 'availableNow' || q.write.trigger.kind === 'once';
+  if (format === 'kafka') {
+    const topic = option(options, 'subscribe');
+    if (!topic || topic.includes(',')) throw unsupported(`The kafka source's subscribe=${JSON.stringify(topic ?? '')}`, 'subscribe to one topic.');
+    const starting = option(options, 'startingoffsets') ?? 'latest';
+    if (starting !== 'earliest' && starting !== 'latest') throw unsupported(`startingOffsets ${starting}`, 'use "earliest" or "latest".');
+    const isolation = option(options, 'kafka.isolation.level') ?? 'read_uncommitted';
+    if (isolation !== 'read_uncommitted' && isolation !== 'read_committed') throw unsupported(`kafka.isolation.level ${isolation}`, 'use read_uncommitted or read_committed.');
+    const brokers = overrides.brokers ?? option(options, 'kafka.bootstrap.servers');
+    return new KafkaSource({
+      brokers: parseBrokerList(brokers, 'the kafka source (kafka.bootstrap.servers, or kindling run --brokers)'),
+      topic,
+      groupId: `kindling-${q.query.name}`,
+      startingOffsets: starting,
+      maxOffsetsPerTrigger: intOption(options, 'maxoffsetspertrigger', 'The kafka source'),
+      availableNow,
+      isolationLevel: isolation,
+      failOnDataLoss: (option(options, 'failondataloss') ?? 'true').toLowerCase() !== 'false',
+      splitBytes: SPLIT_BYTES,
+      log,
+    }) as Source<unknown>;
+  }
+  const path = paths[0] ?? option(options, 'path');
+  if (!path || paths.length > 1) throw unsupported(`A ${format} source with ${paths.length} paths`, 'read one directory: spark.readStream...load(DIR).');
+  return (await FileSource.open({ path, maxFilesPerBatch: intOption(options, 'maxfilespertrigger', `The ${format} source`), maxEventsPerBatch: null, maxBytesPerBatch: 16 * 1_048_576, splitBytes: SPLIT_BYTES, allowEmpty: true, log })) as Source<unknown>;
+}
+
+async function openSink(q: QueryToStart, overrides: RunOverrides): Promise<Sink> {
+  const sink = overrides.sink ?? (q.write.format === 'json' ? { kind: 'jsonl' as const, dir: q.write.path ?? option(q.write.options, 'path') ?? '' } : { kind: 'console' as const });
+  if (sink.kind === 'jsonl') {
+    if (sink.dir === '') throw unsupported('writeStream.format("json") without a path', 'give one: .option("path", DIR) or .start(DIR).');
+    return JsonlSink.open(sink.dir);
+  }
+  const numRows = intOption(q.write.options, 'numrows', 'The console sink') ?? 20;
+  const truncate = (option(q.write.options, 'truncate') ?? 'true').toLowerCase() !== 'false';
+  return new SparkConsoleSink(process.stdout, numRows, truncate);
+}
+
+/** The query runner `kindling connect` and `kindling run` give the server. */
+export function engineRunner(overrides: RunOverrides, log: (line: string) => void): QueryRunner {
+  return async (q, onProgress) => {
+    const cores = overrides.cores ?? Math.max(1, Math.min(availableParallelism(), 4));
+    const checkpointDir = overrides.checkpointDir ?? q.checkpoint;
+    const store = checkpointDir ? await CheckpointStore.open(checkpointDir) : null;
+    const source = await openSource(q, overrides, log);
+    const sink = await openSink(q, overrides);
+    const trigger = q.write.trigger;
+    const run = await runQueryPlan(q.query, {
+      source,
+      sinks: [sink],
+      cores,
+      partitions: overrides.partitions ?? cores,
+      triggerMs: trigger.kind === 'processingTime' ? Math.floor(parseDurationUs(trigger.interval, 'trigger(processingTime=...)') / 1000) : 0,
+      checkpoint: store ? { log: store, every: 10 } : null,
+      log,
+      onProgress,
+    });
+    return { stop: () => run.stop(), done: run.done };
+  };
+}

@@ -1,0 +1,65 @@
+// The lab's crash-alerts PySpark script, unchanged, through `kindling run` on a real Kafka topic: the same rows as Kindling's own crash-alerts query on the same records.
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTopic, describeKafka, kafkaClient, uniqueName } from '../helpers/kafka.js';
+import { cleanTemps, kindling, readSinkDir, tempDir } from './kafka-harness.js';
+
+const FIXTURE = resolve('test/fixtures/lab-small');
+const SCRIPT = resolve('test/fixtures/pyspark/lab_crash_alerts.py');
+const PYTHON = process.env['KINDLING_PYSPARK_CLIENT'];
+/** Records per batch on both sides: one fixture file's worth, so the batches (and late rows) are the same. */
+const PER_BATCH = '1504';
+
+describeKafka(`the lab's PySpark script through kindling run${PYTHON ? '' : ' [skipped: KINDLING_PYSPARK_CLIENT is not set]'}`, (brokers) => {
+  const topic = uniqueName('kindling-connect-lab');
+  let records = 0;
+
+  beforeAll(async () => {
+    if (!PYTHON) return;
+    await createTopic(brokers, topic, { partitions: 1 });
+    const producer = kafkaClient(brokers).producer();
+    await producer.connect();
+    for (const name of (await readdir(FIXTURE)).sort()) {
+      const lines = (await readFile(join(FIXTURE, name), 'utf8')).split('\n').filter((l) => l !== '');
+      records += lines.length;
+      await producer.send({ topic, messages: lines.map((value) => ({ value })) });
+    }
+    await producer.disconnect();
+  });
+  afterAll(cleanTemps);
+
+  it.skipIf(!PYTHON)('gives, batch by batch, the rows of kindling --query crash-alerts on the same topic', async () => {
+    const ours = await tempDir();
+    const engine = await kindling(['--query', 'crash-alerts', '--brokers', brokers, '--topic', topic, '--starting-offsets', 'earliest', '--available-now', '--max-offsets-per-trigger', PER_BATCH, '--sink', `jsonl:${ours}`, '--quiet']);
+    expect(engine.code, engine.stderr).toBe(0);
+    const viaScript = await tempDir();
+    // The script's checkpointLocation is a fixed path: each run gets a new one, as a first run would.
+    const run = await kindling(['run', SCRIPT, '--python', PYTHON!, '--brokers', brokers, '--available-now', '--sink', `jsonl:${viaScript}`, '--checkpoint-dir', await tempDir(), '--', topic, PER_BATCH]);
+    expect(run.code, run.stderr).toBe(0);
+    const expected = await readSinkDir(ours);
+    expect(Object.keys(expected).length).toBeGreaterThan(0);
+    expect(await readSinkDir(viaScript)).toEqual(expected);
+    expect(run.stderr).toContain("Kindling: spark.sparkContext.setLogLevel('WARN') has no effect");
+    expect(records).toBeGreaterThan(4500);
+  });
+
+  it.skipIf(!PYTHON)("prints the alerts as Spark's console sink does", async () => {
+    const ours = await tempDir();
+    const engine = await kindling(['--query', 'crash-alerts', '--brokers', brokers, '--topic', topic, '--starting-offsets', 'earliest', '--available-now', '--max-offsets-per-trigger', PER_BATCH, '--sink', `jsonl:${ours}`, '--quiet']);
+    expect(engine.code, engine.stderr).toBe(0);
+    const run = await kindling(['run', SCRIPT, '--python', PYTHON!, '--brokers', brokers, '--available-now', '--checkpoint-dir', await tempDir(), '--', topic, PER_BATCH]);
+    expect(run.code, run.stderr).toBe(0);
+    // Each batch's first 20 rows (the console sink's default numRows), in the query's order.
+    const batches = Object.values(await readSinkDir(ours)).map((text) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { window: { start: string; end: string }; user_id: string; crash_count: number }));
+    const rows = batches.flatMap((b) => b.slice(0, 20));
+    if (batches.some((b) => b.length > 20)) expect(run.stdout).toContain('only showing top 20 rows');
+    // truncate=false: cells left-aligned, windows as {start, end} in the session time zone (UTC).
+    for (const r of rows) {
+      const start = r.window.start.replace('T', ' ').replace(/\.000Z$/, '');
+      const end = r.window.end.replace('T', ' ').replace(/\.000Z$/, '');
+      expect(run.stdout).toMatch(new RegExp(`\\|\\{${start}, ${end}\\}\\s*\\|${r.user_id}\\s*\\|${r.crash_count}\\s*\\|`));
+    }
+    expect(run.stdout).toContain('-------------------------------------------\nBatch: 0\n-------------------------------------------\n+------+-------+-----------+\n|window|user_id|crash_count|\n+------+-------+-----------+\n+------+-------+-----------+\n');
+  });
+});
