@@ -4,11 +4,8 @@ import { answerText, flagNamed, parseFlags, renderHelp, restyle, STANDARD_FLAGS,
 import { RUN_FLAGS } from '../config.js';
 import { UsageError } from '../errors.js';
 import { BUILTIN_PLANS, loadQueryPlan } from '../engine/query-module.js';
-import { crashAlertsPlan } from '../plan/queries.js';
 import { kindlingVersion } from '../project.js';
 import { exportPySpark, type ExportSource } from './export-pyspark.js';
-
-/** The lab's queries as plans, by the names `kindling run --query` knows them. */
 
 const WHAT = 'What to export';
 const SOURCE = 'Source of the exported script';
@@ -17,7 +14,7 @@ const OUT = 'Output of the exported script';
 /** The flags of `kindling export`; the source flags are `kindling run`'s, so one command line fits both. */
 export const EXPORT_FLAGS = [
   { name: 'pyspark', kind: 'bool', group: WHAT, help: 'print a PySpark script (the one export format so far; required)' },
-  { name: 'query', kind: 'string', group: WHAT, default: crashAlertsPlan.name, valueName: 'NAME|PATH', help: `built-in query (${Object.keys(BUILTIN_PLANS).join(', ')}) or the path of an ES module whose default export (or export \`query\`) is a query plan (readStream(...)...toQuery(...), docs/queries.md)` },
+  { name: 'query', kind: 'string', group: WHAT, default: 'crash-alerts', valueName: 'NAME|PATH', help: `built-in query (${Object.keys(BUILTIN_PLANS).join(', ')}) or the path of an ES module whose default export (or export \`query\`) is a query plan (readStream(...)...toQuery(...), docs/queries.md)` },
   { name: 'out', kind: 'string', group: WHAT, valueName: 'FILE', defaultText: 'stdout', help: 'write the script to FILE' },
   { name: 'source', kind: 'enum', group: SOURCE, choices: ['kafka', 'file'], default: 'kafka', help: "kafka: Spark's Kafka source; file: Spark's text source over a directory of NDJSON files" },
   { ...flagNamed(RUN_FLAGS, 'brokers'), group: SOURCE, defaultText: '127.0.0.1:9092 (npm run kafka)', help: 'Kafka bootstrap servers written into the script (kafka.bootstrap.servers)' },

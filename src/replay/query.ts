@@ -1,4 +1,4 @@
-// The query plan a replay runs: a built-in by name, or a module exporting a QueryPlan (as export loads them); checked against the checkpoint's query.
+// The query plan a replay runs: a built-in by name, or a module exporting a QueryPlan (as a run loads them); checked against the checkpoint's query.
 import type { CheckpointMetadata } from '../checkpoint/log.js';
 import { loadQueryPlan } from '../engine/query-module.js';
 import { UsageError } from '../errors.js';
