@@ -2,10 +2,12 @@
 //
 // Packages (docs/kafka.md says why each): node:zlib for gzip, `snappy` and `lz4-napi` (napi-rs
 // bindings whose prebuilt binaries come inside per-platform npm packages: nothing is downloaded
-// at install), `@mongodb-js/zstd` 1.x (the same build style; 2.x and later fetch binaries at install).
+// at install) to compress, `@mongodb-js/zstd` 1.x both ways (the same build style; 2.x and later
+// fetch binaries at install). snappy and lz4 are decoded in kafka-block-codecs.ts.
 import { Buffer } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { decoded, lz4DecodeFrames, snappyDecodeBlock } from './kafka-block-codecs.js';
 
 /** Codec ids of a record batch's attributes (bits 0-2). */
 export const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
@@ -18,11 +20,9 @@ export function codecName(id: number): string {
 
 interface Snappy {
   compressSync(input: Uint8Array): Buffer;
-  uncompressSync(input: Uint8Array): string | Buffer;
 }
 interface Lz4 {
   compressFrameSync(input: Buffer): Buffer;
-  decompressFrameSync(input: Buffer): Buffer;
 }
 interface Zstd {
   compress(input: Buffer, level?: number): Promise<Buffer>;
@@ -50,21 +50,20 @@ function isXerial(data: Uint8Array): boolean {
   return true;
 }
 
-/** Raw snappy, or xerial framing: the header, then blocks of [int32 compressed length][raw snappy block]. */
+/** Raw snappy, or xerial framing: the header, then blocks of [int32 compressed length][raw snappy block]; decoded in JavaScript (kafka-block-codecs.ts says why). */
 function snappyDecompress(data: Buffer): Buffer {
-  const lib = snappyLib();
-  if (!isXerial(data)) return asBuffer(lib.uncompressSync(data));
-  const blocks: Buffer[] = [];
+  if (!isXerial(data)) return decoded(snappyDecodeBlock(data));
+  let op = 0;
   let at = XERIAL_HEADER_BYTES;
   while (at < data.length) {
     if (at + 4 > data.length) throw new Error(`xerial snappy block header cut at byte ${at} of ${data.length}`);
     const size = data.readInt32BE(at);
     at += 4;
     if (size < 0 || at + size > data.length) throw new Error(`xerial snappy block of ${size} bytes at byte ${at - 4} runs past the ${data.length}-byte payload`);
-    blocks.push(asBuffer(lib.uncompressSync(data.subarray(at, at + size))));
+    op = snappyDecodeBlock(data.subarray(at, at + size), op);
     at += size;
   }
-  return blocks.length === 1 ? blocks[0]! : Buffer.concat(blocks);
+  return decoded(op);
 }
 
 function snappyCompress(data: Buffer): Buffer {
@@ -79,13 +78,11 @@ function snappyCompress(data: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
-function asBuffer(x: string | Buffer): Buffer {
-  return typeof x === 'string' ? Buffer.from(x) : x;
-}
-
 /**
- * The records section of a batch compressed with codec `id`, decompressed. zstd is asynchronous
- * (its binding works off the calling thread), so this returns a promise; callers are worker tasks.
+ * The records section of a batch compressed with codec `id`, decompressed. snappy and lz4 come back
+ * as a view of this thread's decode buffer, valid until the next decompress: use the bytes first.
+ * zstd is asynchronous (its binding works off the calling thread), so this returns a promise;
+ * callers are worker tasks.
  * @throws Error for an unknown codec or bytes the codec cannot decode (the caller adds where).
  */
 export async function decompress(id: number, data: Buffer): Promise<Buffer> {
@@ -97,7 +94,7 @@ export async function decompress(id: number, data: Buffer): Promise<Buffer> {
     case 2:
       return snappyDecompress(data);
     case 3:
-      return lz4Lib().decompressFrameSync(data);
+      return lz4DecodeFrames(data);
     case 4:
       return zstdLib().decompress(data);
     default:

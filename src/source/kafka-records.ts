@@ -401,24 +401,131 @@ export type CompressedBy = string;
 
 /** Decoded values of a compressed chunk: what a worker scans. */
 export interface DecodedValues {
-  readonly bytes: Buffer;
+  readonly bytes: Uint8Array;
   readonly recordEnds: Uint32Array;
   readonly offsets: Float64Array;
 }
 
 /**
- * Decodes a {@link CompressedChunk}'s batches (on a worker thread): decompresses each, keeps the
- * records with offsets in [startOffset, endOffset), and packs their values end to end as
- * decodeRecordSet does. A batch that cannot be decompressed or decoded fails with the topic
- * partition, its offset, its codec and who compressed it.
+ * A byte area of at least `length` bytes that keeps what was written to it when asked for more
+ * (on a worker: the byte kernel's memory, which the scan then reads in place, without a copy).
  */
-export async function decodeCompressedChunk(bytes: Buffer, startOffset: number, endOffset: number, where: string, compressedBy: CompressedBy): Promise<DecodedValues> {
-  const plain: Array<{ data: Buffer; baseOffset: number; nextOffset: number; count: number; codec: number }> = [];
-  let size = 0;
+export type ReserveBytes = (length: number) => Uint8Array;
+
+/** A growable Buffer, for callers without a byte kernel. */
+function growableBuffer(): ReserveBytes {
+  let buf = Buffer.alloc(0);
+  return (length) => {
+    if (buf.length < length) {
+      const next = Buffer.allocUnsafe(length);
+      buf.copy(next);
+      buf = next;
+    }
+    return buf.subarray(0, length);
+  };
+}
+
+/** Where decodeRecords puts values: the fetch loop's PartitionBuffer, or a worker's flat area. */
+interface ValueSink {
+  readonly endOffset: number;
+  appendValues(src: Buffer, starts: Int32Array, lengths: Int32Array, offsets: Float64Array, n: number): void;
+}
+
+/**
+ * The values of one compressed split, end to end in one reserved area, with their ends and
+ * offsets; records at or past `limit` (the split's end) are left out.
+ */
+class FlatValues implements ValueSink {
+  endOffset: number;
+  private view: Uint8Array;
+  private used = 0;
+  private count = 0;
+  private ends: Uint32Array;
+  private offsets: Float64Array;
+
+  constructor(
+    startOffset: number,
+    private readonly limit: number,
+    private readonly reserve: ReserveBytes,
+    capacity: number,
+    records: number,
+  ) {
+    this.endOffset = startOffset;
+    this.view = reserve(capacity);
+    this.ends = new Uint32Array(Math.max(16, records));
+    this.offsets = new Float64Array(Math.max(16, records));
+  }
+
+  /** Copies each run of values in one go, then packs them (as PartitionBuffer.appendValues does). */
+  appendValues(src: Buffer, starts: Int32Array, lengths: Int32Array, offsets: Float64Array, n: number): void {
+    let m = n;
+    while (m > 0 && offsets[m - 1]! >= this.limit) m--;
+    if (m === 0) return;
+    const spanStart = starts[0]!;
+    const spanEnd = starts[m - 1]! + lengths[m - 1]!;
+    const base = this.used;
+    if (this.view.length < base + (spanEnd - spanStart)) this.view = this.reserve(Math.max(this.view.length * 2, base + (spanEnd - spanStart)));
+    if (this.ends.length < this.count + m) {
+      const size = Math.max(this.ends.length * 2, this.count + m);
+      const ends = new Uint32Array(size);
+      ends.set(this.ends.subarray(0, this.count));
+      const offs = new Float64Array(size);
+      offs.set(this.offsets.subarray(0, this.count));
+      this.ends = ends;
+      this.offsets = offs;
+    }
+    const view = this.view;
+    view.set(src.subarray(spanStart, spanEnd), base);
+    let packed = base;
+    for (let i = 0; i < m; i++) {
+      const from = base + (starts[i]! - spanStart);
+      const len = lengths[i]!;
+      if (from !== packed) view.copyWithin(packed, from, from + len);
+      packed += len;
+      this.ends[this.count] = packed;
+      this.offsets[this.count++] = offsets[i]!;
+    }
+    this.used = packed;
+  }
+
+  advance(nextOffset: number): void {
+    if (nextOffset > this.endOffset) this.endOffset = nextOffset;
+  }
+
+  values(): DecodedValues {
+    // The last reserve covers every byte written: the area stays valid until the next reserve.
+    return { bytes: this.reserve(this.view.length).subarray(0, this.used), recordEnds: this.ends.subarray(0, this.count), offsets: this.offsets.subarray(0, this.count) };
+  }
+}
+
+/** Uncompressed bytes per compressed byte assumed for the first reserve (JSON logs compress 4-10x); the area doubles when short. */
+const FIRST_GUESS_RATIO = 4;
+
+/**
+ * Decodes a {@link CompressedChunk}'s batches (on a worker thread): decompresses one batch at a
+ * time, keeps the records with offsets in [startOffset, endOffset), and packs their values end to
+ * end into `reserve`'s area, so each decompressed batch is garbage as soon as its values are
+ * copied and no second copy of the split is made. A batch that cannot be decompressed or decoded
+ * fails with the topic partition, its offset, its codec and who compressed it.
+ */
+export async function decodeCompressedChunk(
+  bytes: Buffer,
+  startOffset: number,
+  endOffset: number,
+  where: string,
+  compressedBy: CompressedBy,
+  reserve: ReserveBytes = growableBuffer(),
+): Promise<DecodedValues> {
   let records = 0;
   for (let at = 0; at + BATCH_HEADER_BYTES <= bytes.length; ) {
     const batchEnd = checkBatch(bytes, at, bytes.length, where);
     if (batchEnd < 0) throw corrupt(where, baseOffsetOf(bytes, at), 'a compressed run ends inside a batch');
+    records += Math.max(0, bytes.readInt32BE(at + 57));
+    at = batchEnd;
+  }
+  const into = new FlatValues(startOffset, endOffset, reserve, Math.max(1 << 16, bytes.length * FIRST_GUESS_RATIO), Math.min(records, endOffset - startOffset));
+  for (let at = 0; at + BATCH_HEADER_BYTES <= bytes.length; ) {
+    const batchEnd = checkBatch(bytes, at, bytes.length, where);
     const baseOffset = baseOffsetOf(bytes, at);
     const attributes = bytes.readInt16BE(at + 21);
     const nextOffset = baseOffset + bytes.readInt32BE(at + 23) + 1;
@@ -430,26 +537,16 @@ export async function decodeCompressedChunk(bytes: Buffer, startOffset: number, 
       } catch (err) {
         throw undecodable(where, baseOffset, codec, compressedBy, (err as Error).message);
       }
-      const count = bytes.readInt32BE(at + 57);
-      plain.push({ data, baseOffset, nextOffset, count, codec });
-      size += data.length;
-      records += Math.max(0, count);
+      try {
+        decodeRecords(data, 0, data.length, bytes.readInt32BE(at + 57), baseOffset, into, where);
+      } catch (err) {
+        throw undecodable(where, baseOffset, codec, compressedBy, (err as Error).message);
+      }
     }
+    into.advance(nextOffset);
     at = batchEnd;
   }
-  const into = new PartitionBuffer(startOffset, align4(size) + 4 * records + 8);
-  for (const b of plain) {
-    try {
-      decodeRecords(b.data, 0, b.data.length, b.count, b.baseOffset, into, where);
-    } catch (err) {
-      throw undecodable(where, b.baseOffset, b.codec, compressedBy, (err as Error).message);
-    }
-    into.advance(b.nextOffset);
-  }
-  into.advance(endOffset);
-  const chunks = into.take(endOffset) as RecordChunk[];
-  if (chunks.length === 0) return { bytes: Buffer.alloc(0), recordEnds: new Uint32Array(0), offsets: new Float64Array(0) };
-  return chunks[0]!;
+  return into.values();
 }
 
 function undecodable(where: string, offset: number, codec: number, compressedBy: CompressedBy, why: string): KindlingError {
@@ -465,7 +562,7 @@ let scratchStarts = new Int32Array(4096);
 let scratchLengths = new Int32Array(4096);
 let scratchOffsets = new Float64Array(4096);
 
-function decodeRecords(buf: Buffer, at: number, end: number, count: number, baseOffset: number, into: PartitionBuffer, where: string): number {
+function decodeRecords(buf: Buffer, at: number, end: number, count: number, baseOffset: number, into: ValueSink, where: string): number {
   const from = into.endOffset;
   let appended = 0;
   if (scratchStarts.length < count) {

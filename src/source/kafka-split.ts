@@ -1,6 +1,7 @@
 // The worker-thread side of a compressed Kafka split: decompress and decode its batches, then scan the values like any other bytes.
 import { Buffer } from 'node:buffer';
 import type { KafkaBatchesPayload } from '../engine/protocol.js';
+import { byteKernel } from '../kernel/byte-kernel.js';
 import type { ScanResult } from '../plan/compile-plan.js';
 import { QueryRuntimeError } from '../plan/types.js';
 import { decodeCompressedChunk } from './kafka-records.js';
@@ -14,7 +15,8 @@ import { decodeCompressedChunk } from './kafka-records.js';
 export async function scanKafkaBatches(scan: (bytes: Uint8Array, recordEnds: Uint32Array) => ScanResult, split: KafkaBatchesPayload): Promise<ScanResult> {
   // Structured cloning delivers a plain Uint8Array; the decoder reads it through Buffer's methods.
   const bytes = Buffer.from(split.bytes.buffer, split.bytes.byteOffset, split.bytes.byteLength);
-  const decoded = await decodeCompressedChunk(bytes, split.startOffset, split.endOffset, split.label, split.compressedBy);
+  // Values are decoded straight into the byte kernel's memory, which the scan reads in place: one copy of the split, reused split after split.
+  const decoded = await decodeCompressedChunk(bytes, split.startOffset, split.endOffset, split.label, split.compressedBy, (length) => byteKernel().reserve(length));
   let out: ScanResult;
   try {
     out = scan(decoded.bytes, decoded.recordEnds);

@@ -8,7 +8,7 @@ export async function splitRecords(split: Split): Promise<Array<{ offset: number
   const p = split.payload;
   if (p.kind === 'kafka-batches') {
     const d = await decodeCompressedChunk(Buffer.from(p.bytes.buffer, p.bytes.byteOffset, p.bytes.byteLength), p.startOffset, p.endOffset, p.label, p.compressedBy);
-    return unpack(d.bytes, d.recordEnds, (k) => d.offsets[k]!);
+    return unpack(Buffer.from(d.bytes.buffer, d.bytes.byteOffset, d.bytes.byteLength), d.recordEnds, (k) => d.offsets[k]!);
   }
   if (p.kind !== 'bytes' || !p.recordEnds) throw new Error(`a Kafka split of kind ${p.kind} without record ends`);
   const offsets = split.origin.recordOffsets!;

@@ -32,7 +32,8 @@ async function decodeAll(chunks: readonly CompressedChunk[], compressedBy = 'the
   const out: Array<{ offset: number; value: string }> = [];
   for (const c of chunks) {
     const d = await decodeCompressedChunk(c.bytes, c.startOffset, c.endOffset, 't-0', compressedBy);
-    d.recordEnds.forEach((e, k) => out.push({ offset: d.offsets[k]!, value: d.bytes.toString('utf8', k === 0 ? 0 : d.recordEnds[k - 1]!, e) }));
+    const bytes = Buffer.from(d.bytes.buffer, d.bytes.byteOffset, d.bytes.byteLength);
+    d.recordEnds.forEach((e, k) => out.push({ offset: d.offsets[k]!, value: bytes.toString('utf8', k === 0 ? 0 : d.recordEnds[k - 1]!, e) }));
   }
   return out;
 }
