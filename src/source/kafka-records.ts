@@ -43,6 +43,16 @@ export interface CompressedChunk {
 /** What take() hands out: decoded values, or compressed batches for a worker to decode. */
 export type BufferedChunk = (RecordChunk & { readonly kind?: undefined }) | CompressedChunk;
 
+/**
+ * What a compressed chunk counts for in the buffer's budget: the bytes its records will take once
+ * decompressed, guessed as 256 bytes a record (a lab event is about 230) and never less than the
+ * compressed bytes. Back-pressure then holds about as many records of a compressed topic as of an
+ * uncompressed one, so micro-batches, and what the workers decompress at once, stay as large.
+ */
+export function compressedBudget(chunk: { readonly bytes: Uint8Array; readonly records: number }): number {
+  return Math.max(chunk.bytes.length, chunk.records * 256);
+}
+
 /** A chunk this small after a cut is copied out, so its big allocation can be reused. */
 const SMALL_FRACTION = 4;
 
@@ -200,7 +210,7 @@ export class PartitionBuffer {
     if (nextOffset <= this.endOffset) return;
     if (this.count > 0) this.sealOpen(this.endOffset);
     this.sealed.push({ kind: 'batches', bytes, startOffset: this.endOffset, endOffset: nextOffset, records });
-    this.bytes += bytes.length;
+    this.bytes += compressedBudget({ bytes, records });
     this.records += records;
     this.endOffset = this.openStart = nextOffset;
   }
@@ -226,7 +236,7 @@ export class PartitionBuffer {
       if (chunk.endOffset <= end) {
         this.sealed.shift();
         out.push(chunk);
-        this.bytes -= chunk.bytes.length;
+        this.bytes -= chunk.kind === 'batches' ? compressedBudget(chunk) : chunk.bytes.length;
         this.records -= chunk.kind === 'batches' ? chunk.records : chunk.offsets.length;
         continue;
       }
@@ -234,7 +244,10 @@ export class PartitionBuffer {
         // Cut inside: both pieces keep the bytes, each its own offset range.
         const head = Math.min(chunk.records, end - chunk.startOffset);
         out.push({ ...chunk, endOffset: end, records: head });
-        this.sealed[0] = { ...chunk, startOffset: end, records: chunk.records - head };
+        const rest: CompressedChunk = { ...chunk, startOffset: end, records: chunk.records - head };
+        this.sealed[0] = rest;
+        // What stays is counted as the rest alone, so the budget returns to 0 once all is taken.
+        this.bytes -= compressedBudget(chunk) - compressedBudget(rest);
         this.records -= head;
         break;
       }
@@ -261,6 +274,8 @@ export interface DecodeResult {
   /** Complete record batches read (0 with bytes present: the set held only a partial batch). */
   readonly batches: number;
   readonly records: number;
+  /** Some of the records came in compressed batches. */
+  readonly compressed: boolean;
 }
 
 const MAGIC_V2 = 2;
@@ -353,7 +368,9 @@ export function decodeRecordSet(buf: Buffer, start: number, end: number, into: P
   let runStart = -1;
   let runRecords = 0;
   let runNext = 0;
+  let compressed = false;
   const flushRun = (runEnd: number): void => {
+    compressed = true;
     into.appendCompressed(Buffer.from(buf.subarray(runStart, runEnd)), runNext, runRecords);
     records += runRecords;
     runStart = -1;
@@ -393,7 +410,7 @@ export function decodeRecordSet(buf: Buffer, start: number, end: number, into: P
     at = batchEnd;
   }
   if (runStart >= 0) flushRun(at);
-  return { batches, records };
+  return { batches, records, compressed };
 }
 
 /** Who compressed a topic's batches, for the message when one cannot be decoded. */

@@ -52,7 +52,7 @@ describe('Kafka record batches', () => {
   it('decodes what it encodes: every value, offsets from the batch base, newlines and UTF-8 inside values kept', () => {
     const set = recordSet(VALUES, [20, 1, 29], 100);
     const buf = new PartitionBuffer(100, 1 << 20);
-    expect(decodeRecordSet(set, 0, set.length, buf, 't-0')).toEqual({ batches: 3, records: 50 });
+    expect(decodeRecordSet(set, 0, set.length, buf, 't-0')).toEqual({ batches: 3, records: 50, compressed: false });
     expect(buf.endOffset).toBe(150);
     expect(unpack(buf.take(150))).toEqual(VALUES.map((v, i) => [100 + i, v]));
   });
@@ -60,7 +60,7 @@ describe('Kafka record batches', () => {
   it('leaves a partial batch at the end of a fetch for the next one', () => {
     const set = recordSet(VALUES, [25, 25]);
     const buf = new PartitionBuffer(0, 1 << 20);
-    expect(decodeRecordSet(set, 0, set.length - 10, buf, 't-0')).toEqual({ batches: 1, records: 25 });
+    expect(decodeRecordSet(set, 0, set.length - 10, buf, 't-0')).toEqual({ batches: 1, records: 25, compressed: false });
     expect(buf.endOffset).toBe(25);
   });
 

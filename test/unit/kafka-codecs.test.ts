@@ -126,3 +126,20 @@ describe(`Kafka codecs on batches ${vectors.recordedFrom} compressed (topic comp
     for (const r of got) expect(r.value).toBe(oracle.get(r.offset));
   });
 });
+
+describe('the buffer budget of compressed chunks', () => {
+  it("counts a chunk at its records' decoded size (256 bytes each, at least its own bytes), and returns to 0 once all is taken, cut inside or not", () => {
+    const buf = new PartitionBuffer(0, 1 << 20);
+    const bytes = Buffer.alloc(1000);
+    buf.appendCompressed(bytes, 100, 100);
+    expect(buf.bytes).toBe(100 * 256);
+    buf.appendCompressed(Buffer.alloc(50_000), 110, 10);
+    expect(buf.bytes).toBe(100 * 256 + 50_000);
+    buf.take(30);
+    expect(buf.bytes).toBe(70 * 256 + 50_000);
+    buf.take(105);
+    expect(buf.bytes).toBe(50_000);
+    buf.take(110);
+    expect(buf.bytes).toBe(0);
+  });
+});
