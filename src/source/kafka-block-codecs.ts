@@ -63,18 +63,29 @@ export function lz4DecodeFrames(src: Uint8Array): Buffer {
   return scratch.subarray(0, op);
 }
 
+/** The length extendLength read (a second return value, without an allocation per sequence). */
+let extended = 0;
+
+/** Adds an LZ4 length's extension bytes (each 255 means another follows) to `length`, leaving it in `extended`; returns the position after them. */
+function extendLength(src: Uint8Array, ip: number, end: number, length: number, what: string): number {
+  let b: number;
+  do {
+    if (ip >= end) throw new Error(`lz4 ${what} length runs past the block`);
+    b = src[ip++]!;
+    length += b;
+  } while (b === 255);
+  extended = length;
+  return ip;
+}
+
 /** One LZ4 block of src[ip, end) into out from `op` (at most up to `limit`); returns the new end of the output. */
 function lz4DecodeBlock(src: Uint8Array, ip: number, end: number, out: Buffer, op: number, limit: number): number {
   while (ip < end) {
     const token = src[ip++]!;
     let literals = token >>> 4;
     if (literals === 15) {
-      let b: number;
-      do {
-        if (ip >= end) throw new Error('lz4 literal length runs past the block');
-        b = src[ip++]!;
-        literals += b;
-      } while (b === 255);
+      ip = extendLength(src, ip, end, literals, 'literal');
+      literals = extended;
     }
     if (ip + literals > end || op + literals > limit) throw new Error('lz4 literals run past the block');
     if (literals > 16) out.set(src.subarray(ip, ip + literals), op);
@@ -87,12 +98,8 @@ function lz4DecodeBlock(src: Uint8Array, ip: number, end: number, out: Buffer, o
     ip += 2;
     let length = (token & 15) + 4;
     if ((token & 15) === 15) {
-      let b: number;
-      do {
-        if (ip >= end) throw new Error('lz4 match length runs past the block');
-        b = src[ip++]!;
-        length += b;
-      } while (b === 255);
+      ip = extendLength(src, ip, end, length, 'match');
+      length = extended;
     }
     const from = op - offset;
     if (offset === 0 || from < 0) throw new Error(`lz4 match offset ${offset} points before the output`);
