@@ -442,7 +442,7 @@ export type CompressedBy = string;
 
 /** Decoded values of a compressed chunk: what a worker scans. */
 export interface DecodedValues {
-  readonly bytes: Uint8Array;
+  readonly bytes: Buffer;
   readonly recordEnds: Uint32Array;
   readonly offsets: Float64Array;
 }
@@ -516,7 +516,8 @@ class FlatValues implements ValueSink {
 
   values(): DecodedValues {
     // The last reserve covers every byte written: the area stays valid until the next reserve.
-    return { bytes: this.reserve(this.view.length).subarray(0, this.used), recordEnds: this.ends.subarray(0, this.count), offsets: this.offsets.subarray(0, this.count) };
+    const view = this.reserve(this.view.length);
+    return { bytes: Buffer.from(view.buffer, view.byteOffset, this.used), recordEnds: this.ends.subarray(0, this.count), offsets: this.offsets.subarray(0, this.count) };
   }
 }
 

@@ -97,15 +97,15 @@ describeKafka('Kafka topic recreated mid-run (real broker)', (brokers) => {
     const refused = await kindling(args(join(dir, 'p2.jsonl')));
     expect(refused.stderr).toMatch(new RegExp(`topic ${topic} was deleted and recreated since the checkpoint was written \\(topic id ${oldId} is now [0-9a-f]{32}\\)`));
     expect(refused.stderr).toContain("the checkpoint's offsets belong to the old topic");
-    expect(refused.code).toBe(1);
-    expect(inputRows(await readProgress(join(dir, 'p2.jsonl')))).toBe(0);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(inputRows(await readProgress(join(dir, 'p2.jsonl'))), refused.stderr).toBe(0);
 
     const continued = await kindling(args(join(dir, 'p3.jsonl'), ['--fail-on-data-loss', 'false']));
     expect(continued.code, continued.stderr).toBe(0);
     expect(continued.stderr).toMatch(/WARNING: topic \S+ was deleted and recreated since the checkpoint was written/);
     const progress = await readProgress(join(dir, 'p3.jsonl'));
     // The new topic read whole from its earliest offsets, each record once.
-    expect(inputRows(progress)).toBe(8000);
+    expect(inputRows(progress), continued.stderr).toBe(8000);
     expect(progress.filter((p) => p.numInputRows > 0).at(-1)!.sources[0]!.metrics).toMatchObject({ topicRecreations: '1' });
     const ids = await loggedTopicIds(checkpoint);
     const newIds = ids.filter((id) => id !== oldId);
@@ -116,6 +116,6 @@ describeKafka('Kafka topic recreated mid-run (real broker)', (brokers) => {
     const again = await kindling(args(join(dir, 'p4.jsonl')));
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toContain('recreated');
-    expect(inputRows(await readProgress(join(dir, 'p4.jsonl')))).toBe(0);
+    expect(inputRows(await readProgress(join(dir, 'p4.jsonl'))), again.stderr).toBe(0);
   }, 180_000);
 });
