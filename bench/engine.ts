@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { compileQuery } from '../src/plan/compile-plan.js';
 import { rowToJson } from '../src/plan/output.js';
+import type { QueryPlan } from '../src/plan/plan.js';
 import { crashAlertsPlan } from '../src/plan/queries.js';
 import { runPlanReference } from '../src/plan/reference.js';
-import { digestOf, type EngineBenchCase, type EngineBenchResult } from './engine-child.js';
+import { digestOf, threeGroupsPlan, type EngineBenchCase, type EngineBenchResult } from './engine-child.js';
 import { labFiles } from './fixtures.js';
 import { measureFloor, type FloorResult } from './floor.js';
 
@@ -29,10 +30,12 @@ export interface EngineBenchRow extends EngineBenchResult {
 export interface EngineBenchReport {
   floor: FloorResult;
   rows: EngineBenchRow[];
+  /** The three-groups plan (avg/max over a double, three keys, every record parsed); ratioToBaseline is to crash-alerts in the same configuration. */
+  threeGroups: EngineBenchRow[];
 }
 
-/** The oracle's rows over the whole input, streamed file by file in batches of 100k records. */
-function oracleDigest(dir: string): { digest: string; rows: number; records: number } {
+/** The oracle's rows over the whole input, streamed file by file in batches of 100k records (`last`: the final batch's rows, for a complete-mode plan). */
+function oracleDigest(dir: string, plan: QueryPlan = crashAlertsPlan): { digest: string; rows: number; records: number; last: string } {
   function* batches(): Generator<string[]> {
     for (const name of readdirSync(dir).filter((n) => !n.startsWith('.')).sort()) {
       const lines = readFileSync(join(dir, name), 'utf8').split('\n');
@@ -40,9 +43,10 @@ function oracleDigest(dir: string): { digest: string; rows: number; records: num
       for (let i = 0; i < lines.length; i += 100_000) yield lines.slice(i, i + 100_000);
     }
   }
-  const r = runPlanReference(crashAlertsPlan, batches(), { drain: true });
+  const r = runPlanReference(plan, batches(), { drain: true });
   const lines = r.batches.flatMap((b) => b.rows.map((row) => rowToJson(row, r.columns)));
-  return { digest: digestOf(lines), rows: lines.length, records: r.counters.records };
+  const last = (r.batches.at(-1)?.rows ?? []).map((row) => rowToJson(row, r.columns));
+  return { digest: digestOf(lines), rows: lines.length, records: r.counters.records, last: digestOf(last) };
 }
 
 async function runCase(dir: string, c: EngineBenchCase): Promise<EngineBenchResult> {
@@ -84,7 +88,20 @@ export async function engineBench(options: { events: number; log: (s: string) =>
   }
   const base = rows[0]!.eventsPerSecond;
   for (const r of rows) r.ratioToBaseline = r.eventsPerSecond / base;
-  return { floor, rows };
+  // The second plan: every record parsed, avg and max over a double, three grouping keys; its final
+  // result (complete mode) must be the oracle's before its time counts.
+  log('  three-groups plan: computing the oracle\'s final result...');
+  const groupsOracle = oracleDigest(dir, threeGroupsPlan);
+  const threeGroups: EngineBenchRow[] = [];
+  for (const [name, c] of [['three-groups, inline, 1 thread', { kind: 'inline', query: 'three-groups' }], ['three-groups, engine --cores 2 --partitions 2', { kind: 'engine', cores: 2, partitions: 2, query: 'three-groups' }]] as Array<[string, EngineBenchCase]>) {
+    log(`  running ${name}...`);
+    const r = await runCase(dir, c);
+    if (r.lastBatchDigest !== groupsOracle.last || r.records !== groupsOracle.records) throw new Error(`${name}: final result differs from the oracle (digest ${r.lastBatchDigest}; oracle ${groupsOracle.last}); its time does not count`);
+    const cores = c.kind === 'inline' ? 1 : c.cores;
+    const same = rows.find((x) => x.name.endsWith(c.kind === 'inline' ? 'inline, 1 thread (baseline)' : 'engine --cores 2 --partitions 2'))!;
+    threeGroups.push({ name, ...r, cores, ratioToBaseline: r.eventsPerSecond / same.eventsPerSecond, ofFloor: r.eventsPerSecond / (floor.best.eventsPerSecond * cores) });
+  }
+  return { floor, rows, threeGroups };
 }
 
 /** The markdown table of an engine bench. */
@@ -102,6 +119,16 @@ export function engineTable(report: EngineBenchReport): string {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.name} | ${f(r.eventsPerSecond)} | ${f(r.ratioToBaseline, 2)} | ${f(r.ofFloor, 2)} | ${f(r.cpuNsPerEvent)} | ${f(r.batchLatencyP50Ms, 1)} | ${f(r.batchLatencyP99Ms, 1)} | ${r.name.startsWith('inline') ? '1 thread' : f(r.mainThreadShare * 100, 0) + ' %'} | ${f(r.peakRssMb)} |`),
   ];
+  if (report.threeGroups.length > 0) {
+    lines.push(
+      '',
+      'avg/max over a double field, three grouping columns (severity, status, source_ip), every record parsed, complete mode; "x crash-alerts" is to crash-alerts in the same configuration:',
+      '',
+      '| configuration | events/s | x crash-alerts | CPU ns/event | peak RSS MB |',
+      '|---|---:|---:|---:|---:|',
+      ...report.threeGroups.map((r) => `| ${r.name} | ${f(r.eventsPerSecond)} | ${f(r.ratioToBaseline, 2)} | ${f(r.cpuNsPerEvent)} | ${f(r.peakRssMb)} |`),
+    );
+  }
   const get = (n: string): EngineBenchRow | undefined => rows.find((r) => r.name.startsWith(n));
   const c1 = get('engine --cores 1');
   const c2 = get('engine --cores 2 --partitions 2');
