@@ -80,6 +80,7 @@ export function firstRowsStatus(q: WindowedQuery, seen: SeenSoFar): string | nul
   const w = openWindows(q, seen);
   if (w === null) return 'no rows yet: no matching event so far (the first one opens the first window)';
   const closed = w.closedEmpty > 0 ? ` (${w.closedEmpty} closed with no group passing the query's HAVING)` : '';
-  const when = w.closesInMs <= 0 ? 'is due: the watermark passed its end, so the next batch writes it' : `is written in ${secondsText(w.closesInMs)} of event time`;
+  // The watermark passed its end only after the latest batch; short, so an 80-column live view shows it whole.
+  const when = w.closesInMs <= 0 ? 'is written by the next batch' : `is written in ${secondsText(w.closesInMs)} of event time`;
   return `no rows yet: ${w.open} window(s) open${closed}; the oldest, ${clock(w.oldestStartMs)}-${clock(w.oldestEndMs)}, ${when}`;
 }

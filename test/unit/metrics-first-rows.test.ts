@@ -34,7 +34,7 @@ describe('first rows in append mode', () => {
     // of [10:40:00, 10:40:10): the next batch evicts it, and writes rows if a group passes HAVING.
     const seen = { firstEventTimeMs: T0 + 3_000, maxEventTimeMs: T0 + 42_000, watermarkMs: T0 - 1_000, rowsOut: 0 };
     expect(openWindows(crashAlerts, seen)).toEqual({ open: 5, closedEmpty: 0, oldestStartMs: T0, oldestEndMs: T0 + 10_000, closesInMs: -2_000 });
-    expect(firstRowsStatus(crashAlerts, seen)).toBe('no rows yet: 5 window(s) open; the oldest, 10:40:00-10:40:10, is due: the watermark passed its end, so the next batch writes it');
+    expect(firstRowsStatus(crashAlerts, seen)).toBe('no rows yet: 5 window(s) open; the oldest, 10:40:00-10:40:10, is written by the next batch');
   });
 
   it('counts sliding windows by their slide', () => {
