@@ -138,9 +138,10 @@ async function run(argv: string[]): Promise<number> {
         ui: config.ui,
         run: describeRun(config, plan, source.describe(), coordinator),
         results,
-        // The replay code loads on the first question only.
-        explain: async (question) => (await import('./replay/service.js')).explainService(replaySpec(config))(question),
-        whatIf: async (question) => (await import('./replay/service.js')).whatIfService(replaySpec(config))(question),
+        // The replay code loads on the first question only, and replays run
+        // on their own thread, so the batch loop keeps going while a question is answered.
+        explain: async (question) => (await import('./replay/threads.js')).explainOnThread(replaySpec(config))(question),
+        whatIf: async (question) => (await import('./replay/threads.js')).whatIfOnThread(replaySpec(config))(question),
         log,
       });
       removeSignalHandlers = onStopSignals(

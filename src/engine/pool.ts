@@ -11,9 +11,9 @@ import type { Task, TaskFailure, TaskResult, WorkerFaults, WorkerInit } from './
 /** The project root (kept here too: the benches and tests import it from the pool). */
 export { projectRoot };
 
-/** The built worker module; tests and the CLI both load it from dist/ (run `npm run build` first). */
-export function workerFile(): string {
-  const file = join(projectRoot(), 'dist', 'workers', 'task.js');
+/** A built worker module (workers/NAME.ts); tests and the CLI both load it from dist/ (run `npm run build` first). */
+export function workerFile(name = 'task'): string {
+  const file = join(projectRoot(), 'dist', 'workers', `${name}.js`);
   if (!existsSync(file)) {
     throw new KindlingError('NOT_BUILT', `worker code not built: ${file} is missing; run \`npm run build\``, { domain: 'user' });
   }
@@ -27,7 +27,7 @@ export function workerFile(): string {
  * here while dist/ was being rebuilt. Turning require(esm) off in the workers makes the require fail
  * cleanly and the import path, the one ES-module workers always used, load the file.
  */
-const NO_REQUIRE_ESM = 'require_module' in process.features ? ['--no-experimental-require-module'] : [];
+export const NO_REQUIRE_ESM = 'require_module' in process.features ? ['--no-experimental-require-module'] : [];
 
 /** Stage-1 tasks a worker holds at once: one running and one waiting, so its next task is already there. */
 const SCAN_DEPTH = 2;

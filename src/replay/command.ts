@@ -1,6 +1,6 @@
 // `kindling explain` and `kindling what-if`: flags to a replay of the run's own input, printed as text or JSON.
 import { answerText, flagNamed, parseFlags, renderHelp, restyle, STANDARD_FLAGS, standardAnswer, type FlagSpec, type FlagValues } from '../cli.js';
-import { RUN_FLAGS } from '../config.js';
+import { detectCores, RUN_FLAGS } from '../config.js';
 import { UsageError } from '../errors.js';
 import { parseBrokerList } from '../source/kafka-address.js';
 import type { QueryPlan } from '../plan/plan.js';
@@ -9,7 +9,8 @@ import { closingSentence, explainText } from './explain-text.js';
 import { inputFromCheckpoint, inputFromFiles, type ReplayInput } from './input.js';
 import { replayQuery } from './query.js';
 import { traceReplay, type ReplayTrace } from './trace.js';
-import { parseDurationList, whatIf, whatIfTable } from './what-if.js';
+import { whatIfOnThreads } from './threads.js';
+import { parseDurationList, seconds, whatIfTable, type WhatIfSetting } from './what-if.js';
 
 const IN = 'Input (a checkpoint, or files cut as the run cut them)';
 const INPUT_FLAGS = [
@@ -39,6 +40,7 @@ const EXPLAIN_FLAGS = [
 const WHAT_IF_FLAGS = [
   { name: 'watermark', kind: 'string', group: 'What if', default: '0s,10s,30s,60s', valueName: 'D,D,...', help: 'watermark delays to try (ms, s, m or h)' },
   { name: 'window', kind: 'string', group: 'What if', valueName: 'D,D,...', defaultText: "the query's own", help: 'window sizes to try (tumbling), each with every watermark' },
+  restyle(flagNamed(RUN_FLAGS, 'cores'), { group: 'What if', help: 'worker threads replaying settings at once (one setting per thread)' }),
   ...INPUT_FLAGS,
   ...STANDARD_FLAGS,
 ] as const satisfies readonly FlagSpec[];
@@ -50,11 +52,12 @@ const EXPLAIN_INTRO =
   'fate (filtered by which predicate, null field, late by how much, counted), every window of the key with its\n' +
   'count per batch and outcome, and one closing sentence. It checks the replay against the run (the offsets\n' +
   "log's watermarks, and the jsonl output given with --jsonl) and says where it diverged; exit code 1 then.";
-const WHAT_IF_USAGE = 'Usage: kindling what-if (--checkpoint-dir DIR | --source file --path P) [--watermark 0s,10s,30s,60s] [--window 10s,30s] [--json]';
+const WHAT_IF_USAGE = 'Usage: kindling what-if (--checkpoint-dir DIR | --source file --path P) [--watermark 0s,10s,30s,60s] [--window 10s,30s] [--cores N] [--json]';
 const WHAT_IF_INTRO =
   "Replays the run's own input under other watermark delays (and window sizes) and prints, per setting: rows\n" +
   'emitted, late events and late groups dropped, peak state rows, and the event-time-to-emission delay (p50/p99,\n' +
-  'in event time and in batches): the watermark trade-off, measured on your data.';
+  'in event time and in batches): the watermark trade-off, measured on your data. Settings run in parallel, one\n' +
+  'per worker thread; a run longer than a second reports the settings done on stderr.';
 
 /** Resolves once everything written to stdout so far is flushed: main exits right after a command returns, and a pipe takes large output asynchronously. */
 const flushed = (): Promise<void> =>
@@ -139,6 +142,17 @@ export async function explainCommand(argv: string[], out: (text: string) => void
   return check.divergence ? 1 : 0;
 }
 
+/** Once a what-if has run for PROGRESS_AFTER_MS, a line on stderr per setting done (short runs stay quiet). */
+const PROGRESS_AFTER_MS = 1000;
+
+function progressOnStderr(startMs: number): (done: number, total: number, setting: WhatIfSetting) => void {
+  return (done, total, setting) => {
+    if (Date.now() - startMs < PROGRESS_AFTER_MS || done === total) return;
+    const window = setting.windowMs === null ? '' : `, window ${seconds(setting.windowMs)}`;
+    process.stderr.write(`what-if: ${done}/${total} settings done (watermark ${seconds(setting.watermarkMs)}${window})\n`);
+  };
+}
+
 /** `kindling what-if`. */
 export async function whatIfCommand(argv: string[], out: (text: string) => void): Promise<number> {
   const flags = commandFlags(argv, WHAT_IF_FLAGS, 'what-if', WHAT_IF_USAGE, WHAT_IF_INTRO, out);
@@ -149,7 +163,11 @@ export async function whatIfCommand(argv: string[], out: (text: string) => void)
   if (windows.includes(0)) throw new UsageError(`--window sizes must be positive; got '${values['window']}'`);
   const input = await replayInput(values, given);
   const query = await replayQuery(values['query'], input.metadata);
-  const results = whatIf(query, input.batches.map((b) => b.records), watermarks, windows, { drain: input.drain || values['drain'] });
+  const threads = values['cores'] ?? (await detectCores());
+  const results = await whatIfOnThreads({ query, batches: input.batches.map((b) => b.records), drain: input.drain || values['drain'] }, watermarks, windows, {
+    threads,
+    onProgress: progressOnStderr(Date.now()),
+  });
   if (values['json']) out(JSON.stringify({ query: query.name, input: input.describe, results }, null, 2) + '\n');
   else out(`${header(query, input, null)}\n\n${whatIfTable(results, "query's")}`);
   await flushed();

@@ -138,12 +138,19 @@ export function measureSetting(query: QueryPlan, batches: readonly (readonly str
 }
 
 /** Every watermark with every window (or the query's own window). */
-export function whatIf(query: QueryPlan, batches: readonly (readonly string[])[], watermarksMs: readonly number[], windowsMs: readonly number[], options: { drain?: boolean } = {}): WhatIfResult[] {
+/** The settings to try, in the table's order: each window (or the query's own) with each watermark. */
+export function whatIfSettings(watermarksMs: readonly number[], windowsMs: readonly number[]): WhatIfSetting[] {
   const windows: Array<number | null> = windowsMs.length > 0 ? [...windowsMs] : [null];
-  return windows.flatMap((windowMs) => watermarksMs.map((watermarkMs) => measureSetting(query, batches, { watermarkMs, windowMs }, options)));
+  return windows.flatMap((windowMs) => watermarksMs.map((watermarkMs) => ({ watermarkMs, windowMs })));
 }
 
-const seconds = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+/** Every watermark with every window, one after the other on this thread (src/replay/threads.ts runs them on worker threads). */
+export function whatIf(query: QueryPlan, batches: readonly (readonly string[])[], watermarksMs: readonly number[], windowsMs: readonly number[], options: { drain?: boolean } = {}): WhatIfResult[] {
+  return whatIfSettings(watermarksMs, windowsMs).map((setting) => measureSetting(query, batches, setting, options));
+}
+
+/** A duration as the flags take it: 30s, or 1500ms. */
+export const seconds = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 /** The table `kindling what-if` prints. */
 export function whatIfTable(results: readonly WhatIfResult[], queryWindow: string): string {
