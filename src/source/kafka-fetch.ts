@@ -75,15 +75,14 @@ export interface FetchedPartition extends CutPartition {
 
 /**
  * A topic partition whose batches are compressed is fetched this many times smaller than
- * partitionFetchMaxBytes (every one starts so, until its first batches show): a 2 MiB
+ * partitionFetchMaxBytes (from its second fetch on, once its first batches show it): a 2 MiB
  * fetch of zstd-compressed lab events holds ~100,000 records, which the workers then decompress at
- * once. Measured on a 2M-event drain at --cores 2 (with the buffer counting compressed records at
- * their decoded size): peak RSS 335 -> 231 MB for zstd, 293 -> 177 MB for lz4.
+ * once (docs/kafka.md, "Memory of a compressed drain", has the measurements).
  */
 const COMPRESSED_FETCH_DIVISOR = 4;
 
-/** A partition's fetch size until its first batches show whether they are compressed (never below 64 KiB, nor above the configured size). */
-function firstFetchBytes(partitionFetchMaxBytes: number): number {
+/** A compressed partition's fetch size (never below 64 KiB, nor above the configured size); a batch larger than it still doubles it, as for any partition. */
+function compressedFetchBytes(partitionFetchMaxBytes: number): number {
   return Math.max(Math.min(64 << 10, partitionFetchMaxBytes), Math.floor(partitionFetchMaxBytes / COMPRESSED_FETCH_DIVISOR));
 }
 
@@ -127,9 +126,9 @@ export function applyFetchResponse(
         const aborted = isolationLevel === 1 ? new AbortedTransactionFilter(r.abortedTransactions) : null;
         const decoded = decodeRecordSet(reader.buf, r.records.start, r.records.end, p.buffer, p.label, aborted);
         if (p.compressed === undefined && decoded.batches > 0) {
-          // Every partition starts fetching small; one whose batches turn out uncompressed gets the full size.
+          // Once a partition's batches show compressed, it is fetched in smaller pieces (an uncompressed one fetches as before).
           p.compressed = decoded.compressed;
-          if (!decoded.compressed) p.maxBytes = Math.max(p.maxBytes, partitionFetchMaxBytes);
+          if (decoded.compressed) p.maxBytes = compressedFetchBytes(partitionFetchMaxBytes);
         }
         if (decoded.batches === 0 && p.buffer.endOffset === before) {
           // One record batch is larger than the fetch size: ask for more next time.
@@ -399,7 +398,7 @@ export class KafkaFetchLoop {
         buffer: new PartitionBuffer(offset, this.o.splitBytes),
         highWatermark: high,
         target: high,
-        maxBytes: firstFetchBytes(this.o.tuning.partitionFetchMaxBytes),
+        maxBytes: this.o.tuning.partitionFetchMaxBytes,
       });
     }
     if (this.resumeAt) for (const partitionId of this.resumeAt.keys()) if (!this.parts.has(partitionId)) throw checkpointPartitionGone(topic, partitionId);
