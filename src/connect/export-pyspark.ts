@@ -210,6 +210,7 @@ export function exportPySpark(query: QueryPlan, source: ExportSource, sink: Expo
     ...comment(`Kindling's query ${query.name} as a PySpark Structured Streaming script${query.description ? `: ${query.description}` : '.'}`),
     ...comment(`Exported by \`${origin.command}\` (Kindling ${origin.kindlingVersion}). Run it on Spark 4.0 with:`),
     `#   ${submit}`,
+    '# or on Kindling (no JVM) with: kindling run SCRIPT.py',
     'from pyspark.sql import SparkSession',
     'from pyspark.sql import functions as F',
     '',

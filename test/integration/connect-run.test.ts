@@ -1,6 +1,6 @@
 // `kindling run SCRIPT.py` with the real pyspark-client: the script talks to Kindling, its output streams through, its exit code is Kindling's.
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,23 @@ describe.skipIf(!PYTHON)(`kindling run SCRIPT.py${PYTHON ? '' : ` [skipped: ${SK
     await sleeping;
     child.kill('SIGTERM');
     expect(await exited).toBe(143);
+  });
+
+  it('runs a script kindling export wrote and gives the rows Kindling writes for the same query and files', async () => {
+    const script = join(dir, 'crash_alerts.py');
+    const fixture = resolve('test/fixtures/lab-small');
+    const exported = await kindling(['export', '--pyspark', '--query', 'crash-alerts', '--source', 'file', '--path', fixture, '--max-files-per-batch', '1', '--out', script]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const viaScript = join(dir, 'via-script');
+    const r = await kindling(['run', script, '--python', PYTHON!, '--sink', `jsonl:${viaScript}`]);
+    expect(r.code, r.stderr).toBe(0);
+    const engine = join(dir, 'engine');
+    const e = await kindling(['--query', 'crash-alerts', '--source', 'file', '--path', fixture, '--max-files-per-batch', '1', '--sink', `jsonl:${engine}`, '--quiet']);
+    expect(e.code, e.stderr).toBe(0);
+    const files = async (d: string): Promise<Record<string, string>> => Object.fromEntries(await Promise.all((await readdir(d)).sort().map(async (f) => [f, await readFile(join(d, f), 'utf8')] as const)));
+    const expected = await files(engine);
+    expect(Object.keys(expected).length).toBeGreaterThan(0);
+    expect(await files(viaScript)).toEqual(expected);
   });
 
   it('refuses a second positional argument, pointing at --', async () => {
