@@ -3,7 +3,7 @@ import { Piscina } from 'piscina';
 import { NO_REQUIRE_ESM, workerFile } from '../engine/pool.js';
 import type { QueryPlan } from '../plan/plan.js';
 import type { ExplainAnswer, ExplainQuestion, ReplaySpec, WhatIfAnswer, WhatIfQuestion } from './service.js';
-import { whatIfSettings, type WhatIfResult, type WhatIfSetting } from './what-if.js';
+import { whatIfSettings, windowKeyIndex, type WhatIfResult, type WhatIfSetting } from './what-if.js';
 
 /** The input every thread of a what-if pool replays: sent once per thread, not once per setting. */
 export interface WhatIfInput {
@@ -41,6 +41,8 @@ export async function whatIfOnThreads(
   windowsMs: readonly number[],
   options: { threads: number; onProgress?: (done: number, total: number, setting: WhatIfSetting) => void },
 ): Promise<WhatIfResult[]> {
+  // Checked here: an error a thread throws loses its class (a user's mistake would read as an internal error).
+  windowKeyIndex(input.query);
   const settings = whatIfSettings(watermarksMs, windowsMs);
   const pool = replayPool(Math.max(1, Math.min(options.threads, settings.length)), input, Number.POSITIVE_INFINITY);
   let done = 0;

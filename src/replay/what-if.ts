@@ -72,13 +72,19 @@ export function percentiles(values: number[]): Percentiles | null {
   return { p50: rank(50), p99: rank(99) };
 }
 
+/** Where the plan's window is among its grouping keys; a query without a watermark and a window is the user's mistake (what-if varies those). */
+export function windowKeyIndex(query: QueryPlan): number {
+  const analyzedPlan = analyzed(query);
+  const aggregate = analyzedPlan.aggregate;
+  const windowAt = aggregate ? aggregate.keys.findIndex((k) => k.kind === 'window') : -1;
+  if (!analyzedPlan.watermark || windowAt < 0) throw new UsageError(`query ${query.name} has no watermark and window: what-if varies those`);
+  return windowAt;
+}
+
 /** Replays `batches` under one setting and measures it. */
 export function measureSetting(query: QueryPlan, batches: readonly (readonly string[])[], setting: WhatIfSetting, options: { drain?: boolean } = {}): WhatIfResult {
   const plan = withSetting(query, setting);
-  const analyzedPlan = analyzed(plan);
-  const aggregate = analyzedPlan.aggregate;
-  const windowAt = aggregate ? aggregate.keys.findIndex((k) => k.kind === 'window') : -1;
-  if (!analyzedPlan.watermark || windowAt < 0) throw new Error(`query ${query.name} has no watermark and window: what-if varies those`);
+  const windowAt = windowKeyIndex(plan);
   let batchId = 0;
   let maxEventTimeMs: number | null = null;
   let rowsEmitted = 0;

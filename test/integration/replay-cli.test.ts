@@ -157,6 +157,10 @@ describe('kindling explain', () => {
     const badWatermark = await kindling(['what-if', '--checkpoint-dir', ck, '--watermark', '0s,ten']);
     expect(badWatermark.code).toBe(2);
     expect(badWatermark.stderr).toContain("--watermark must be a comma-separated list of durations such as 0s,10s,30s,60s (units ms, s, m, h); got 'ten'");
+    // A query without a watermark is the user's mistake, said before any replay thread starts.
+    const noWatermark = await kindling(['what-if', '--source', 'file', '--path', logs, '--query', 'vulnerability-by-ip']);
+    expect(noWatermark.code).toBe(2);
+    expect(noWatermark.stderr).toContain('query vulnerability-by-ip has no watermark and window: what-if varies those');
   });
 });
 
