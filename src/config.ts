@@ -45,7 +45,7 @@ export const RUN_FLAGS = [
   { name: 'max-files-per-batch', kind: 'int', group: FILE, min: 1, help: "whole files per batch (Spark's maxFilesPerTrigger)" },
   { name: 'max-events-per-batch', kind: 'int', group: FILE, min: 1, defaultText: 'file: unset; generator: 100000', help: 'records per batch (file and generator sources)' },
   { name: 'allow-empty', kind: 'bool', group: FILE, help: 'run even when --path holds nothing to read (no files, or only empty ones); without it that is a usage error (exit 2)' },
-  { name: 'max-bytes-per-batch', kind: 'int', group: FILE, min: 1024, default: 16 * 1_048_576, help: 'bytes per batch when neither limit above is given, cut at a record boundary' },
+  { name: 'max-bytes-per-batch', kind: 'int', group: FILE, min: 1024, default: 16 * 1_048_576, help: 'bytes per batch when neither limit above is given; a batch holds the records that start in its bytes' },
   { name: 'brokers', kind: 'string', group: KAFKA, env: 'KAFKA_BROKERS', valueName: 'HOST:PORT[,...]', help: 'Kafka bootstrap brokers (npm run kafka starts one on 127.0.0.1:9092); giving --brokers selects --source kafka, KAFKA_BROKERS alone does not' },
   { name: 'topic', kind: 'string', group: KAFKA, default: 'logs', help: 'topic to read, every partition of it' },
   { name: 'group', kind: 'string', group: KAFKA, defaultText: 'kindling-<query name>', help: 'consumer group Kindling commits its offsets to, as advice for Kafka tools only (they then show the lag); a run resumes from --checkpoint-dir, never from these' },

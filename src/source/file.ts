@@ -12,7 +12,7 @@ export interface FileSourceOptions {
   readonly maxFilesPerBatch: number | null;
   /** Records per batch (counted on the main thread, the only per-record work it does). */
   readonly maxEventsPerBatch: number | null;
-  /** Bytes per batch when neither limit is set, cut at a record boundary. */
+  /** Bytes per batch when neither limit is set; a batch holds the records that start in its bytes. */
   readonly maxBytesPerBatch: number;
   /** Bytes per stage-1 task. */
   readonly splitBytes: number;
