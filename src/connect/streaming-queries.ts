@@ -73,7 +73,11 @@ export class StreamingQuery {
     })();
   }
 
+  /** The last batch's record (processAllAvailable looks at it). */
+  private last: KindlingProgress | null = null;
+
   private record(record: KindlingProgress): void {
+    this.last = record;
     this.progress.push(sparkProgressJson(record, { id: this.id, runId: this.runId, name: this.name }));
     if (this.progress.length > RECENT_PROGRESS) this.progress.shift();
     this.statusMessage = 'Waiting for next trigger';
@@ -133,13 +137,14 @@ export class StreamingQuery {
   }
 
   /**
-   * Spark's processAllAvailable(): returns once a batch found nothing new to read (a batch without input rows)
-   * or the query ended (a finite input read to its end).
+   * Spark's processAllAvailable(): returns once a batch left nothing behind in its source (see readEverything),
+   * at once if the last one did, or when the query ended (a finite input read to its end).
    */
   async processAllAvailable(signal: AbortSignal): Promise<void> {
     const caughtUp = new Promise<void>((resolve) => {
+      if (this.last && readEverything(this.last)) return resolve();
       const waiter = (record: KindlingProgress): void => {
-        if (record.numInputRows > 0) return;
+        if (!readEverything(record)) return;
         this.progressWaiters.delete(waiter);
         resolve();
       };
@@ -154,6 +159,15 @@ export class StreamingQuery {
     const failure = this.failed();
     if (failure) throw failure;
   }
+}
+
+/**
+ * True when a batch left nothing behind in its source: it read no rows, or (Kafka) it read up to the end offsets the
+ * topic had when the batch was cut. An idle Kafka query runs no batches, so this is asked of the last batch too.
+ */
+function readEverything(record: KindlingProgress): boolean {
+  if (record.numInputRows === 0) return true;
+  return record.sources.length > 0 && record.sources.every((s) => s.latestOffset !== undefined && JSON.stringify(s.endOffset) === JSON.stringify(s.latestOffset));
 }
 
 /** A session's queries (spark.streams). */

@@ -62,4 +62,10 @@ describeKafka(`the lab's PySpark script through kindling run${PYTHON ? '' : ' [s
     }
     expect(run.stdout).toContain('-------------------------------------------\nBatch: 0\n-------------------------------------------\n+------+-------+-----------+\n|window|user_id|crash_count|\n+------+-------+-----------+\n+------+-------+-----------+\n');
   });
+
+  it.skipIf(!PYTHON)('returns from processAllAvailable() once the query has read what the topic holds, then stops it', async () => {
+    const r = await kindling(['run', resolve('test/fixtures/pyspark/kafka_process_all.py'), '--python', PYTHON!, '--', brokers, topic]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('{'))!)).toEqual({ inputRows: records, activeAfterStop: false });
+  });
 });
