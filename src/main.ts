@@ -17,6 +17,7 @@ import { describeRun, windowOf } from './metrics/run-info.js';
 import { summaryLines } from './metrics/summary.js';
 import type { ReplaySpec } from './replay/service.js';
 import { onStopSignals } from './signals.js';
+import { stopWhenStdoutCloses } from './stdout-closed.js';
 import { namesPythonScript } from './connect/script-args.js';
 
 const log = (line: string): void => {
@@ -179,6 +180,7 @@ async function main(argv: string[]): Promise<number> {
   return run(argv);
 }
 
+stopWhenStdoutCloses(log);
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
