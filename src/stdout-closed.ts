@@ -4,9 +4,8 @@
 export const STDOUT_CLOSED_EXIT = 141;
 
 /**
- * Installs the handler: on EPIPE, says what happened on stderr and exits STDOUT_CLOSED_EXIT. Rows of a
- * batch whose output was cut off are not committed, so a run with --checkpoint-dir writes them again
- * on restart; other stdout errors are rethrown as before.
+ * Installs the handler: on EPIPE, says what happened on stderr and exits STDOUT_CLOSED_EXIT (the reader
+ * is gone, so there is no one left to write rows to); other stdout errors are rethrown as before.
  */
 export function stopWhenStdoutCloses(log: (line: string) => void, exit: (code: number) => never = process.exit): void {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
