@@ -68,7 +68,8 @@ describeKafka('Kafka topic recreated mid-run (real broker)', (brokers) => {
     expect(await run.interrupt()).toBe(0);
     // Every record of the old topic and of the new one, each once (a batch of the old topic in flight when it was deleted may be the only loss, and none was).
     expect(progress.reduce((n, p) => n + p.numInputRows, 0)).toBe(10_000);
-    expect(progress.at(-1)!.sources[0]!.metrics).toMatchObject({ topicRecreations: '1' });
+    // The counter rides on the source's figures of a batch that read records (a no-data batch cut nothing).
+    expect(progress.filter((p) => p.numInputRows > 0).at(-1)!.sources[0]!.metrics).toMatchObject({ topicRecreations: '1' });
   }, 120_000);
 
   it('a restart onto a topic recreated while Kindling was stopped: the offsets log keeps the topic id, so it is noticed whatever the new topic holds', async () => {
