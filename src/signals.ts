@@ -52,11 +52,21 @@ export function stopSignalCounter(policy: SignalPolicy, first: (signal: NodeJS.S
  */
 export function parentIsNpm(): boolean {
   try {
-    const argv = readFileSync(`/proc/${process.ppid}/cmdline`, 'utf8').split('\0');
-    return argv.slice(0, 2).some((arg) => /^np[mx](-cli\.js)?$/.test(basename(arg)));
+    return isNpmCommandLine(readFileSync(`/proc/${process.ppid}/cmdline`, 'utf8'));
   } catch {
     return false;
   }
+}
+
+/**
+ * True for the /proc cmdline of npm or npx: either as started (`node …/npm-cli.js start`, NUL-separated)
+ * or as npm shows itself once it sets process.title, which rewrites its cmdline to one
+ * space-separated title (`npm start --rate 2000`, `npm exec kindling`).
+ */
+export function isNpmCommandLine(cmdline: string): boolean {
+  const argv = cmdline.split('\0');
+  const titleWord = argv[0]!.split(' ')[0]!;
+  return [titleWord, ...argv.slice(0, 2)].some((arg) => /^np[mx](-cli\.js)?$/.test(basename(arg)));
 }
 
 /** The policy for this process: one late copy under npm/npx, otherwise copies only within SAME_KEYPRESS_MS. */

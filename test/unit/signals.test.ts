@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { FORWARDED_COPY_MS, SAME_KEYPRESS_MS, parentIsNpm, signalPolicy, stopSignalCounter } from '../../src/signals.js';
+import { FORWARDED_COPY_MS, SAME_KEYPRESS_MS, isNpmCommandLine, parentIsNpm, signalPolicy, stopSignalCounter } from '../../src/signals.js';
 
 function drive(underNpm: boolean, atMs: number[]): string[] {
   const calls: string[] = [];
@@ -42,6 +42,20 @@ describe('stop signals', () => {
     expect(ask('npm-cli.js')).toBe('true');
     expect(ask('npx')).toBe('true');
     expect(ask('runner.js')).toBe('false');
+    // npm sets process.title, which rewrites its cmdline to one title: the form a real `npm start` parent has.
+    writeFileSync(join(dir, 'titled.js'), `process.title = 'npm start --rate 2000 --cores 1'; ${parent}`);
+    expect(ask('titled.js')).toBe('true');
+    writeFileSync(join(dir, 'titled-other.js'), `process.title = 'vitest run --reporter npm'; ${parent}`);
+    expect(ask('titled-other.js')).toBe('false');
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads npm and npx from a command line as started or as titled, and nothing else', () => {
+    expect(isNpmCommandLine('node\0/usr/lib/node_modules/npm/bin/npm-cli.js\0start\0')).toBe(true);
+    expect(isNpmCommandLine('npm start --rate 2000 --cores 1\0\0\0')).toBe(true);
+    expect(isNpmCommandLine('npm exec kindling\0\0')).toBe(true);
+    expect(isNpmCommandLine('npx\0kindling\0')).toBe(true);
+    expect(isNpmCommandLine('node\0dist/src/main.js\0--cores\0npm\0')).toBe(false);
+    expect(isNpmCommandLine('/bin/sh\0-c\0npm start\0')).toBe(false);
   });
 });
