@@ -9,9 +9,12 @@ import type { Sink } from '../sink/sink.js';
 import { FileSource } from '../source/file.js';
 import { parseBrokerList } from '../source/kafka-address.js';
 import { KafkaSource } from '../source/kafka.js';
+import { onceSource } from '../source/once.js';
+import { RateSource } from '../source/rate.js';
 import type { Source } from '../source/source.js';
 import { SparkConsoleSink } from './console-sink.js';
 import { unsupported } from './errors.js';
+import { intOption, option, rateOptions } from './source-options.js';
 import type { QueryToStart } from './execute.js';
 import type { QueryRunner } from './server.js';
 
@@ -29,20 +32,22 @@ export interface RunOverrides {
   readonly availableNow?: boolean;
 }
 
-const option = (options: Readonly<Record<string, string>>, key: string): string | undefined =>
-  Object.entries(options).find(([k]) => k.toLowerCase() === key)?.[1];
-
-function intOption(options: Readonly<Record<string, string>>, key: string, what: string): number | null {
-  const raw = option(options, key);
-  if (raw === undefined) return null;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1) throw unsupported(`${what} option ${key}=${JSON.stringify(raw)}`, 'give a whole number of at least 1.');
-  return n;
+/** Spark's rate source; it has no rows at the start (0 seconds have passed), so availableNow and once end at once, as in Spark. */
+function rateSource(options: Readonly<Record<string, string>>, availableNow: boolean): Source<unknown> {
+  const rate = new RateSource({ rowsPerSecond: rateOptions(options).rowsPerSecond, splitRows: 10_000 });
+  return (availableNow ? { name: rate.name, describe: () => rate.describe(), poll: async () => ({ kind: 'end' as const }), close: () => rate.close() } : rate) as Source<unknown>;
 }
 
 async function openSource(q: QueryToStart, overrides: RunOverrides, log: (line: string) => void): Promise<Source<unknown>> {
   const { format, options, paths } = q.source;
-  const availableNow = overrides.availableNow === true || q.write.trigger.kind === 'availableNow' || q.write.trigger.kind === 'once';
+  // trigger(once=True) reads all that is available in one batch: Spark drops the read limits (maxFilesPerTrigger, maxOffsetsPerTrigger).
+  const once = q.write.trigger.kind === 'once' && overrides.availableNow !== true;
+  const availableNow = overrides.availableNow === true || q.write.trigger.kind === 'availableNow' || once;
+  const limit = (key: string, what: string): number | null => {
+    const n = intOption(options, key, what);
+    return once ? null : n;
+  };
+  if (format === 'rate') return rateSource(options, availableNow);
   if (format === 'kafka') {
     const topic = option(options, 'subscribe');
     if (!topic || topic.includes(',')) throw unsupported(`The kafka source's subscribe=${JSON.stringify(topic ?? '')}`, 'subscribe to one topic.');
@@ -56,7 +61,7 @@ async function openSource(q: QueryToStart, overrides: RunOverrides, log: (line: 
       topic,
       groupId: `kindling-${q.query.name}`,
       startingOffsets: starting,
-      maxOffsetsPerTrigger: intOption(options, 'maxoffsetspertrigger', 'The kafka source'),
+      maxOffsetsPerTrigger: limit('maxoffsetspertrigger', 'The kafka source'),
       availableNow,
       isolationLevel: isolation,
       failOnDataLoss: (option(options, 'failondataloss') ?? 'true').toLowerCase() !== 'false',
@@ -66,7 +71,7 @@ async function openSource(q: QueryToStart, overrides: RunOverrides, log: (line: 
   }
   const path = paths[0] ?? option(options, 'path');
   if (!path || paths.length > 1) throw unsupported(`A ${format} source with ${paths.length} paths`, 'read one directory: spark.readStream...load(DIR).');
-  return (await FileSource.open({ path, maxFilesPerBatch: intOption(options, 'maxfilespertrigger', `The ${format} source`), maxEventsPerBatch: null, maxBytesPerBatch: 16 * 1_048_576, splitBytes: SPLIT_BYTES, allowEmpty: true, log })) as Source<unknown>;
+  return (await FileSource.open({ path, maxFilesPerBatch: limit('maxfilespertrigger', `The ${format} source`), maxEventsPerBatch: null, maxBytesPerBatch: once ? Number.POSITIVE_INFINITY : 16 * 1_048_576, splitBytes: SPLIT_BYTES, allowEmpty: true, log })) as Source<unknown>;
 }
 
 async function openSink(q: QueryToStart, overrides: RunOverrides): Promise<Sink> {
@@ -86,7 +91,8 @@ export function engineRunner(overrides: RunOverrides, log: (line: string) => voi
     const cores = overrides.cores ?? Math.max(1, Math.min(availableParallelism(), 4));
     const checkpointDir = overrides.checkpointDir ?? q.checkpoint;
     const store = checkpointDir ? await CheckpointStore.open(checkpointDir) : null;
-    const source = await openSource(q, overrides, log);
+    const opened = await openSource(q, overrides, log);
+    const source = q.write.trigger.kind === 'once' && overrides.availableNow !== true ? onceSource(opened) : opened;
     const sink = await openSink(q, overrides);
     const trigger = q.write.trigger;
     const run = await runQueryPlan(q.query, {

@@ -5,6 +5,8 @@ import { schemaOf, type Schema } from '../plan/schema.js';
 import { parseSelectItem, parseSqlExpression } from '../plan/sql.js';
 import { PlanError, type FieldType } from '../plan/types.js';
 import { analysisError, unsupported } from './errors.js';
+import { resolveSchema } from './resolve.js';
+import { rateOptions } from './source-options.js';
 import type { ConnectExpr, ConnectRelation, StreamingWrite } from './logical.js';
 import { parseSchema, type SqlType } from './sql-types.js';
 import { where } from './translate-expression.js';
@@ -141,8 +143,13 @@ function parseStep(nodes: readonly ConnectRelation[], format: string): { schema:
     if (!read.schema) throw analysisError('STREAMING_SCHEMA_REQUIRED', 'Schema must be specified when creating a streaming source DataFrame.');
     return { schema: planSchema(read.schema, 'spark.readStream.schema(...)'), parsed: null, next: 1 };
   }
+  // The rate source's rows are typed already: (timestamp, value), Spark's fixed schema.
+  if (format === 'rate') {
+    rateOptions(read.options); // refused at start(), before any batch
+    return { schema: planSchema({ kind: 'struct', fields: resolveSchema(read) }, 'the rate source'), parsed: null, next: 1 };
+  }
   const how = 'parse the record first: select(from_json(col("value").cast("string"), schema).alias("data")).select("data.*")';
-  if (format !== 'kafka' && format !== 'text') throw unsupported(`Running the ${format} source through Kindling's plan`, "this build's plan reads JSON records from kafka, text and json sources.");
+  if (format !== 'kafka' && format !== 'text') throw unsupported(`Running the ${format} source through Kindling's plan`, "this build's plan reads JSON records from kafka, text and json sources, and the rate source.");
   let text = 'value';
   for (let i = 1; i < nodes.length; i++) {
     const n = nodes[i]!;

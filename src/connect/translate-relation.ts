@@ -67,7 +67,7 @@ const SOURCE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   kafka: ['kafka.bootstrap.servers', 'subscribe', 'startingoffsets', 'maxoffsetspertrigger', 'failondataloss', 'kafka.isolation.level'],
   json: ['maxfilespertrigger', 'path'],
   text: ['maxfilespertrigger', 'path'],
-  rate: ['rowspersecond'],
+  rate: ['rowspersecond', 'numpartitions', 'rampuptime'],
 };
 
 function read(rel: Relation & { relType: { case: 'read' } }, planId: number | undefined, origin: Origin): ConnectRelation {
