@@ -56,7 +56,7 @@ describe('relations and expressions from protobuf', () => {
     ['range', { relType: { case: 'range', value: {} } } as RelationInit, 'Not supported by Kindling: spark.range(...). For a generated stream use spark.readStream.format("rate").'],
     ['drop', { relType: { case: 'drop', value: {} } } as RelationInit, 'Not supported by Kindling: df.drop(...). Use select(...) with the columns to keep.'],
     ['a batch read', { relType: { case: 'read', value: { isStreaming: false, readType: { case: 'dataSource', value: { format: 'json' } } } } } as RelationInit, 'Not supported by Kindling: Batch reads (spark.read...).'],
-    ['an unknown option', { relType: { case: 'read', value: { isStreaming: true, readType: { case: 'dataSource', value: { format: 'rate', options: { rampUpTime: '5s' } } } } } } as RelationInit, 'Not supported by Kindling: The rate source option "rampUpTime".'],
+    ['an unknown option', { relType: { case: 'read', value: { isStreaming: true, readType: { case: 'dataSource', value: { format: 'rate', options: { rowsPerBatch: '5' } } } } } } as RelationInit, 'Not supported by Kindling: The rate source option "rowsPerBatch".'],
   ])('refuses %s by name', (_name, init, message) => {
     expect(() => rel(init)).toThrow(message);
   });
