@@ -17,6 +17,8 @@ import {
   type PartitionStepResult,
   type RestoreTask,
   type ScanTask,
+  type ScanTaskResult,
+  type SplitPayload,
   type SnapshotTask,
   type StatefulTask,
   type Task,
@@ -68,11 +70,27 @@ function compiledFor(task: TaskContext, maxRecordBytes = Infinity, maxSamples = 
   return c;
 }
 
+/** Stage 1 over a task's splits, in order; the first that fails ends the task (its failure goes back with the results before it). */
 async function scan(task: ScanTask, timing: () => TaskTiming): Promise<TaskResult> {
+  const results: ScanTaskResult[] = [];
+  for (const { splitIndex, split } of task.splits) {
+    const startedAtMs = nowMs();
+    const started = performance.now();
+    const splitTiming = (): TaskTiming => ({ workerId, threadId, startedAtMs, durationMs: performance.now() - started });
+    try {
+      results.push(await scanSplit(task, splitIndex, split, splitTiming));
+    } catch (err) {
+      return { kind: 'scan', results, failure: failure(err, splitTiming()), ...timing() };
+    }
+  }
+  return { kind: 'scan', results, ...timing() };
+}
+
+async function scanSplit(task: ScanTask, splitIndex: number, payload: SplitPayload, timing: () => TaskTiming): Promise<ScanTaskResult> {
   const query = compiledFor(task, task.maxRecordBytes, task.maxSamples);
   // A file range is read here, on the worker (the main thread only cut it), straight into the byte
   // kernel's memory, where the pre-check scans it without a copy.
-  const split = task.split.kind === 'file-range' ? ({ kind: 'bytes', bytes: readFileRange(task.split, (length) => byteKernel().reserve(length)) } as const) : task.split;
+  const split = payload.kind === 'file-range' ? ({ kind: 'bytes', bytes: readFileRange(payload, (length) => byteKernel().reserve(length)) } as const) : payload;
   const out: ScanResult =
     split.kind === 'bytes'
       ? scanRecordBytes(query, split.bytes, split.recordEnds)
@@ -83,11 +101,11 @@ async function scan(task: ScanTask, timing: () => TaskTiming): Promise<TaskResul
   const owned = out.partial
     ? ownAggregates(out.partial, task.partitions, task.workers)
     : out.dedup
-      ? ownDedup(out.dedup, task.splitIndex, task.partitions, task.workers)
+      ? ownDedup(out.dedup, splitIndex, task.partitions, task.workers)
       : [];
   return {
-    kind: 'scan',
-    splitIndex: task.splitIndex,
+    kind: 'split',
+    splitIndex,
     counters: out.counters,
     skippedRecords: out.skippedRecords,
     filteredRows: out.filteredRows,

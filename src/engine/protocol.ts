@@ -67,14 +67,22 @@ export type OwnedInput =
   | { readonly operator: 'aggregate'; readonly partitionIds: number[]; readonly groups: PartialGroups }
   | { readonly operator: 'dedup'; readonly partitionIds: number[]; readonly seqs: number[]; readonly input: DedupInput };
 
-/** Stage 1: scan one split on any free worker. */
+/** One split of a stage-1 task, with its index in the batch. */
+export interface IndexedSplit {
+  readonly splitIndex: number;
+  readonly split: SplitPayload;
+}
+
+/**
+ * Stage 1: scan a run of consecutive splits of a batch on any free worker, in split order, in one
+ * message (one task per worker per batch: a task costs a round trip and a clone of the plan).
+ */
 export interface ScanTask extends TaskContext {
   readonly kind: 'scan';
   readonly batchId: number;
-  readonly splitIndex: number;
   readonly maxRecordBytes: number;
   readonly maxSamples: number;
-  readonly split: SplitPayload;
+  readonly splits: readonly IndexedSplit[];
 }
 
 /** Stage 2: one stateful operator's step on every partition a worker owns, in one message. */
@@ -125,9 +133,19 @@ export interface TaskTiming {
   readonly durationMs: number;
 }
 
+/**
+ * A stage-1 task's answer: one result per split, in order. A split that fails stops the task:
+ * `failure` is that split's (results.length is its position in the task), the later ones were not scanned.
+ */
+export interface ScanGroupResult extends TaskTiming {
+  readonly kind: 'scan';
+  readonly results: ScanTaskResult[];
+  readonly failure?: TaskFailure;
+}
+
 /** What stage 1 made of one split. Every record is counted once in `counters.records` (parsed) or `skippedRecords` (the pre-check ruled it out). */
 export interface ScanTaskResult extends TaskTiming {
-  readonly kind: 'scan';
+  readonly kind: 'split';
   readonly splitIndex: number;
   readonly counters: ParseCounters;
   readonly skippedRecords: number;
@@ -190,4 +208,4 @@ export interface TaskFailure extends TaskTiming {
   readonly recordIndex?: number;
 }
 
-export type TaskResult = ScanTaskResult | StatefulTaskResult | DrainTaskResult | SnapshotTaskResult | RestoreTaskResult | TaskFailure;
+export type TaskResult = ScanGroupResult | StatefulTaskResult | DrainTaskResult | SnapshotTaskResult | RestoreTaskResult | TaskFailure;

@@ -7,6 +7,34 @@ import type { TaskProgress } from '../metrics/progress.js';
 import { ownerOf, partitionIdOf } from '../partition.js';
 import type { OwnedInput, PartitionStepResult, ScanTaskResult, StatefulTaskResult } from './protocol.js';
 
+/**
+ * Cuts a batch's splits, weighed by `weights` (bytes or records), into at most `tasks` runs of
+ * consecutive splits of about equal weight: [from, to) index ranges, in order, none empty. Runs
+ * keep split order, so a task's results slot back in place and a record's position is still
+ * told from the splits before it.
+ */
+export function splitRuns(weights: readonly number[], tasks: number): Array<[from: number, to: number]> {
+  const n = weights.length;
+  const runs: Array<[number, number]> = [];
+  if (n === 0) return runs;
+  const count = Math.max(1, Math.min(n, Math.floor(tasks)));
+  const total = weights.reduce((a, w) => a + Math.max(0, w), 0);
+  let from = 0;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    sum += Math.max(0, weights[i]!);
+    const left = n - i - 1;
+    const runsLeft = count - runs.length - 1;
+    // Cut when this run reached its share of the weight, or when every later split must start a run of its own.
+    if (runsLeft > 0 && left > 0 && (sum * count >= total * (runs.length + 1) || left === runsLeft)) {
+      runs.push([from, i + 1]);
+      from = i + 1;
+    }
+  }
+  runs.push([from, n]);
+  return runs;
+}
+
 /** A dropDuplicates row's order in its batch: split index, then index in the split. */
 export const seqOf = (splitIndex: number, index: number): number => splitIndex * 2 ** 32 + index;
 

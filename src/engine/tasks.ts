@@ -8,8 +8,8 @@ import type { Split } from '../source/source.js';
 import { KindlingError } from '../errors.js';
 import { TaskFailedError, type WorkerPool } from './pool.js';
 import { describePosition, RecordPositions } from './positions.js';
-import type { DrainTaskResult, OperatorEntries, OwnedInput, RestoreTaskResult, ScanTaskResult, SnapshotTaskResult, StatefulOperator, StatefulTaskResult, TaskContext } from './protocol.js';
-import type { DispatchedStep } from './stages.js';
+import type { DrainTaskResult, OperatorEntries, OwnedInput, RestoreTaskResult, ScanGroupResult, ScanTaskResult, SplitPayload, SnapshotTaskResult, StatefulOperator, StatefulTaskResult, TaskContext } from './protocol.js';
+import { splitRuns, type DispatchedStep } from './stages.js';
 import type { BatchWatermarks } from './watermark.js';
 
 /** Stage 1's results of a batch (one per split, in split order, each a result or a failure), with its task records. */
@@ -43,28 +43,46 @@ export class BatchTasks {
   ) {}
 
   /**
-   * Stage 1 of a batch: one task per split, raw bytes transferred, on whichever worker frees up
-   * first. Stateless, so it may run before the batch's turn (scan-ahead): nothing it does is
-   * visible until stage 2, which always runs in batch order after the offsets log is written.
+   * Stage 1 of a batch: the splits cut into one run of consecutive splits per worker (about equal
+   * bytes), one task each, raw bytes transferred, on whichever worker frees up first. One task per
+   * split (16 per 16 MiB batch) cost ~0.4 ms of CPU per task in round trips and clones of the plan,
+   * ~40 ns per event (measured with the engine bench). Stateless, so it may run before the batch's
+   * turn (scan-ahead): nothing it does is visible until stage 2, which always runs in batch order
+   * after the offsets log is written.
    */
   dispatchScans(batchId: number, splits: readonly Split[]): Promise<ScanOutcome> {
     const tasks: TaskProgress[] = [];
+    const settled = new Array<PromiseSettledResult<ScanTaskResult>>(splits.length);
+    const runs = splitRuns(splits.map((s) => splitWeight(s.payload)), this.pool.size * SCAN_TASKS_PER_WORKER);
+    const all = runs.map(async ([from, to]) => {
+      const members = splits.slice(from, to).map((split, k) => ({ splitIndex: from + k, split: split.payload }));
+      const transfer = [...new Set(members.flatMap(({ split }) => (split.kind === 'bytes' ? [split.bytes.buffer as ArrayBuffer] : [])))];
+      const queuedAtMs = nowMs();
+      let outcome: { workerId: number; result: ScanGroupResult };
+      try {
+        outcome = await this.pool.runScan<ScanGroupResult>({ kind: 'scan', batchId, maxRecordBytes: this.options.maxRecordBytes, maxSamples: 5, splits: members, ...this.context }, transfer);
+      } catch (reason) {
+        for (let i = from; i < to; i++) settled[i] = { status: 'rejected', reason };
+        return;
+      }
+      const { workerId, result } = outcome;
+      let readyAtMs = queuedAtMs;
+      for (let i = from; i < to; i++) {
+        const r = result.results[i - from];
+        if (r === undefined) {
+          // The split that failed, and the ones after it that the task did not scan.
+          const failure = result.failure ?? { kind: 'failure' as const, code: 'TASK_FAILED' as const, message: `a scan task returned ${result.results.length} of ${to - from} split results`, workerId, threadId: result.threadId, startedAtMs: result.startedAtMs, durationMs: result.durationMs };
+          settled[i] = { status: 'rejected', reason: new TaskFailedError(workerId, failure) };
+          continue;
+        }
+        settled[i] = { status: 'fulfilled', value: r };
+        tasks.push({ stage: 1, splitIndex: i, partitionId: null, workerId, rows: recordsOf(r), startedAtMs: r.startedAtMs, durationMs: r.durationMs, queueWaitMs: Math.max(0, r.startedAtMs - readyAtMs) });
+        readyAtMs = r.startedAtMs + r.durationMs;
+      }
+    });
     // Settled, not all: a failing split's position is told from the records of the splits before it.
-    const all = Promise.allSettled(
-      splits.map(async (split, splitIndex) => {
-        const transfer = split.payload.kind === 'bytes' ? [split.payload.bytes.buffer as ArrayBuffer] : [];
-        const queuedAtMs = nowMs();
-        const { workerId, result: r } = await this.pool.runScan<ScanTaskResult>(
-          { kind: 'scan', batchId, splitIndex, maxRecordBytes: this.options.maxRecordBytes, maxSamples: 5, split: split.payload, ...this.context },
-          transfer,
-        );
-        tasks.push({ stage: 1, splitIndex, partitionId: null, workerId, rows: r.counters.records + r.skippedRecords, startedAtMs: r.startedAtMs, durationMs: r.durationMs, queueWaitMs: Math.max(0, r.startedAtMs - queuedAtMs) });
-        return r;
-      }),
-    );
-    return all.then((settled) => ({ settled, tasks }));
+    return Promise.all(all).then(() => ({ settled, tasks }));
   }
-
 
   /**
    * Stage 1's results, or its first failure (in split order). ANSI mode failing the query on a
@@ -158,6 +176,21 @@ export class BatchTasks {
   async restoreState(shares: readonly WorkerShare[]): Promise<number> {
     const results = await Promise.all(shares.map((partitionEntries, workerId) => this.pool.runOn<RestoreTaskResult>(workerId, { kind: 'restore', workerId, partitionEntries, ...this.context })));
     return results.reduce((n, r) => n + r.groups, 0);
+  }
+}
+
+/** Stage-1 tasks per worker per batch: one, so each worker gets one message for its share of a batch. */
+const SCAN_TASKS_PER_WORKER = 1;
+
+/** A split's weight when a batch's splits are shared out: its bytes (records for generated events). */
+function splitWeight(payload: SplitPayload): number {
+  switch (payload.kind) {
+    case 'file-range':
+      return payload.end - payload.start;
+    case 'generated':
+      return payload.count;
+    default:
+      return payload.bytes.byteLength;
   }
 }
 
