@@ -1,5 +1,6 @@
 // `npm run kafka`: runs a local Kafka broker in the foreground until Ctrl-C, then stops it cleanly.
 
+import type { ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { answerText, parseFlags, renderHelp, STANDARD_FLAGS, standardAnswer, type FlagSpec, type StandardAnswer } from '../cli.js';
@@ -52,16 +53,20 @@ async function main(): Promise<number> {
   }
 
   let broker: KafkaBroker | undefined;
+  let java: ChildProcess | undefined;
   let stopRequested = false;
+  const starting = new AbortController();
   onStopSignals(
     (sig) => {
       stopRequested = true;
-      process.stderr.write(`kafka: ${sig} received, stopping the broker (press Ctrl-C again to kill it)...\n`);
-      void broker?.stop();
+      process.stderr.write(`kafka: ${sig} received, stopping the broker cleanly (press Ctrl-C again to kill it; the next start then recovers every log)...\n`);
+      // While it starts there is no KafkaBroker yet: abort the start, which stops java cleanly.
+      if (broker) void broker.stop();
+      else starting.abort(new Error(`${sig} during start-up`));
     },
     (sig) => {
       process.stderr.write(`kafka: ${sig} again, killing the broker now\n`);
-      broker?.process.kill('SIGKILL');
+      java?.kill('SIGKILL');
     },
   );
 
@@ -70,6 +75,13 @@ async function main(): Promise<number> {
       port: args.port,
       dataDir: args.dataDir,
       log: (line) => process.stderr.write(`[kafka] ${line}\n`),
+      onSpawn: (child) => (java = child),
+      signal: starting.signal,
+      // A user's broker keeps its data between runs: after a kill it recovers every log first, which
+      // takes minutes with thousands of topics on a busy machine. Wait while java runs (Ctrl-C stops
+      // it), and never cut a clean stop short: a SIGKILL would make the next start recover again.
+      readyTimeoutMs: Infinity,
+      stopTimeoutMs: Infinity,
     });
   } catch (err) {
     if (stopRequested) return 130;

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { BrokerStartProgress } from './broker-progress.js';
 import { waitFor } from './wait.js';
 
 /** The Apache Kafka version that `broker-pom.xml` fetches (checked against the POM at run time). */
@@ -249,8 +250,19 @@ export interface StartBrokerOptions {
   log?: (line: string) => void;
   /** Jar cache folder, see {@link ensureKafkaJars}. */
   home?: string;
-  /** Deadline for the broker to answer clients, in ms (default 90 000). */
+  /**
+   * Give up when the broker has neither answered clients nor shown start-up progress (a log
+   * loaded) for this long, in ms (default 90 000). A deadline on progress, not on the whole start:
+   * after an unclean stop a broker with thousands of topic-partitions recovers each log first,
+   * which on a loaded machine takes minutes. `Infinity` waits as long as java runs.
+   */
   readyTimeoutMs?: number;
+  /** Aborting it while the broker starts stops the broker cleanly (SIGTERM) and rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called with the java process as soon as it is spawned (a caller may signal it while start-up is still waiting). */
+  onSpawn?: (child: ChildProcess) => void;
+  /** How long {@link KafkaBroker.stop} waits for a clean shutdown after SIGTERM before SIGKILL, in ms (default 10 000; `Infinity` never kills). */
+  stopTimeoutMs?: number;
   /**
    * Secured client listeners beside the PLAINTEXT one (which stays: the readiness probe uses it),
    * one per protocol, each on its own port (0 picks a free one).
@@ -302,7 +314,7 @@ export interface KafkaBroker {
   timings: { jarsMs: number; formatMs: number; startMs: number; totalMs: number };
   /** Resolves when the java process has exited (with its exit code, or null if killed by a signal). */
   exited: Promise<number | null>;
-  /** SIGTERM, then SIGKILL after 10 s; resolves once java has exited. Safe to call more than once. */
+  /** SIGTERM, then SIGKILL after `stopTimeoutMs` (default 10 s); resolves once java has exited. Safe to call more than once. */
   stop(): Promise<void>;
 }
 
@@ -358,7 +370,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
   const log4jFlag = `-Dlog4j2.configurationFile=${log4jProps}`;
 
   const tFormat = Date.now();
-  if (!existsSync(join(logDir, 'meta.properties'))) {
+  const formatted = existsSync(join(logDir, 'meta.properties'));
+  if (!formatted) {
     // Kafka's cluster ids are 16 random bytes in base64url (what `StorageTool random-uuid` prints);
     // made here to save a JVM start. One starting with '-' would read as a flag, so avoid it.
     const { clusterId } = cluster;
@@ -385,11 +398,17 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
       '-Djava.awt.headless=true', log4jFlag, '-cp', classpath, 'kafka.Kafka', serverProps],
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: dataDir },
   );
+  opts.onSpawn?.(child);
   const recent: string[] = [];
+  const progress = new BrokerStartProgress();
+  let progressAtMs = Date.now();
   const onLine = (line: string): void => {
-    recent.push(line);
+    const verdict = progress.read(line, Date.now());
+    if (verdict.progress) progressAtMs = Date.now();
+    if (verdict.show === null) return;
+    recent.push(verdict.show);
     if (recent.length > 60) recent.shift();
-    log(line);
+    log(verdict.show);
   };
   createInterface({ input: child.stdout! }).on('line', onLine);
   createInterface({ input: child.stderr! }).on('line', onLine);
@@ -417,8 +436,11 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       if (child.exitCode === null && child.signalCode === null) {
+        progress.stopRequested();
         child.kill('SIGTERM');
-        const hard = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        // A clean stop writes Kafka's clean-shutdown marker; killing it sooner makes the next start recover every log.
+        const stopTimeoutMs = opts.stopTimeoutMs ?? 10_000;
+        const hard = Number.isFinite(stopTimeoutMs) ? setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs) : undefined;
         await exited;
         clearTimeout(hard);
       }
@@ -434,6 +456,23 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
     requestTimeout: 5000,
     retry: { retries: 0 },
   });
+  // Give up only when the broker stalls: neither ready nor loading logs for readyTimeoutMs.
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
+  const stalled = new AbortController();
+  let lastNoticeMs = Date.now();
+  const watch = setInterval(() => {
+    const now = Date.now();
+    const quietMs = now - progressAtMs;
+    if (quietMs >= readyTimeoutMs) {
+      stalled.abort(new Error(
+        `The Kafka broker on ${brokers} did not become ready: no start-up progress for ${(quietMs / 1000).toFixed(0)} s ` +
+          `(${((now - tStart) / 1000).toFixed(0)} s since it was started), so it was stopped. Last output:\n${lastLines(recent, 25) || '(none)'}`,
+      ));
+    } else if (now - lastNoticeMs >= 30_000) {
+      lastNoticeMs = now;
+      log(`Still starting after ${((now - tStart) / 1000).toFixed(0)} s${formatted ? ' (a data dir kept from an earlier run)' : ''}; waiting for it${Number.isFinite(readyTimeoutMs) ? '' : ' (Ctrl-C stops it)'}...`);
+    }
+  }, 1000);
   try {
     await waitFor(
       async () => {
@@ -452,14 +491,20 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
           await admin.disconnect().catch(() => {});
         }
       },
-      { timeoutMs: opts.readyTimeoutMs ?? 90_000, intervalMs: 250, what: `the Kafka broker on ${brokers}`, signal: died.signal },
+      { timeoutMs: Infinity, intervalMs: 250, what: `the Kafka broker on ${brokers}`, signal: AbortSignal.any([died.signal, stalled.signal, ...(opts.signal ? [opts.signal] : [])]) },
     );
   } catch (err) {
+    clearInterval(watch);
+    // Stopping a broker mid-start sends it into a shutdown that may end in SIGKILL: report why it was
+    // stopped (the stall), not how it ended.
     await stop();
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    if (stalled.signal.aborted) throw stalled.signal.reason;
     if (died.signal.aborted) throw died.signal.reason;
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(`${why}\nLast broker output:\n${lastLines(recent, 25) || '(none)'}`, { cause: err });
   }
+  clearInterval(watch);
   const startMs = Date.now() - tStart;
   const totalMs = Date.now() - t0;
   log(`Kafka broker ready on ${brokers} in ${(totalMs / 1000).toFixed(1)} s`);
@@ -606,6 +651,8 @@ const LOG4J2_PROPERTIES = [
   'rootLogger.appenderRef.stderr.ref = STDERR',
   'logger.raft.name = kafka.server.KafkaRaftServer',
   'logger.raft.level = info',
+  'logger.logmanager.name = kafka.log.LogManager',
+  'logger.logmanager.level = info',
   '',
 ].join('\n');
 
