@@ -63,9 +63,9 @@ export const RUN_FLAGS = [
   { name: 'checkpoint-dir', kind: 'string', group: CKPT, valueName: 'DIR', defaultText: 'none: a restart starts over', help: 'offsets log, commit log and state snapshots; a restart with the same query resumes where the last run stopped (created if missing)' },
   { name: 'checkpoint-every', kind: 'int', group: CKPT, min: 1, default: 10, valueName: 'N', help: 'write a state snapshot every N batches (the offsets and commit logs are written every batch)' },
   { name: 'checkpoint-retain', kind: 'int', group: CKPT, min: 1, valueName: 'N', defaultText: `${RETAINED_BATCHES.toLocaleString('en-US')} batches (about 80 MiB of small files)`, help: 'keep the offsets and commit log entries of the newest N batches (and always those a restore needs), so kindling explain and what-if can replay the run' },
-  { name: 'sink', kind: 'string', repeatable: true, group: OUT, default: ['console'], valueName: 'console|jsonl:DIR|kafka|none', help: 'where rows go. jsonl:DIR writes DIR/batch-<id>.jsonl atomically in Spark\'s JSON shape; kafka writes them to --sink-topic (exactly once with --checkpoint-dir: one Kafka transaction per batch)' },
-  { name: 'sink-topic', kind: 'string', group: OUT, valueName: 'TOPIC', help: "--sink kafka: the topic rows go to (Spark's topic option), created if missing; value: the row as JSON, key: the grouping key" },
-  { name: 'sink-brokers', kind: 'string', group: OUT, valueName: 'HOST:PORT[,...]', defaultText: '--brokers (or KAFKA_BROKERS)', help: '--sink kafka: the brokers of --sink-topic; it connects as the Kafka source does (--kafka-security-protocol and the rest)' },
+  { name: 'sink', kind: 'string', repeatable: true, group: OUT, default: ['console'], valueName: 'console|jsonl:DIR|kafka:TOPIC|none', help: 'where rows go. jsonl:DIR writes DIR/batch-<id>.jsonl atomically in Spark\'s JSON shape; kafka:TOPIC writes them to TOPIC (created if missing; value: the row as JSON, key: the grouping key), exactly once with --checkpoint-dir: one Kafka transaction per batch' },
+  { name: 'sink-topic', kind: 'string', group: OUT, valueName: 'TOPIC', help: "the older spelling of --sink kafka:TOPIC: --sink kafka --sink-topic TOPIC (Spark's topic option)" },
+  { name: 'sink-brokers', kind: 'string', group: OUT, valueName: 'HOST:PORT[,...]', defaultText: '--brokers (or KAFKA_BROKERS)', help: '--sink kafka:TOPIC: the brokers of TOPIC; it connects as the Kafka source does (--kafka-security-protocol and the rest)' },
   { name: 'quiet', kind: 'bool', group: SEE, help: 'no per-batch progress in the terminal, neither the live view nor plain lines (rows and the final summary still print)' },
   { name: 'progress-json', kind: 'string', group: SEE, valueName: 'FILE|-', help: "write each batch's progress record (Spark's StreamingQueryProgress fields plus tasks, workers, CPU and memory) as one JSON line to FILE, or to stdout with -" },
   { name: 'ui-port', kind: 'int', group: SEE, min: 0, max: 65_535, defaultText: "4040; if busy, the next free of 4041-4056 as Spark's UI does", help: 'port of the web UI (0: any free port). A port given here must be free, or the run exits with code 2' },
@@ -165,12 +165,34 @@ export async function detectCores(): Promise<number> {
   return Math.max(1, quota === null ? cores : Math.min(cores, quota));
 }
 
-/** --sink kafka: the topic and brokers, and the Kafka source's security settings when it has them. */
-function kafkaSinkFrom(values: RunFlagValues, source: RunConfig['source']): { kind: 'kafka'; topic: string; brokers: string[]; security?: KafkaSecurity } {
-  const topic = values['sink-topic'];
-  if (topic === undefined || topic === '') throw new UsageError('--sink kafka needs --sink-topic TOPIC');
+/**
+ * The topic of `--sink kafka:TOPIC` (or of the older `--sink kafka --sink-topic TOPIC`), checked
+ * against Kafka's rule for topic names so a typo fails here with the flag, not at the broker.
+ */
+export function kafkaSinkTopic(raw: string, sinkTopic: string | undefined): string {
+  if (raw === 'kafka') {
+    if (sinkTopic === undefined || sinkTopic === '') throw new UsageError("--sink kafka needs a topic: --sink kafka:TOPIC (or the older --sink kafka --sink-topic TOPIC)");
+    return checkTopicName(sinkTopic, '--sink-topic');
+  }
+  const topic = raw.slice('kafka:'.length);
+  if (sinkTopic !== undefined) throw new UsageError(`--sink ${raw} names its topic; --sink-topic '${sinkTopic}' is the older spelling of the same thing: give one`);
+  if (topic === '') throw new UsageError("--sink kafka:TOPIC needs a topic after 'kafka:'; got 'kafka:'");
+  return checkTopicName(topic, '--sink kafka:TOPIC');
+}
+
+/** Kafka's topic names: 1-249 of [a-zA-Z0-9._-], not "." or "..". */
+function checkTopicName(topic: string, flag: string): string {
+  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(topic) || topic === '.' || topic === '..') {
+    throw new UsageError(`${flag}: a Kafka topic name is 1 to 249 letters, digits, '.', '_' or '-' (not '.' or '..'); got '${topic}'`);
+  }
+  return topic;
+}
+
+/** --sink kafka:TOPIC: the topic and brokers, and the Kafka source's security settings when it has them. */
+function kafkaSinkFrom(raw: string, values: RunFlagValues, source: RunConfig['source']): { kind: 'kafka'; topic: string; brokers: string[]; security?: KafkaSecurity } {
+  const topic = kafkaSinkTopic(raw, values['sink-topic']);
   const brokers = values['sink-brokers'] ?? values['brokers'];
-  if (brokers === undefined) throw new UsageError('--sink kafka needs --sink-brokers HOST:PORT (or --brokers, or KAFKA_BROKERS)');
+  if (brokers === undefined) throw new UsageError('--sink kafka:TOPIC needs --sink-brokers HOST:PORT (or --brokers, or KAFKA_BROKERS)');
   const security = source.kind === 'kafka' ? source.security : undefined;
   return { kind: 'kafka', topic, brokers: parseBrokerList(brokers, '--sink-brokers'), ...(security ? { security } : {}) };
 }
@@ -297,10 +319,12 @@ export async function runConfigFrom(values: RunFlagValues, given: ReadonlySet<Ru
     if (raw === 'console') return { kind: 'console' as const };
     if (raw.startsWith('jsonl:') && raw.length > 'jsonl:'.length) return { kind: 'jsonl' as const, dir: raw.slice('jsonl:'.length) };
     if (raw === 'none') return null;
-    if (raw === 'kafka') return kafkaSinkFrom(values, source);
-    throw new UsageError(`--sink must be console, jsonl:DIR, kafka or none; got '${raw}'`);
+    if (raw === 'kafka' || raw.startsWith('kafka:')) return kafkaSinkFrom(raw, values, source);
+    throw new UsageError(`--sink must be console, jsonl:DIR, kafka:TOPIC or none; got '${raw}'`);
   });
-  if (!values['sink'].includes('kafka')) for (const f of ['sink-topic', 'sink-brokers'] as const) if (given.has(f)) throw new UsageError(`--${f} applies to --sink kafka`);
+  const kafkaSinks = values['sink'].filter((raw) => raw === 'kafka' || raw.startsWith('kafka:'));
+  if (kafkaSinks.length > 1) throw new UsageError(`--sink kafka:TOPIC may be given once; got ${kafkaSinks.map((r) => `'${r}'`).join(' and ')}`);
+  if (kafkaSinks.length === 0) for (const f of ['sink-topic', 'sink-brokers'] as const) if (given.has(f)) throw new UsageError(`--${f} applies to --sink kafka:TOPIC`);
   const rateLimited = source.kind === 'generator' && source.rate > 0;
   return {
     queryRef: values['query'],

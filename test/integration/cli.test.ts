@@ -121,7 +121,7 @@ describe('kindling flags', () => {
     expect(r.code).toBe(0);
     for (const flag of RUN_FLAGS) expect(r.stdout).toContain(`--${flag.name}`);
     for (const command of ['kindling [run]', 'kindling produce', 'kindling checkpoint inspect']) expect(r.stdout).toContain(command);
-    expect(r.stdout).toMatch(/--sink console\|jsonl:DIR\|kafka\|none\n.*\(repeatable; default: console\)/);
+    expect(r.stdout).toMatch(/--sink console\|jsonl:DIR\|kafka:TOPIC\|none\n.*\(repeatable; default: console\)/);
   });
 
   it.each([
@@ -166,8 +166,8 @@ describe('kindling flags', () => {
     { args: ['-x'], message: 'unknown flag -x' },
     { args: ['porduce'], message: "unknown command 'porduce'; the commands are run, produce, generate, connect, export, explain, what-if, checkpoint inspect" },
     { args: ['--output-mode', 'sideways'], message: "--output-mode must be one of append, update, complete; got 'sideways'" },
-    { args: ['--sink', 'bogus'], message: "--sink must be console, jsonl:DIR, kafka or none; got 'bogus'" },
-    { args: ['--sink', 'kafka'], message: '--sink kafka needs --sink-topic TOPIC' },
+    { args: ['--sink', 'bogus'], message: "--sink must be console, jsonl:DIR, kafka:TOPIC or none; got 'bogus'" },
+    { args: ['--sink', 'kafka'], message: '--sink kafka needs a topic: --sink kafka:TOPIC (or the older --sink kafka --sink-topic TOPIC)' },
     { args: ['--source', 'file'], message: '--source file needs --path' },
     { args: ['--rate'], message: '--rate needs a value' },
     { args: ['--late-fraction', '2'], message: "--late-fraction must be a number >= 0 and <= 1; got '2'" },

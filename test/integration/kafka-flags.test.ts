@@ -29,6 +29,28 @@ describe('Kafka flags of kindling run', () => {
     expect(c.triggerMs).toBe(0);
   });
 
+  it('--sink kafka:TOPIC and the older --sink kafka --sink-topic TOPIC give the same sink', async () => {
+    const sink = { kind: 'kafka', topic: 'crash-alerts', brokers: ['h:1'] };
+    expect((await run(['--brokers', 'h:1', '--sink', 'kafka:crash-alerts'])).sinks).toEqual([sink]);
+    expect((await run(['--brokers', 'h:1', '--sink', 'kafka', '--sink-topic', 'crash-alerts'])).sinks).toEqual([sink]);
+    expect((await run(['--brokers', 'h:1', '--sink', 'console', '--sink', 'kafka:a.b_c-1', '--sink-brokers', 'o:2'])).sinks).toEqual([{ kind: 'console' }, { kind: 'kafka', topic: 'a.b_c-1', brokers: ['o:2'] }]);
+  });
+
+  it.each([
+    { argv: ['--sink', 'kafka:'], message: "--sink kafka:TOPIC needs a topic after 'kafka:'; got 'kafka:'" },
+    { argv: ['--sink', 'kafka:..'], message: "--sink kafka:TOPIC: a Kafka topic name is 1 to 249 letters, digits, '.', '_' or '-' (not '.' or '..'); got '..'" },
+    { argv: ['--sink', `kafka:${'t'.repeat(250)}`], message: '--sink kafka:TOPIC: a Kafka topic name is 1 to 249' },
+    { argv: ['--sink', 'kafka', '--sink-topic', 'a b'], message: "--sink-topic: a Kafka topic name is 1 to 249 letters, digits, '.', '_' or '-' (not '.' or '..'); got 'a b'" },
+    { argv: ['--sink', 'kafka:a', '--sink-topic', 'b'], message: "--sink kafka:a names its topic; --sink-topic 'b' is the older spelling of the same thing: give one" },
+    { argv: ['--sink', 'kafka:a', '--sink', 'kafka:b'], message: "--sink kafka:TOPIC may be given once; got 'kafka:a' and 'kafka:b'" },
+    { argv: ['--sink', 'kafka'], message: '--sink kafka needs a topic: --sink kafka:TOPIC (or the older --sink kafka --sink-topic TOPIC)' },
+    { argv: ['--sink', 'kafkaa:x'], message: "--sink must be console, jsonl:DIR, kafka:TOPIC or none; got 'kafkaa:x'" },
+  ])('--sink $argv is a usage error: $message', async ({ argv, message }) => {
+    const err = await run(['--brokers', 'h:1', ...argv]).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toContain(message);
+  });
+
   it('--kafka-isolation-level takes Spark\'s two levels', async () => {
     expect((await run(['--brokers', 'h:1', '--kafka-isolation-level', 'read_committed'])).source).toMatchObject({ kind: 'kafka', isolationLevel: 'read_committed' });
   });

@@ -45,7 +45,7 @@ describeKafka('Kafka sink (real broker)', (brokers) => {
     const args = (progressFile: string): string[] => [
       '--brokers', brokers, '--topic', input, '--group', uniqueName('g'), '--starting-offsets', 'earliest', '--available-now',
       '--max-offsets-per-trigger', '200', '--trigger', '150', '--checkpoint-dir', join(dir, 'ckpt'), '--checkpoint-every', '4',
-      '--sink', 'kafka', '--sink-topic', output, '--no-ui', '--quiet', '--cores', '2', '--progress-json', progressFile,
+      '--sink', `kafka:${output}`, '--no-ui', '--quiet', '--cores', '2', '--progress-json', progressFile,
     ];
 
     const first = new Kindling(args(join(dir, 'p1.jsonl')));
@@ -89,12 +89,15 @@ describeKafka('Kafka sink (real broker)', (brokers) => {
     expect((await readCommitted(brokers, output, expected.length)).map((r) => r.value).sort()).toEqual(expected);
   }, 240_000);
 
-  it('--sink kafka without --sink-topic, or --sink-topic without --sink kafka, is a usage error (exit 2)', async () => {
-    const noTopic = await kindling(['--brokers', brokers, '--sink', 'kafka', '--no-ui']);
-    expect(noTopic.stderr).toContain('--sink kafka needs --sink-topic TOPIC');
+  it('a --sink kafka:TOPIC without a topic, with a bad one, or --sink-topic without a Kafka sink, is a usage error (exit 2) naming the flag', async () => {
+    const noTopic = await kindling(['--brokers', brokers, '--sink', 'kafka:', '--no-ui']);
+    expect(noTopic.stderr).toContain("--sink kafka:TOPIC needs a topic after 'kafka:'");
     expect(noTopic.code).toBe(2);
+    const badName = await kindling(['--brokers', brokers, '--sink', 'kafka:alerts/today', '--no-ui']);
+    expect(badName.stderr).toContain("--sink kafka:TOPIC: a Kafka topic name is 1 to 249 letters, digits, '.', '_' or '-' (not '.' or '..'); got 'alerts/today'");
+    expect(badName.code).toBe(2);
     const stray = await kindling(['--brokers', brokers, '--sink-topic', 'x', '--no-ui']);
-    expect(stray.stderr).toContain('--sink-topic applies to --sink kafka');
+    expect(stray.stderr).toContain('--sink-topic applies to --sink kafka:TOPIC');
     expect(stray.code).toBe(2);
   }, 60_000);
 });
