@@ -181,7 +181,8 @@ export function toPlan(root: ConnectRelation): MappedPlan {
   const nodes = chainOf(root);
   const read = nodes[0] as Extract<ConnectRelation, { kind: 'read' }>;
   const { schema, parsed, next } = parseStep(nodes, read.format);
-  let node: PlanNode = { kind: 'source', schema };
+  // Spark's json file source reads no row from a blank line; from_json over text or kafka makes one a row of nulls.
+  let node: PlanNode = read.format === 'json' ? { kind: 'source', schema, skipBlankLines: true } : { kind: 'source', schema };
   let scope: Scope = { columns: schema.fields.map((f) => f.name), parsed };
   try {
     for (const r of nodes.slice(next)) {

@@ -3,7 +3,7 @@ import { Buffer, isAscii } from 'node:buffer';
 import { byteKernel, isKernelTerm, SPECIAL } from '../kernel/byte-kernel.js';
 import type { AggregateFunction } from './aggregate.js';
 import { compileExpr, type RowFn } from './compile-expr.js';
-import { newParseCounters, recordParser, type ParseCounters } from './from-json.js';
+import { isBlankRecord, newParseCounters, recordParser, type ParseCounters } from './from-json.js';
 import { orderRows } from './order.js';
 import { analyzePlan, checkStreaming, type AnalyzedPlan, type QueryPlan, type RowStep } from './plan.js';
 import { derivePrecheck, precheckAccepts, type PrecheckTerms } from './precheck.js';
@@ -98,7 +98,10 @@ export function compileQuery(query: QueryPlan, options: { maxRecordChars?: numbe
   const pre = compileSteps(plan.pre);
   const mid = compileSteps(plan.mid);
   const post = compileSteps(plan.post);
-  const precheck = derivePrecheck(plan);
+  // A pre-check counts the records it skips by their newlines, blank ones too: a source that skips
+  // blank lines parses every record instead.
+  const precheck = plan.skipBlankLines ? [] : derivePrecheck(plan);
+  const skipBlank = plan.skipBlankLines;
   const aggregate = plan.aggregate;
   const functions = aggregate ? aggregate.aggregates.map((a) => a.fn) : [];
   const inputs = aggregate ? aggregate.aggregates.map((a) => (a.input === null ? null : compileExpr(a.input))) : [];
@@ -203,6 +206,7 @@ export function compileQuery(query: QueryPlan, options: { maxRecordChars?: numbe
   });
   /** Stage 1 for one record that passed (or skipped) the pre-check. */
   const scanRecord = (text: string, result: ScanResult, index: Map<string, number>): void => {
+    if (skipBlank && isBlankRecord(text)) return;
     const row: Row = new Array(width);
     // Records before this one in the split: the parsed ones and the ones the pre-check skipped.
     const recordIndex = result.counters.records + result.skippedRecords;

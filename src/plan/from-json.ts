@@ -67,6 +67,19 @@ const readInt = integerReader(BigInt(INT_MIN), BigInt(INT_MAX));
 const readTimestampSeconds = integerReader(-MAX_TIMESTAMP_SECONDS, MAX_TIMESTAMP_SECONDS);
 
 /**
+ * True for a record of JSON whitespace only (or nothing). Spark's json file source reads no row from
+ * such a line (Jackson finds no first token) and does not count it as input, while from_json of one
+ * (the text or kafka source) is a row of nulls.
+ */
+export function isBlankRecord(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
+  }
+  return true;
+}
+
+/**
  * Builds the parser for `schema`. The scanner follows Jackson with Spark's JSON options: single
  * quotes allowed, NaN/Infinity allowed, no comments, no leading zeros or '+', no raw control
  * characters in strings; after the first complete object the rest of the text is ignored.

@@ -23,7 +23,11 @@ export interface SortOrder {
  * as it is. `source` parses each record with from_json(schema).
  */
 export type PlanNode =
-  | { readonly kind: 'source'; readonly schema: Schema }
+  /**
+   * `skipBlankLines`: the records come from Spark's json file source, which reads no row from a blank
+   * line; without it a blank record is parsed as from_json parses it (a row of nulls).
+   */
+  | { readonly kind: 'source'; readonly schema: Schema; readonly skipBlankLines?: boolean }
   | { readonly kind: 'project'; readonly input: PlanNode; readonly exprs: readonly Expr[] }
   | { readonly kind: 'filter'; readonly input: PlanNode; readonly condition: Expr }
   | { readonly kind: 'watermark'; readonly input: PlanNode; readonly column: string; readonly delay: string }
@@ -65,6 +69,8 @@ export interface AnalyzedAggregate {
 /** A plan in the shape executors run: parse → pre steps → [dropDuplicates → mid steps] → [aggregate → post steps] → [sort]. */
 export interface AnalyzedPlan {
   readonly schema: Schema;
+  /** The source's skipBlankLines: blank records are neither rows nor input. */
+  readonly skipBlankLines: boolean;
   readonly pre: readonly RowStep[];
   readonly watermark: { readonly column: string; readonly delayMs: number } | null;
   /**
@@ -197,7 +203,7 @@ export function analyzePlan(root: PlanNode, options: ResolveOptions): AnalyzedPl
       throw err;
     }
   }
-  return { schema: source.schema, pre, watermark, dedup, mid, aggregate, post, sort, columns };
+  return { schema: source.schema, skipBlankLines: source.skipBlankLines === true, pre, watermark, dedup, mid, aggregate, post, sort, columns };
 }
 
 /**

@@ -2,7 +2,7 @@
 import type { BoundAggregate } from './aggregate.js';
 import type { InputColumn } from './bound.js';
 import { evaluate } from './evaluate.js';
-import { newParseCounters, recordParser, type ParseCounters } from './from-json.js';
+import { isBlankRecord, newParseCounters, recordParser, type ParseCounters } from './from-json.js';
 import { orderRows } from './order.js';
 import { analyzePlan, checkStreaming, type AnalyzedPlan, type QueryPlan, type RowStep } from './plan.js';
 import type { Row, Value, WindowValue } from './types.js';
@@ -158,6 +158,7 @@ export function runPlanReference(query: QueryPlan, batches: Iterable<readonly st
 
     for (let index = 0; index < records.length; index++) {
       const text = records[index]!;
+      if (plan.skipBlankLines && isBlankRecord(text)) continue;
       const row: Row = [];
       if (text.length > maxChars) {
         counters.records++;

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectSuccess, listDir, outputRows, readOutput, referenceRun, removeDir, runArgs, runKindling, tempDir, writeInput } from './checkpoint-harness.js';
+import { random } from '../helpers/random.js';
 
 /** The drill runs until it has this many kills (the issue asks for 20)... */
 const KILLS_WANTED = 24;
@@ -11,18 +12,6 @@ const SNAPSHOT_KILLS_WANTED = 3;
 const KILLS_PER_ROUND = 8;
 /** A bound on child runs, so a drill whose kills stop landing fails with its story instead of looping. */
 const MAX_RUNS = 60;
-
-/** A small seeded generator (mulberry32), so a failing drill can be re-run with CRASH_SEED. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface RoundConfig {
   readonly name: string;

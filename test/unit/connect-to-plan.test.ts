@@ -52,8 +52,8 @@ describe('PySpark plans on Kindling\'s plan', () => {
     });
   });
 
-  it('maps a json file source with a schema straight onto the plan\'s source', () => {
+  it('maps a json file source with a schema straight onto the plan\'s source, which skips blank lines as Spark\'s json source does', () => {
     const mapped = toPlan(translated(filter(readStream('json', {}, { schema: 'a INT, b STRING', paths: ['/in'] }), fn('>', column('a'), int(1)))));
-    expect(mapped.root).toEqual({ kind: 'filter', input: { kind: 'source', schema: { fields: [{ name: 'a', type: 'int' }, { name: 'b', type: 'string' }] } }, condition: { kind: 'call', name: '>', args: [{ kind: 'column', name: 'a' }, { kind: 'literal', value: 1, type: 'int' }] } });
+    expect(mapped.root).toEqual({ kind: 'filter', input: { kind: 'source', schema: { fields: [{ name: 'a', type: 'int' }, { name: 'b', type: 'string' }] }, skipBlankLines: true }, condition: { kind: 'call', name: '>', args: [{ kind: 'column', name: 'a' }, { kind: 'literal', value: 1, type: 'int' }] } });
   });
 });
