@@ -215,8 +215,8 @@ function parseStartTime(raw: string | undefined, nowMs: number): number {
   return ms;
 }
 
-/** The web UI's settings; --no-ui together with --ui-port or --ui-host is a contradiction, reported as such. */
-function uiConfig(values: RunFlagValues, given: ReadonlySet<RunFlagName>): RunConfig['ui'] {
+/** The web UI's settings; --no-ui together with --ui-port or --ui-host is a contradiction, reported as such (kindling run SCRIPT.py and connect too). */
+export function uiConfig(values: Pick<RunFlagValues, 'no-ui' | 'ui-host' | 'ui-port'>, given: ReadonlySet<string>): RunConfig['ui'] {
   if (values['no-ui']) {
     for (const f of ['ui-port', 'ui-host'] as const) if (given.has(f)) throw new UsageError(`--${f} sets up the web UI, which --no-ui turns off; give one of them`);
     return null;

@@ -7,6 +7,11 @@ export interface CheckpointMetadata {
   readonly createdAt: string;
   readonly query: QueryIdentity;
   readonly source: { readonly name: string; readonly identity: unknown };
+  /**
+   * The query's id (Spark keeps it in its checkpoint's `metadata` file): every run on this checkpoint is the same
+   * query, each with a new runId. Absent in checkpoints written before it was kept; the next run adds it.
+   */
+  readonly queryId?: string;
 }
 
 /** offsets/<batchId>.json: a batch's source range, written before the batch's output exists (write-ahead). */

@@ -117,6 +117,18 @@ export async function bindCheckpoint<O>(log: CheckpointLog, identity: QueryIdent
 }
 
 /**
+ * The query's id as the checkpoint keeps it: Spark writes the id into its checkpoint when a query first starts, and
+ * every restart on that checkpoint is the same query (the same id, a new runId). A checkpoint without one (new, or
+ * written before ids were kept) gets `fresh`. Call after bindCheckpoint, which writes the metadata of a new one.
+ */
+export async function checkpointQueryId(log: CheckpointLog, fresh: string): Promise<string> {
+  const metadata = await log.readMetadata();
+  if (metadata?.queryId) return metadata.queryId;
+  if (metadata) await log.writeMetadata({ ...metadata, queryId: fresh });
+  return fresh;
+}
+
+/**
  * Reads the checkpoint into a plan: the newest valid snapshot (a corrupt one is reported and the
  * one before it used) and every logged batch after it, which must follow it without a gap.
  * Offsets (JSON on disk) become the source's through `parseOffsets`, which refuses ones that do not

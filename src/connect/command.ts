@@ -5,6 +5,7 @@ import { SPARK_CONNECT_VERSION } from './protocol-version.js';
 import { engineRunner } from './run-query.js';
 import { OVERRIDE_FLAGS, overridesOf } from './run-script.js';
 import { startConnectServer } from './server.js';
+import { OBSERVE_FLAGS, startScriptObservers } from './observe-flags.js';
 
 const SERVER = 'server';
 
@@ -12,6 +13,7 @@ const SERVER = 'server';
 export const CONNECT_FLAGS = [
   { name: 'port', kind: 'int', group: SERVER, min: 0, max: 65_535, default: 15_002, help: "TCP port on 127.0.0.1 (Spark Connect's default is 15002; 0 picks a free one)" },
   ...OVERRIDE_FLAGS,
+  ...OBSERVE_FLAGS,
   ...STANDARD_FLAGS,
 ] as const satisfies readonly FlagSpec[];
 
@@ -24,7 +26,7 @@ const INTRO =
 
 /** Runs `kindling connect` until SIGINT/SIGTERM; returns the exit code. */
 export async function connectCommand(argv: readonly string[], log: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseFlags(argv, CONNECT_FLAGS, process.env);
+  const { values, positionals, given } = parseFlags(argv, CONNECT_FLAGS, process.env);
   const answer = standardAnswer(values);
   if (answer) {
     process.stdout.write(answerText(answer, () => renderHelp(USAGE, INTRO, CONNECT_FLAGS)));
@@ -33,13 +35,18 @@ export async function connectCommand(argv: readonly string[], log: (line: string
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; flags start with -- (see kindling connect --help)`);
   const requested = values.port;
   const overrides = await overridesOf(values);
+  const watch = await startScriptObservers(values, given, log);
   let server;
   try {
-    server = await startConnectServer({ port: requested, log, runQuery: engineRunner(overrides, log) });
+    server = await startConnectServer({ port: requested, log, runQuery: engineRunner(overrides, log, watch) });
   } catch (err) {
+    await watch.close();
     throw new KindlingError('CONNECT_BIND', `cannot serve on 127.0.0.1:${requested}: ${(err as Error).message}; pick another port with --port (0 picks a free one)`, { domain: 'external', cause: err });
   }
-  log(`kindling connect: serving Spark Connect on sc://127.0.0.1:${server.port}\n  run a PySpark script against it with: SPARK_REMOTE=sc://127.0.0.1:${server.port} python3 script.py`);
+  log(
+    `kindling connect: serving Spark Connect on sc://127.0.0.1:${server.port}\n  run a PySpark script against it with: SPARK_REMOTE=sc://127.0.0.1:${server.port} python3 script.py` +
+      (watch.observers?.uiUrl ? `\n  web UI: ${watch.observers.uiUrl} (the queries the scripts start)` : ''),
+  );
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
@@ -51,5 +58,6 @@ export async function connectCommand(argv: readonly string[], log: (line: string
   });
   log('kindling connect: stopping');
   await server.close();
+  await watch.close();
   return 0;
 }

@@ -36,7 +36,7 @@ export interface ExecuteContext {
   readonly signal: AbortSignal;
   readonly queries: StreamingQueries;
   /** Starts a query on the engine (it runs in the background); throws a ConnectError for what cannot start. */
-  readonly startQuery: (q: QueryToStart) => StreamingQuery;
+  readonly startQuery: (q: QueryToStart) => Promise<StreamingQuery>;
 }
 
 const STREAMING_ONLY = 'Kindling runs streaming queries: start one with df.writeStream...start()';
@@ -183,7 +183,7 @@ export async function execute(req: ExecutePlanRequest, ctx: ExecuteContext): Pro
         `writeStream.start() asked to run:\n${explainWrite(write)}${checkpoint ? `\n  checkpoint: ${checkpoint}` : ''}\n` +
           `as Kindling's plan (${query.outputMode} mode) over the ${source.format} source:\n${explainPlan(query.root, 'Kindling plan')}`,
       );
-      const started = ctx.startQuery({ write, source, query, checkpoint, explain });
+      const started = await ctx.startQuery({ write, source, query, checkpoint, explain });
       return [{ case: 'writeStreamOperationStartResult', value: { queryId: { id: started.id, runId: started.runId }, name: started.name ?? '' } }];
     }
     case 'streamingQueryCommand':

@@ -1,5 +1,8 @@
 // Runs a query writeStream.start() asked for on Kindling's engine: the script's source and sink as Kindling's, the `kindling run` flags over them.
+import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import type { Writable } from 'node:stream';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import { SPLIT_BYTES } from '../engine/build.js';
 import { runQueryPlan } from '../engine/run.js';
@@ -12,11 +15,14 @@ import { KafkaSource } from '../source/kafka.js';
 import { onceSource } from '../source/once.js';
 import { RateSource } from '../source/rate.js';
 import type { Source } from '../source/source.js';
+import { KindlingError } from '../errors.js';
+import type { QueryObservers } from '../metrics/observe-queries.js';
+import { describeRun } from '../metrics/run-info.js';
 import { SparkConsoleSink } from './console-sink.js';
-import { unsupported } from './errors.js';
+import { ConnectError, unsupported } from './errors.js';
 import { intOption, option, rateOptions } from './source-options.js';
 import type { QueryToStart } from './execute.js';
-import type { QueryRunner } from './server.js';
+import type { PreparedQuery, QueryRunner } from './server.js';
 
 /** What `kindling run` flags put over a script's settings (each absent: the script's, or Kindling's default). */
 export interface RunOverrides {
@@ -74,7 +80,7 @@ async function openSource(q: QueryToStart, overrides: RunOverrides, log: (line: 
   return (await FileSource.open({ path, maxFilesPerBatch: limit('maxfilespertrigger', `The ${format} source`), maxEventsPerBatch: null, maxBytesPerBatch: once ? Number.POSITIVE_INFINITY : 16 * 1_048_576, splitBytes: SPLIT_BYTES, allowEmpty: true, log })) as Source<unknown>;
 }
 
-async function openSink(q: QueryToStart, overrides: RunOverrides): Promise<Sink> {
+async function openSink(q: QueryToStart, overrides: RunOverrides, consoleOut: Writable): Promise<Sink> {
   const sink = overrides.sink ?? (q.write.format === 'json' ? { kind: 'jsonl' as const, dir: q.write.path ?? option(q.write.options, 'path') ?? '' } : { kind: 'console' as const });
   if (sink.kind === 'jsonl') {
     if (sink.dir === '') throw unsupported('writeStream.format("json") without a path', 'give one: .option("path", DIR) or .start(DIR).');
@@ -82,29 +88,73 @@ async function openSink(q: QueryToStart, overrides: RunOverrides): Promise<Sink>
   }
   const numRows = intOption(q.write.options, 'numrows', 'The console sink') ?? 20;
   const truncate = (option(q.write.options, 'truncate') ?? 'true').toLowerCase() !== 'false';
-  return new SparkConsoleSink(process.stdout, numRows, truncate);
+  return new SparkConsoleSink(consoleOut, numRows, truncate);
 }
 
-/** The query runner `kindling connect` and `kindling run` give the server. */
-export function engineRunner(overrides: RunOverrides, log: (line: string) => void): QueryRunner {
-  return async (q, onProgress) => {
-    const cores = overrides.cores ?? Math.max(1, Math.min(availableParallelism(), 4));
+/** The checkpoint directory, locked for this query; one that cannot be used is refused at start(), as Spark refuses a checkpoint it cannot read. */
+async function openCheckpoint(dir: string): Promise<CheckpointStore> {
+  try {
+    return await CheckpointStore.open(dir);
+  } catch (err) {
+    if (err instanceof KindlingError) throw new ConnectError(GrpcStatus.INVALID_ARGUMENT, 'java.lang.IllegalArgumentException', `KINDLING_${err.code}`, err.message);
+    throw err;
+  }
+}
+
+/** The settings the web UI's Config tab shows for a query a script started; option values that may be secrets are masked. */
+function settingsOf(q: QueryToStart, overrides: RunOverrides, checkpointDir: string | undefined): object {
+  const mask = (options: Readonly<Record<string, string>>): Record<string, string> =>
+    Object.fromEntries(Object.entries(options).map(([k, v]) => [k, /password|secret|jaas|token|key\.password/i.test(k) ? '***' : v]));
+  return {
+    source: { format: q.source.format, options: mask(q.source.options) },
+    sink: { format: q.write.format, options: mask(q.write.options) },
+    trigger: q.write.trigger,
+    checkpointLocation: checkpointDir ?? null,
+    overrides,
+  };
+}
+
+/** Where a runner's queries are watched: the web UI and --progress-json (absent: nowhere), and where console tables go. */
+export interface RunnerObservers {
+  readonly observers: QueryObservers | null;
+  /** stdout; stderr when --progress-json - has stdout. */
+  readonly consoleOut: Writable;
+}
+
+/**
+ * The query runner `kindling connect` and `kindling run` give the server. The query's id is its checkpoint's (Spark
+ * keeps it there, so a restart on the same checkpointLocation is the same query), else a new one; the runId is new.
+ */
+export function engineRunner(overrides: RunOverrides, log: (line: string) => void, watch: RunnerObservers = { observers: null, consoleOut: process.stdout }): QueryRunner {
+  return async (q): Promise<PreparedQuery> => {
     const checkpointDir = overrides.checkpointDir ?? q.checkpoint;
-    const store = checkpointDir ? await CheckpointStore.open(checkpointDir) : null;
-    const opened = await openSource(q, overrides, log);
-    const source = q.write.trigger.kind === 'once' && overrides.availableNow !== true ? onceSource(opened) : opened;
-    const sink = await openSink(q, overrides);
-    const trigger = q.write.trigger;
-    const run = await runQueryPlan(q.query, {
-      source,
-      sinks: [sink],
-      cores,
-      partitions: overrides.partitions ?? cores,
-      triggerMs: trigger.kind === 'processingTime' ? Math.floor(parseDurationUs(trigger.interval, 'trigger(processingTime=...)') / 1000) : 0,
-      checkpoint: store ? { log: store, every: 10 } : null,
-      log,
-      onProgress,
-    });
-    return { stop: () => run.stop(), done: run.done };
+    const store = checkpointDir ? await openCheckpoint(checkpointDir) : null;
+    const queryId = (await store?.readMetadata())?.queryId ?? randomUUID();
+    const start: PreparedQuery['start'] = async (runId, onProgress) => {
+      const cores = overrides.cores ?? Math.max(1, Math.min(availableParallelism(), 4));
+      const opened = await openSource(q, overrides, log);
+      const source = q.write.trigger.kind === 'once' && overrides.availableNow !== true ? onceSource(opened) : opened;
+      const results = watch.observers?.resultsSink() ?? null;
+      const sinks = [await openSink(q, overrides, watch.consoleOut), ...(results ? [results] : [])];
+      const trigger = q.write.trigger;
+      const run = await runQueryPlan(q.query, {
+        source,
+        sinks,
+        cores,
+        partitions: overrides.partitions ?? cores,
+        triggerMs: trigger.kind === 'processingTime' ? Math.floor(parseDurationUs(trigger.interval, 'trigger(processingTime=...)') / 1000) : 0,
+        checkpoint: store ? { log: store, every: 10 } : null,
+        queryId,
+        runId,
+        log,
+        onProgress,
+      });
+      // The batches start after this returns (runQueryPlan defers them), so the observers see the first one.
+      const coordinator = run.coordinator;
+      const watched = watch.observers?.watch(coordinator, describeRun(settingsOf(q, overrides, checkpointDir), q.query, source.describe(), coordinator), results);
+      if (watched) void run.done.then(watched.end, watched.end);
+      return { stop: () => run.stop(), done: run.done };
+    };
+    return { queryId, start };
   };
 }

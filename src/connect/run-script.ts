@@ -10,6 +10,7 @@ import { KindlingError, UsageError } from '../errors.js';
 import { projectRoot } from '../project.js';
 import { onStopSignals } from '../signals.js';
 import { startConnectServer } from './server.js';
+import { OBSERVE_FLAGS, startScriptObservers } from './observe-flags.js';
 
 const SCRIPT = 'Running a PySpark script';
 
@@ -49,6 +50,7 @@ export const RUN_SCRIPT_FLAGS = [
   { name: 'python', kind: 'string', group: SCRIPT, valueName: 'PATH', defaultText: '$KINDLING_PYTHON, else $PYSPARK_PYTHON, else python3', help: 'the Python that runs the script; it needs pyspark-client (pip install \'pyspark-client==4.0.*\')' },
   { name: 'port', kind: 'int', group: SCRIPT, min: 0, max: 65_535, default: 0, defaultText: '0: a free one', help: 'TCP port on 127.0.0.1 for the Spark Connect server the script talks to' },
   ...OVERRIDE_FLAGS,
+  ...OBSERVE_FLAGS,
   ...STANDARD_FLAGS,
 ] as const satisfies readonly FlagSpec[];
 
@@ -109,7 +111,7 @@ export async function runScriptCommand(argv: readonly string[], log: (line: stri
   const end = argv.indexOf('--');
   const ours = end < 0 ? argv : argv.slice(0, end);
   const scriptArgs = end < 0 ? [] : argv.slice(end + 1);
-  const { values, positionals } = parseFlags(ours, RUN_SCRIPT_FLAGS, process.env);
+  const { values, positionals, given } = parseFlags(ours, RUN_SCRIPT_FLAGS, process.env);
   const answer = standardAnswer(values);
   if (answer) {
     process.stdout.write(answerText(answer, () => renderHelp(USAGE, INTRO, RUN_SCRIPT_FLAGS)));
@@ -121,15 +123,17 @@ export async function runScriptCommand(argv: readonly string[], log: (line: stri
   const overrides = await overridesOf(values);
   const { python, chosenBy } = choosePython(values.python, process.env);
   const version = await checkClient(python, chosenBy);
+  const watch = await startScriptObservers(values, given, log);
 
   let server;
   try {
-    server = await startConnectServer({ port: values.port, log, verbose: false, runQuery: engineRunner(overrides, log) });
+    server = await startConnectServer({ port: values.port, log, verbose: false, runQuery: engineRunner(overrides, log, watch) });
   } catch (err) {
+    await watch.close();
     throw new KindlingError('CONNECT_BIND', `cannot serve on 127.0.0.1:${values.port}: ${(err as Error).message}; pick another port with --port (0 picks a free one)`, { domain: 'external', cause: err });
   }
   const remote = `sc://127.0.0.1:${server.port}`;
-  log(`kindling run: ${script} with ${python} (pyspark ${version}), SPARK_REMOTE=${remote}`);
+  log(`kindling run: ${script} with ${python} (pyspark ${version}), SPARK_REMOTE=${remote}${watch.observers?.uiUrl ? `\n  web UI: ${watch.observers.uiUrl}` : ''}`);
   const pythonPath = [pythonDir(), process.env['PYTHONPATH']].filter(Boolean).join(':');
   const child = spawn(python, [script, ...scriptArgs], { stdio: 'inherit', env: { ...process.env, SPARK_REMOTE: remote, PYTHONPATH: pythonPath } });
   // Ctrl-C reaches the script from the terminal (same process group): it stops it, and Kindling follows when it exits;
@@ -148,5 +152,6 @@ export async function runScriptCommand(argv: readonly string[], log: (line: stri
   } finally {
     removeSignalHandlers();
     await server.close();
+    await watch.close();
   }
 }

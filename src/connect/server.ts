@@ -29,8 +29,15 @@ export interface ConnectServerOptions {
   readonly runQuery?: QueryRunner;
 }
 
-/** Runs a query writeStream.start() asked for on the engine, reporting each batch's progress. */
-export type QueryRunner = (q: QueryToStart, onProgress: (record: KindlingProgress) => void) => Promise<EngineRun>;
+/** A query writeStream.start() asked for, its checkpoint opened: the id it has (its checkpoint's, or new) and how to run it. */
+export interface PreparedQuery {
+  readonly queryId: string;
+  /** Runs it on the engine as `runId`, reporting each batch's progress. */
+  start(runId: string, onProgress: (record: KindlingProgress) => void): Promise<EngineRun>;
+}
+
+/** Prepares a query writeStream.start() asked for; throws a ConnectError for one that cannot start. */
+export type QueryRunner = (q: QueryToStart) => Promise<PreparedQuery>;
 
 const notWired: QueryRunner = () => {
   throw new ConnectError(
@@ -127,11 +134,8 @@ export async function startConnectServer(options: ConnectServerOptions): Promise
               conf: (key) => session.config.getOption(key),
               signal: abort.signal,
               queries: session.queries,
-              startQuery: (q) => {
-                // Refused at start() when nothing can run it, as Spark refuses before any batch.
-                if (runQuery === notWired) notWired(q, () => {});
-                return session.queries.start(q.write.queryName || null, q.explain, (onProgress) => runQuery(q, onProgress));
-              },
+              // Refused at start() when nothing can run it, as Spark refuses before any batch.
+              startQuery: (q) => session.queries.start(q.write.queryName || null, q.explain, () => runQuery(q)),
             });
             op.responses = [...bodies, { case: 'resultComplete' as const, value: {} }].map((responseType) =>
               create(ExecutePlanResponseSchema, { ...ids(session), operationId, responseId: randomUUID(), responseType }),

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { ConnectError } from './errors.js';
 import { sparkProgressJson, type KindlingProgress } from './progress-json.js';
+import type { PreparedQuery } from './server.js';
 
 /** A query running on the engine, as the engine hands it back. */
 export interface EngineRun {
@@ -39,9 +40,8 @@ export function canceled(): ConnectError {
   return new ConnectError(GrpcStatus.CANCELLED, 'org.apache.spark.SparkException', 'OPERATION_CANCELED', 'Operation has been canceled (spark.interruptAll/interruptTag/interruptOperation, or the session ended).');
 }
 
-/** One started query. */
+/** One started query: `id` is the query's (its checkpoint keeps it across restarts), `runId` this start's. */
 export class StreamingQuery {
-  readonly id = randomUUID();
   readonly runId = randomUUID();
   private readonly progress: string[] = [];
   private statusMessage = 'Initializing sources';
@@ -53,15 +53,16 @@ export class StreamingQuery {
   private engine: EngineRun | null = null;
 
   constructor(
+    readonly id: string,
     readonly name: string | null,
     /** What query.explain() prints: the plan as the client sent it and as Kindling runs it. */
     private readonly explainText: string,
-    /** Starts the engine with a progress listener; the query fails if it throws. */
-    start: (onProgress: (record: KindlingProgress) => void) => Promise<EngineRun>,
+    /** Starts the engine as this run with a progress listener; the query fails if it throws. */
+    start: (runId: string, onProgress: (record: KindlingProgress) => void) => Promise<EngineRun>,
   ) {
     this.terminated = (async () => {
       try {
-        this.engine = await start((record) => this.record(record));
+        this.engine = await start(this.runId, (record) => this.record(record));
         if (!this.active) this.engine.stop();
         await this.engine.done;
       } catch (err) {
@@ -177,12 +178,27 @@ export class StreamingQueries {
   private readonly ended: StreamingQuery[] = [];
   private readonly endWaiters = new Set<() => void>();
 
-  /** Starts a query: refused, as Spark does, while an active query has the same name. */
-  start(name: string | null, explain: string, run: (onProgress: (record: KindlingProgress) => void) => Promise<EngineRun>): StreamingQuery {
-    if (name !== null && this.active().some((q) => q.name === name)) {
-      throw new ConnectError(GrpcStatus.INVALID_ARGUMENT, 'java.lang.IllegalArgumentException', 'STREAMING_QUERY_NAME_IN_USE', `Cannot start query with name ${name} as a query with that name is already active in this SparkSession`);
+  /**
+   * Starts a query: refused, as Spark does, while an active query has the same name, or (with the same id: the same
+   * checkpoint) is active; `prepare` opens its checkpoint and reads the id kept there.
+   */
+  async start(name: string | null, explain: string, prepare: () => Promise<PreparedQuery>): Promise<StreamingQuery> {
+    const nameInUse = (): void => {
+      if (name !== null && this.active().some((q) => q.name === name)) {
+        throw new ConnectError(GrpcStatus.INVALID_ARGUMENT, 'java.lang.IllegalArgumentException', 'STREAMING_QUERY_NAME_IN_USE', `Cannot start query with name ${name} as a query with that name is already active in this SparkSession`);
+      }
+    };
+    nameInUse();
+    const prepared = await prepare();
+    nameInUse();
+    const running = this.active().find((q) => q.id === prepared.queryId);
+    if (running) {
+      throw new ConnectError(
+        GrpcStatus.FAILED_PRECONDITION, 'org.apache.spark.SparkException', 'CONCURRENT_QUERY',
+        `Cannot start query with id ${running.id} as another query with same id is already active. Perhaps you are attempting to restart a query from checkpoint that is already active.`,
+      );
     }
-    const query = new StreamingQuery(name, explain, run);
+    const query = new StreamingQuery(prepared.queryId, name, explain, (runId, onProgress) => prepared.start(runId, onProgress));
     this.queries.set(query.id, query);
     void query.terminated.then(() => {
       this.ended.push(query);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import type { CheckpointLog, OffsetsEntry } from '../checkpoint/log.js';
-import { bindCheckpoint, checkReplay, describeResume, planRecovery, queryIdentity, resumeInfo, RETAINED_BATCHES, SNAPSHOTS_KEPT, type RecoveryPlan, type ReplayedBatch, type ResumeInfo } from '../checkpoint/recovery.js';
+import { bindCheckpoint, checkpointQueryId, checkReplay, describeResume, planRecovery, queryIdentity, resumeInfo, RETAINED_BATCHES, SNAPSHOTS_KEPT, type RecoveryPlan, type ReplayedBatch, type ResumeInfo } from '../checkpoint/recovery.js';
 import { PARTITION_HASH, routeState } from '../checkpoint/route.js';
 import { CheckpointWriter } from '../checkpoint/writer.js';
 import { compileQuery, type CompiledQuery } from '../plan/compile-plan.js';
@@ -50,6 +50,10 @@ export interface EngineOptions {
   readonly log: (line: string) => void;
   /** Null or absent: no checkpoints (a restart starts over). */
   readonly checkpoint?: CheckpointSettings | null;
+  /** The query's id when no checkpoint keeps one (default: a new one); a checkpoint's own id wins, as in Spark. */
+  readonly queryId?: string;
+  /** This run's id (default: a new one). */
+  readonly runId?: string;
 }
 
 /** Totals of a run, printed as the final summary. */
@@ -98,8 +102,9 @@ const sleep = sleepUnlessAborted;
  * stamps the watermark on every stateful task and never touches individual events.
  */
 export class Coordinator<O> {
-  readonly runId = randomUUID();
-  readonly id = randomUUID();
+  readonly runId: string;
+  /** The query's id: the checkpoint's once `recover` read it (Spark's query.id survives restarts; runId does not). */
+  id: string;
   private readonly watermark: WatermarkTracker | null;
   /** The plan compiled on this thread: its checks, its result columns, HAVING and the output order. */
   private readonly compiled: CompiledQuery;
@@ -146,6 +151,8 @@ export class Coordinator<O> {
     private readonly sinks: readonly Sink[],
     private readonly pool: WorkerPool,
   ) {
+    this.runId = options.runId ?? randomUUID();
+    this.id = options.queryId ?? randomUUID();
     // Spark's analysis and UnsupportedOperationChecker: a plan that cannot run fails here, before any batch.
     this.compiled = compileQuery(options.plan);
     const analyzed = this.compiled.plan;
@@ -172,7 +179,11 @@ export class Coordinator<O> {
     const writer = this.writer;
     if (!writer) return null;
     const identity = queryIdentity(this.options.plan);
-    const source = (this.resumable ??= await bindCheckpoint(writer.log, identity, this.source));
+    if (!this.resumable) {
+      this.resumable = await bindCheckpoint(writer.log, identity, this.source);
+      this.id = await checkpointQueryId(writer.log, this.id);
+    }
+    const source = this.resumable;
     this.begunBatchId = null; // no writes ahead while the state and the source move
     // What was being written must be on disk (or have failed) before the checkpoint is read.
     await writer.flush();

@@ -26,6 +26,9 @@ export interface QueryRunOptions<O> {
   readonly checkpoint?: CheckpointSettings | null;
   /** Where log lines go (default: nowhere). */
   readonly log?: (line: string) => void;
+  /** The query's id when the checkpoint keeps none, and this run's id (each default: a new one). */
+  readonly queryId?: string;
+  readonly runId?: string;
   /** Called with each batch's progress record. */
   readonly onProgress?: (progress: ProgressRecord) => void;
   /** Runs after the checkpoint was restored and before the first batch (the CLI prints its banner and starts the UI here). */
@@ -73,6 +76,8 @@ export async function runQueryPlan<O>(plan: QueryPlan, options: QueryRunOptions<
         maxLoggedRejects: 20,
         log: options.log ?? (() => undefined),
         checkpoint: options.checkpoint ?? null,
+        ...(options.queryId !== undefined ? { queryId: options.queryId } : {}),
+        ...(options.runId !== undefined ? { runId: options.runId } : {}),
       },
       source,
       sinks,

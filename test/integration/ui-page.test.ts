@@ -1,14 +1,12 @@
 // The web UI in a real headless Chromium (Debian's package, driven by playwright-core) against a running engine.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProgressRecord } from '../../src/metrics/progress.js';
+import { BROWSER_SKIP, chartPoints, needsBrowser, openBrowser } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const MAIN = resolve('dist/src/main.js');
 const OUT = resolve('test-output');
 // Event time runs 10x faster than wall time, so windows close (and rows come out) within seconds.
@@ -50,49 +48,17 @@ async function startEngine(args: readonly string[] = ENGINE_ARGS): Promise<{ bas
   return { base, child };
 }
 
-/** A fresh headless Chromium profile and page; every request it makes is recorded. */
-async function openBrowser(): Promise<{ page: Page; requests: string[]; errors: string[] }> {
-  const profile = await mkdtemp(join(tmpdir(), 'kindling-chromium-'));
-  const context: BrowserContext = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1400, height: 1000 },
-  });
-  cleanups.push(async () => {
-    await context.close();
-    await rm(profile, { recursive: true, force: true });
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  const requests: string[] = [];
-  const errors: string[] = [];
-  page.on('request', (r) => requests.push(r.url()));
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  return { page, requests, errors };
-}
-
 async function progress(base: string): Promise<ProgressRecord[]> {
   return (await (await fetch(`${base}api/progress`)).json()) as ProgressRecord[];
 }
 
-/** The chart's number of points, once it has at least `min`. */
-async function chartPoints(page: Page, id: string, min: number): Promise<number> {
-  await page.waitForFunction(([chart, n]) => Number(document.querySelector(`svg[data-chart="${chart}"]`)?.getAttribute('data-points') ?? 0) >= Number(n), [id, min] as const, { timeout: 20_000 });
-  return Number(await page.getAttribute(`svg[data-chart="${id}"]`, 'data-points'));
-}
-
-const needsBrowser = !existsSync(CHROMIUM) && !process.env['CI'];
-const BROWSER_SKIP = `${CHROMIUM} missing: the web UI browser tests are skipped (apt-get install -y chromium; CI installs it)`;
 if (needsBrowser) console.warn(`[kindling] ${BROWSER_SKIP}`);
 
 // The reason in the suite's name reaches the run's final summary (test/helpers/skipped-summary.ts).
 describe.skipIf(needsBrowser)(`the web UI in headless Chromium${needsBrowser ? ` [skipped: ${BROWSER_SKIP}]` : ''}`, () => {
   it('loads, draws charts from the running engine, and shows the same numbers as /api/progress', async () => {
     const { base } = await startEngine();
-    const { page, requests, errors } = await openBrowser();
+    const { page, requests, errors } = await openBrowser(cleanups);
     await page.goto(base);
     expect(await chartPoints(page, 'rates', 3)).toBeGreaterThanOrEqual(3);
 
@@ -128,7 +94,7 @@ describe.skipIf(needsBrowser)(`the web UI in headless Chromium${needsBrowser ? `
 
   it('updates live: new batches arrive over SSE without reloading', async () => {
     const { base } = await startEngine();
-    const { page, errors } = await openBrowser();
+    const { page, errors } = await openBrowser(cleanups);
     await page.goto(base);
     await page.waitForFunction(() => Number(document.body.dataset['rendered'] ?? -1) >= 1, undefined, { timeout: 20_000 });
     const first = Number(await page.evaluate(() => document.body.dataset['rendered']));
@@ -143,7 +109,7 @@ describe.skipIf(needsBrowser)(`the web UI in headless Chromium${needsBrowser ? `
   it('before the first append rows, says how many windows are open and how far the watermark is from closing the oldest', async () => {
     // Event time at wall-clock speed: the first window closes 30-40 s in, long after the page looks.
     const { base } = await startEngine(['--rate', '4000', '--trigger', '250', '--cores', '1', '--partitions', '200', '--sink', 'none', '--ui-port', '0', '--quiet']);
-    const { page, errors } = await openBrowser();
+    const { page, errors } = await openBrowser(cleanups);
     await page.goto(base);
     await page.waitForSelector('[data-testid="first-rows"]', { timeout: 20_000 });
     await expect.poll(() => page.textContent('[data-testid="first-rows"]')).toMatch(/no rows yet: \d+ window\(s\) open; the oldest, \d\d:\d\d:\d\d-\d\d:\d\d:\d\d, is written in [\d.]+ s of event time/);
@@ -156,7 +122,7 @@ describe.skipIf(needsBrowser)(`the web UI in headless Chromium${needsBrowser ? `
 
   it('shows the Tasks, Workers, Results and Config tabs with the run\'s data', async () => {
     const { base } = await startEngine();
-    const { page, errors } = await openBrowser();
+    const { page, errors } = await openBrowser(cleanups);
     await mkdir(OUT, { recursive: true });
     await page.goto(`${base}#tasks`);
     expect(await chartPoints(page, 'timeline', 2)).toBeGreaterThanOrEqual(2);
@@ -190,7 +156,7 @@ describe.skipIf(needsBrowser)(`the web UI in headless Chromium${needsBrowser ? `
 
   it('shows the plan as a graph of operators, each with the rows in and out of the chosen batch', async () => {
     const { base } = await startEngine();
-    const { page, errors } = await openBrowser();
+    const { page, errors } = await openBrowser(cleanups);
     await page.goto(`${base}#plan`);
     await page.waitForFunction(() => document.querySelector('[data-testid="plan-graph"]')?.getAttribute('data-batch') !== '', undefined, { timeout: 20_000 });
     const config = (await (await fetch(`${base}api/config`)).json()) as { query: { graph: Array<{ name: string; place: string }> } };
@@ -234,7 +200,7 @@ describe.skipIf(needsBrowser)(`the web UI in headless Chromium${needsBrowser ? `
     const ck = await mkdtemp(join(tmpdir(), 'kindling-ui-why-'));
     cleanups.push(() => rm(ck, { recursive: true, force: true }));
     const { base } = await startEngine([...ENGINE_ARGS, '--checkpoint-dir', ck]);
-    const { page, errors } = await openBrowser();
+    const { page, errors } = await openBrowser(cleanups);
     await mkdir(OUT, { recursive: true });
     await page.goto(`${base}#results`);
     const first = page.locator('[data-testid="result-batch"] tbody tr').first();

@@ -4,6 +4,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** A client further behind than this (bytes queued) is dropped rather than buffered without bound. */
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
+/** An event stream that only says the run (query) is over: for a page opened after its query stopped. */
+export function endedStream(res: ServerResponse): void {
+  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+  res.end('event: end\ndata: {}\n\n');
+}
+
 /** The open event streams; each batch is sent to all of them as one `progress` event. */
 export class SseHub {
   private readonly clients = new Set<ServerResponse>();

@@ -1,5 +1,7 @@
-// The web page's entry: loads the run's data, follows live updates over SSE and draws the chosen tab.
+// The web page's entry: loads the run's (or the chosen query's) data, follows live updates over SSE and draws the chosen tab.
 import type { ProgressRecord } from '../../progress.js';
+import type { UiQuerySummary } from '../server.js';
+import { apiPath, chosenRunId, renderQueryPicker, showQuery } from './api.js';
 import { int } from './format.js';
 import { renderConfig } from './page-config.js';
 import { PlanPage } from './page-plan.js';
@@ -93,7 +95,7 @@ function scheduleRender(): void {
 }
 
 async function getJson<T>(path: string): Promise<T> {
-  const res = await fetch(path, { cache: 'no-store' });
+  const res = await fetch(apiPath(path), { cache: 'no-store' });
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
   return (await res.json()) as T;
 }
@@ -114,7 +116,7 @@ async function refreshResults(): Promise<void> {
 
 function connect(): void {
   // Subscribe before the first fetch, so no batch falls between them; duplicates are dropped.
-  const events = new EventSource('/api/events');
+  const events = new EventSource(apiPath('/api/events'));
   events.addEventListener('hello', () => {
     state.link = 'live';
     scheduleRender();
@@ -138,11 +140,34 @@ function connect(): void {
   });
 }
 
+/** No query yet (kindling run before the script's writeStream.start()): wait for one, then load it. */
+function waitForFirstQuery(): void {
+  $('#status').textContent = 'waiting for the script to start a query (writeStream...start())';
+  const events = new EventSource('/api/events');
+  events.addEventListener('query', () => location.reload());
+}
+
+/**
+ * The queries a PySpark script started: the picker lists them, and a page that follows the newest (no ?query= in its
+ * address) moves to a query started after it loaded.
+ */
+async function followQueries(shown: string): Promise<void> {
+  const queries = await getJson<UiQuerySummary[]>('/api/queries');
+  renderQueryPicker($('#queries'), queries, shown);
+  if (chosenRunId === null && queries.length > 0 && queries[queries.length - 1]!.runId !== shown) location.reload();
+}
+
 async function start(): Promise<void> {
   window.addEventListener('hashchange', () => {
     if (tab() === 'results') void refreshResults();
     render();
   });
+  const queries = await getJson<UiQuerySummary[]>('/api/queries');
+  const shown = chosenRunId ?? queries[queries.length - 1]?.runId;
+  if (shown === undefined) return waitForFirstQuery();
+  showQuery(shown);
+  renderQueryPicker($('#queries'), queries, shown);
+  setInterval(() => void followQueries(shown).catch(() => undefined), 2_000);
   connect();
   render();
   const [records, config] = await Promise.all([getJson<ProgressRecord[]>(`/api/progress?limit=${MAX_RECORDS}`), getJson<AppState['config']>('/api/config')]);

@@ -1,4 +1,5 @@
 // The Results tab's "why?" and "why not?": asks GET /api/explain (a replay of the run) and shows the answer (browser module).
+import { apiPath } from './api.js';
 import { esc, int } from './format.js';
 
 /** A window of the answer, as /api/explain serves it. */
@@ -71,7 +72,7 @@ export function replayCard(element: HTMLElement, card: { readonly name: string; 
 export async function askInto<A>(answer: HTMLElement, url: string, render: (a: A | { ok: false; error: string }) => string, onAnswer?: (a: A) => void): Promise<void> {
   answer.innerHTML = '<p class="muted">replaying…</p>';
   try {
-    const a = (await (await fetch(url, { cache: 'no-store' })).json()) as A;
+    const a = (await (await fetch(apiPath(url), { cache: 'no-store' })).json()) as A;
     onAnswer?.(a);
     answer.innerHTML = render(a);
   } catch (err) {
