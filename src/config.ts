@@ -249,6 +249,24 @@ export function generatorSpecFrom(values: FlagValues<typeof GENERATOR_FLAGS>, no
   };
 }
 
+/** The TLS and SASL flags, shared by `kindling run` and `kindling produce`. */
+export const SECURITY_FLAG_NAMES = [
+  'kafka-security-protocol', 'kafka-sasl-mechanism', 'kafka-sasl-username', 'kafka-sasl-password-file', 'kafka-ssl-truststore-location', 'kafka-ssl-keystore-location',
+] as const satisfies readonly RunFlagName[];
+
+/** The security settings those flags give (files read, the password from its file or the environment); usage errors name the flag. */
+export function securityFromFlags(values: Pick<RunFlagValues, (typeof SECURITY_FLAG_NAMES)[number]>, given: ReadonlySet<string>, env: NodeJS.ProcessEnv = process.env): KafkaSecurity | undefined {
+  return securityFrom({
+    protocol: values['kafka-security-protocol'],
+    mechanism: values['kafka-sasl-mechanism'],
+    username: values['kafka-sasl-username'],
+    passwordFile: values['kafka-sasl-password-file'],
+    caFile: values['kafka-ssl-truststore-location'],
+    keystoreFile: values['kafka-ssl-keystore-location'],
+    given,
+  }, env);
+}
+
 /** The source a run reads: --source when given, else Kafka when --brokers is on the command line (KAFKA_BROKERS alone does not pick it). */
 function sourceKindOf(values: RunFlagValues, given: ReadonlySet<RunFlagName>): RunConfig['source']['kind'] {
   return !given.has('source') && given.has('brokers') ? 'kafka' : values['source'];
@@ -279,15 +297,7 @@ export async function runConfigFrom(values: RunFlagValues, given: ReadonlySet<Ru
       isolationLevel: values['kafka-isolation-level'],
       failOnDataLoss: values['fail-on-data-loss'] === 'true',
     };
-    const security = securityFrom({
-      protocol: values['kafka-security-protocol'],
-      mechanism: values['kafka-sasl-mechanism'],
-      username: values['kafka-sasl-username'],
-      passwordFile: values['kafka-sasl-password-file'],
-      caFile: values['kafka-ssl-truststore-location'],
-      keystoreFile: values['kafka-ssl-keystore-location'],
-      given,
-    });
+    const security = securityFromFlags(values, given);
     if (security) source = { ...source, security };
   } else if (sourceKind === 'file') {
     onlyFor(GENERATOR_FLAG_NAMES, 'generator');

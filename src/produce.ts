@@ -1,7 +1,9 @@
 // `kindling produce`: writes the generator's seeded event stream to a Kafka topic (the lab's load generator, without Docker).
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { answerText, flagNamed, parseFlags, renderHelp, restyle, STANDARD_FLAGS, standardAnswer, type FlagSpec, type StandardAnswer } from './cli.js';
-import { GENERATOR_FLAGS, generatorSpecFrom, RUN_FLAGS } from './config.js';
+import { GENERATOR_FLAGS, generatorSpecFrom, RUN_FLAGS, SECURITY_FLAG_NAMES, securityFromFlags } from './config.js';
+import { kafkajsSecurity } from './sink/kafka.js';
+import type { KafkaSecurity } from './source/kafka-security.js';
 import { KindlingError, UsageError } from './errors.js';
 import { brokerAddressText, parseBrokerList } from './source/kafka-address.js';
 import { BrokerConnection } from './source/kafka-connection.js';
@@ -22,6 +24,8 @@ export const PRODUCE_FLAGS = [
   restyle(flagNamed(RUN_FLAGS, 'topic'), { group: KAFKA, help: 'topic to write; created with --partitions partitions if missing' }),
   { name: 'partitions', kind: 'int', group: KAFKA, min: 1, max: 10_000, default: 2, help: "partitions of the topic when it has to be created (the lab's topic has 2); an existing topic keeps its own" },
   { name: 'compression', kind: 'enum', group: KAFKA, choices: CODECS, default: 'none', help: "record batch codec, as a producer's compression.type (snappy in Java's xerial framing, lz4 in the frame format)" },
+  // The same TLS and SASL flags, rules and password handling as the Kafka source's.
+  ...SECURITY_FLAG_NAMES.map((name) => restyle(flagNamed(RUN_FLAGS, name), { group: KAFKA })),
   ...GENERATOR_FLAGS.map((f) =>
     restyle(f, {
       group: GEN,
@@ -52,14 +56,17 @@ export interface ProduceConfig {
   /** Codec of every record batch sent. */
   readonly compression: CodecName;
   readonly quiet: boolean;
+  /** TLS and SASL; absent: PLAINTEXT. */
+  readonly security?: KafkaSecurity;
 }
 
 /** Parses `kindling produce` argv (UsageError on bad flags); the answer instead for --help or --version. */
 export function parseProduceArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, nowMs = Date.now()): ProduceConfig | StandardAnswer {
-  const { values, positionals } = parseFlags(argv, PRODUCE_FLAGS, env);
+  const { values, positionals, given } = parseFlags(argv, PRODUCE_FLAGS, env);
   const answer = standardAnswer(values);
   if (answer) return answer;
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; flags start with -- (see kindling produce --help)`);
+  const security = securityFromFlags(values, given, env);
   return {
     brokers: parseBrokerList(values['brokers'], 'kindling produce'),
     topic: values['topic'],
@@ -69,6 +76,7 @@ export function parseProduceArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     events: values['events'] ?? null,
     compression: values['compression'],
     quiet: values['quiet'],
+    ...(security ? { security } : {}),
   };
 }
 
@@ -112,6 +120,7 @@ class TopicWriter {
     private readonly brokers: readonly string[],
     private readonly topic: string,
     private readonly codec: CodecName,
+    private readonly security: KafkaSecurity | undefined,
   ) {
     this.produceVersion = codec === 'zstd' ? PRODUCE_ZSTD_VERSION : API_VERSION.Produce;
   }
@@ -124,9 +133,32 @@ class TopicWriter {
   private async connection(address: string): Promise<BrokerConnection> {
     const c = this.connections.get(address);
     if (c && !c.closed) return c;
-    const fresh = await BrokerConnection.open(address, ['Metadata', 'Produce'], { clientId: `kindling-produce-${process.pid}`, connectTimeoutMs: 3000 });
+    const fresh = await BrokerConnection.open(address, ['Metadata', 'Produce'], {
+      clientId: `kindling-produce-${process.pid}`,
+      connectTimeoutMs: 3000,
+      ...(this.security ? { security: this.security } : {}),
+    });
     this.connections.set(address, fresh);
     return fresh;
+  }
+
+  /**
+   * Connects to the first bootstrap broker that answers. A TLS or SASL failure (untrusted
+   * certificate, no client certificate, wrong password) is a clear error that is not retried; it
+   * surfaces here, before kafkajs's admin client, which would report it less clearly.
+   */
+  async reachBootstrap(): Promise<void> {
+    let lastError: unknown = null;
+    for (const address of this.brokers) {
+      try {
+        await this.connection(address);
+        return;
+      } catch (err) {
+        if (err instanceof KindlingError && !err.retriable) throw err;
+        lastError = err;
+      }
+    }
+    throw lastError;
   }
 
   /** Finds each topic partition's leader (the first reachable bootstrap broker answers). */
@@ -228,9 +260,10 @@ export async function produce(config: ProduceConfig, signal: AbortSignal, log: (
     connectionTimeout: 3000,
     requestTimeout: 30_000,
     retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
+    ...kafkajsSecurity(config.security),
   });
   const admin = kafka.admin();
-  const writer = new TopicWriter(config.brokers, config.topic, config.compression);
+  const writer = new TopicWriter(config.brokers, config.topic, config.compression, config.security);
   let failures = 0;
   let waitingSince: number | null = null;
   /** Runs `step` until it succeeds or the signal aborts, logging while the broker is away. */
@@ -261,6 +294,7 @@ export async function produce(config: ProduceConfig, signal: AbortSignal, log: (
   let topicPartitions = 0;
   try {
     const ready = await retrying('connecting', async () => {
+      await writer.reachBootstrap();
       await admin.connect();
       const topic = await ensureTopic(admin, config);
       await writer.refresh();

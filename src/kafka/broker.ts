@@ -265,11 +265,14 @@ export interface StartBrokerOptions {
   stopTimeoutMs?: number;
   /**
    * Secured client listeners beside the PLAINTEXT one (which stays: the readiness probe uses it),
-   * one per protocol, each on its own port (0 picks a free one).
+   * each on its own port (0 picks a free one). A listener's name defaults to its protocol; give
+   * another name (e.g. `MTLS`) for a second listener of one protocol. `clientAuth: 'required'`
+   * (Kafka's ssl.client.auth) makes a TLS listener refuse clients without a certificate that
+   * `tls.clientCaPath` trusts.
    */
-  secureListeners?: ReadonlyArray<{ protocol: SecureProtocol; port: number }>;
-  /** For SSL and SASL_SSL listeners: the broker's key and certificate, as a PKCS12 keystore. */
-  tls?: { keystorePath: string; password: string };
+  secureListeners?: ReadonlyArray<{ protocol: SecureProtocol; port: number; name?: string; clientAuth?: 'required' }>;
+  /** For SSL and SASL_SSL listeners: the broker's key and certificate, as a PKCS12 keystore; `clientCaPath`: the PEM certificates a client's certificate must be signed by. */
+  tls?: { keystorePath: string; password: string; clientCaPath?: string };
   /** SASL users, each able to log in with PLAIN (the listener's JAAS config) and SCRAM-SHA-256/512 (added to the storage at its first format). */
   saslUsers?: ReadonlyArray<{ username: string; password: string }>;
   /** One node of a cluster (see {@link startCluster}); absent: a cluster of this one node. */
@@ -291,6 +294,16 @@ export interface ClusterMembership {
 /** Kafka's security protocols other than PLAINTEXT. */
 export type SecureProtocol = 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
 
+/** A secured listener as written to server.properties. */
+interface SecureListener {
+  protocol: SecureProtocol;
+  port: number;
+  /** Kafka's listener name (upper case): the protocol unless the caller named it. */
+  name: string;
+  /** ssl.client.auth=required on this listener. */
+  clientAuth: boolean;
+}
+
 /** The SASL mechanisms a broker started here enables on its SASL listeners. */
 const BROKER_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 
@@ -302,8 +315,8 @@ export interface KafkaBroker {
   port: number;
   /** Controller port (for KRaft only). */
   controllerPort: number;
-  /** Bootstrap string of each secured listener asked for (`127.0.0.1:<port>`). */
-  secureBrokers: Partial<Record<SecureProtocol, string>>;
+  /** Bootstrap string of each secured listener asked for (`127.0.0.1:<port>`), by listener name (its protocol unless named). */
+  secureBrokers: Partial<Record<string, string>>;
   /** The folder holding config/ and data/. */
   dataDir: string;
   /** The java process. */
@@ -344,16 +357,18 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
   await assertPortFree(controllerPort, 'controller');
   if (controllerPort === port) throw new Error(`The controller port must differ from the client port (both ${port})`);
 
-  const secure: Array<{ protocol: SecureProtocol; port: number }> = [];
+  const secure: SecureListener[] = [];
   const taken = new Set([port, controllerPort]);
   for (const l of opts.secureListeners ?? []) {
     let p = l.port;
     while (p === 0 || (l.port === 0 && taken.has(p))) p = await freePort();
     taken.add(p);
-    await assertPortFree(p, `${l.protocol} listener`);
-    secure.push({ protocol: l.protocol, port: p });
+    const name = (l.name ?? l.protocol).toUpperCase();
+    await assertPortFree(p, `${name} listener`);
+    secure.push({ protocol: l.protocol, port: p, name, clientAuth: l.clientAuth === 'required' });
   }
   if (secure.some((l) => l.protocol !== 'SASL_PLAINTEXT') && !opts.tls) throw new Error('SSL and SASL_SSL listeners need opts.tls (a PKCS12 keystore)');
+  if (secure.some((l) => l.clientAuth) && !opts.tls?.clientCaPath) throw new Error('a listener with clientAuth needs opts.tls.clientCaPath (the PEM certificates client certificates are checked against)');
 
   const ownsDataDir = opts.dataDir === undefined;
   const dataDir = resolve(opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'kindling-kafka-'))));
@@ -510,7 +525,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<KafkaB
   log(`Kafka broker ready on ${brokers} in ${(totalMs / 1000).toFixed(1)} s`);
   return {
     brokers, port, controllerPort, dataDir, process: child, version: KAFKA_VERSION,
-    secureBrokers: Object.fromEntries(secure.map((l) => [l.protocol, `127.0.0.1:${l.port}`])),
+    secureBrokers: Object.fromEntries(secure.map((l) => [l.name, `127.0.0.1:${l.port}`])),
     timings: { jarsMs: jars.ms, formatMs, startMs, totalMs },
     exited, stop,
   };
@@ -521,10 +536,10 @@ function serverProperties(p: {
   port: number;
   controllerPort: number;
   logDir: string;
-  secure: ReadonlyArray<{ protocol: SecureProtocol; port: number }>;
+  secure: readonly SecureListener[];
   cluster: ClusterMembership;
 }): string {
-  const extra = p.secure.map((l) => `,${l.protocol}://127.0.0.1:${l.port}`).join('');
+  const extra = p.secure.map((l) => `,${l.name}://127.0.0.1:${l.port}`).join('');
   const replicas = Math.min(3, p.cluster.size);
   // With 3 replicas, writes to internal topics (offsets, transactions) go on while one node is down.
   const minIsr = Math.max(1, replicas - 1);
@@ -537,7 +552,7 @@ function serverProperties(p: {
     `advertised.listeners=PLAINTEXT://127.0.0.1:${p.port}${extra}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${p.secure.map((l) => `,${l.protocol}:${l.protocol}`).join('')}`,
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${p.secure.map((l) => `,${l.name}:${l.protocol}`).join('')}`,
     `log.dirs=${p.logDir}`,
     'num.partitions=2',
     // Internal topics cannot have more replicas than nodes, or clients wait forever.
@@ -612,18 +627,20 @@ export async function startCluster(opts: { nodes: number; log?: (line: string) =
 }
 
 /** The secured listeners' TLS and SASL settings, appended to server.properties. */
-function securityProperties(secure: ReadonlyArray<{ protocol: SecureProtocol; port: number }>, opts: StartBrokerOptions): string {
+function securityProperties(secure: readonly SecureListener[], opts: StartBrokerOptions): string {
   if (secure.length === 0) return '';
   const lines = ['# Secured listeners (StartBrokerOptions.secureListeners).'];
   if (opts.tls) {
     lines.push(`ssl.keystore.location=${opts.tls.keystorePath}`, 'ssl.keystore.type=PKCS12', `ssl.keystore.password=${opts.tls.password}`, `ssl.key.password=${opts.tls.password}`, 'ssl.client.auth=none');
+    if (opts.tls.clientCaPath) lines.push(`ssl.truststore.location=${opts.tls.clientCaPath}`, 'ssl.truststore.type=PEM');
+    for (const l of secure) if (l.clientAuth) lines.push(`listener.name.${l.name.toLowerCase()}.ssl.client.auth=required`);
   }
   const sasl = secure.filter((l) => l.protocol !== 'SSL');
   if (sasl.length > 0) {
     lines.push(`sasl.enabled.mechanisms=${BROKER_SASL_MECHANISMS.join(',')}`);
     const plainUsers = (opts.saslUsers ?? []).map((u) => ` user_${u.username}=${JSON.stringify(u.password)}`).join('');
     for (const l of sasl) {
-      const name = l.protocol.toLowerCase();
+      const name = l.name.toLowerCase();
       lines.push(`listener.name.${name}.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required${plainUsers};`);
       for (const m of ['scram-sha-256', 'scram-sha-512']) lines.push(`listener.name.${name}.${m}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`);
     }

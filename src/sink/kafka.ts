@@ -30,8 +30,8 @@ export function transactionalIdOf(checkpointDir: string, checkpointCreatedAt: st
   return `kindling-sink-${digest.slice(0, 24)}`;
 }
 
-/** kafkajs's spelling of Kindling's security settings. */
-function kafkajsSecurity(security: KafkaSecurity | undefined): { ssl?: { ca?: string[]; cert?: string; key?: string } | boolean; sasl?: SASLOptions } {
+/** kafkajs's spelling of Kindling's security settings (also used by `kindling produce` for its admin calls). */
+export function kafkajsSecurity(security: KafkaSecurity | undefined): { ssl?: { ca?: string[]; cert?: string; key?: string } | boolean; sasl?: SASLOptions } {
   if (!security || security.protocol === 'PLAINTEXT') return {};
   const out: { ssl?: { ca?: string[]; cert?: string; key?: string } | boolean; sasl?: SASLOptions } = {};
   if (security.protocol === 'SSL' || security.protocol === 'SASL_SSL') {

@@ -82,7 +82,7 @@ export class BrokerConnection implements KafkaConnection {
     private readonly security: KafkaSecurity | undefined,
   ) {
     socket.on('data', (data: Buffer) => this.onData(data));
-    socket.on('error', (err) => this.fail(tlsFailure(address, err) ?? describeSocketError(address, err, this.protocolHint())));
+    socket.on('error', (err) => this.fail(tlsFailure(address, err, security?.tls?.keystore !== undefined) ?? describeSocketError(address, err, this.protocolHint())));
     socket.on('close', () =>
       this.fail(new KindlingError('KAFKA_DISCONNECTED', `broker ${address} closed the connection${this.protocolHint()}`, { domain: 'external', retriable: true })),
     );

@@ -108,11 +108,33 @@ const UNTRUSTED = new Set([
 ]);
 
 /**
- * A TLS failure the user must fix (an untrusted or mismatched certificate, a listener that does not
- * speak TLS), as a clear non-retriable error; null for anything else (a network failure, retried).
+ * Alerts a broker sends about the client's certificate (Kafka's ssl.client.auth=required): Java
+ * answers a missing or untrusted one with bad_certificate, TLS 1.3 peers may say certificate_required.
  */
-export function tlsFailure(address: string, err: Error): KindlingError | null {
+const CLIENT_CERTIFICATE_REFUSED = new Set([
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
+  'ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+]);
+
+/**
+ * A TLS failure the user must fix (an untrusted or mismatched certificate, a client certificate the
+ * broker requires or refuses, a listener that does not speak TLS), as a clear non-retriable error;
+ * null for anything else (a network failure, retried).
+ * @param clientCertificateGiven whether --kafka-ssl-keystore-location gave one (the fix differs)
+ */
+export function tlsFailure(address: string, err: Error, clientCertificateGiven = false): KindlingError | null {
   const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (CLIENT_CERTIFICATE_REFUSED.has(code)) {
+    const what = clientCertificateGiven
+      ? `the broker refused the TLS client certificate of --kafka-ssl-keystore-location (${code}); give one signed by a CA the broker's ssl.truststore trusts`
+      : `the broker requires a TLS client certificate (${code}): give it and its private key in one PEM file with --kafka-ssl-keystore-location`;
+    return new KindlingError('KAFKA_TLS', `broker ${address}: ${what}`, { domain: 'user', cause: err });
+  }
   if (UNTRUSTED.has(code)) {
     const fix =
       code === 'ERR_TLS_CERT_ALTNAME_INVALID'

@@ -92,6 +92,17 @@ describe('flags of kindling produce', () => {
     }
   });
 
+  it('takes the Kafka source\'s security flags with the same rules: the password from the environment, never shown', () => {
+    const flags = ['--kafka-security-protocol', 'SASL_PLAINTEXT', '--kafka-sasl-mechanism', 'SCRAM-SHA-512', '--kafka-sasl-username', 'lab'];
+    const env = { KAFKA_SASL_PASSWORD: 'pencil-secret' };
+    const p = produce(['--brokers', 'h:1', ...flags], env);
+    expect(p.security).toEqual({ protocol: 'SASL_PLAINTEXT', sasl: { mechanism: 'SCRAM-SHA-512', username: 'lab' } });
+    expect(p.security?.sasl?.password).toBe('pencil-secret');
+    expect(JSON.stringify(p)).not.toContain('pencil-secret');
+    expect(() => produce(['--brokers', 'h:1', '--kafka-sasl-username', 'lab'], env)).toThrow('--kafka-sasl-username applies to --kafka-security-protocol SASL_PLAINTEXT or SASL_SSL; --kafka-security-protocol is PLAINTEXT');
+    expect(() => produce(['--brokers', 'h:1', '--kafka-security-protocol', 'SASL_SSL', '--kafka-sasl-username', 'lab'], {})).toThrow('needs the password: set KAFKA_SASL_PASSWORD or give --kafka-sasl-password-file FILE');
+  });
+
   it('builds the same stream settings as the generator source from the same flags', async () => {
     const flags = ['--seed', '9', '--start-time', '2024-11-25T10:40:00Z', '--users', '50', '--crash-one-in', '7', '--late-fraction', '0.1', '--late-spread-ms', '3000', '--rate', '2000'];
     const p = produce(['--brokers', 'h:1', ...flags, '--partitions', '3'], {});

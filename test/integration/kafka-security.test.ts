@@ -1,5 +1,6 @@
 // TLS and SASL against a real broker of the test's own with SSL, SASL_PLAINTEXT and SASL_SSL listeners (certificates made here with the JDK's keytool; SCRAM users added at format).
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -31,6 +32,30 @@ function makeCertificate(dir: string, name: string, password: string): { keystor
   return { keystorePath, certificatePem };
 }
 
+/**
+ * The client's certificate chain and private key in one PEM file (Kafka's ssl.keystore.type=PEM, what
+ * --kafka-ssl-keystore-location reads), taken from a keytool keystore by a few lines of Java: keytool
+ * cannot write a private key as PEM, and the JDK is already needed for the broker.
+ */
+function exportPem(dir: string, keystorePath: string, alias: string, password: string): string {
+  const java = findJava().command;
+  const source = join(dir, 'ExportPem.java');
+  const out = join(dir, `${alias}-chain-and-key.pem`);
+  writeFileSync(source, [
+    'import java.io.*; import java.security.*; import java.util.Base64;',
+    'public class ExportPem { public static void main(String[] a) throws Exception {',
+    '  KeyStore ks = KeyStore.getInstance("PKCS12"); try (var in = new FileInputStream(a[0])) { ks.load(in, a[1].toCharArray()); }',
+    '  var b64 = Base64.getMimeEncoder(64, "\\n".getBytes());',
+    '  try (var out = new PrintWriter(a[3])) {',
+    '    out.println("-----BEGIN CERTIFICATE-----"); out.println(b64.encodeToString(ks.getCertificate(a[2]).getEncoded())); out.println("-----END CERTIFICATE-----");',
+    '    out.println("-----BEGIN PRIVATE KEY-----"); out.println(b64.encodeToString(ks.getKey(a[2], a[1].toCharArray()).getEncoded())); out.println("-----END PRIVATE KEY-----");',
+    '  } } }',
+  ].join('\n'));
+  const r = spawnSync(java, [source, keystorePath, password, alias, out], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`java ExportPem failed: ${r.error?.message ?? ''}${r.stderr}${r.stdout}`);
+  return out;
+}
+
 afterEach(cleanTemps);
 
 describeKafka('Kafka over TLS and SASL (a broker of the test\'s own)', () => {
@@ -39,6 +64,8 @@ describeKafka('Kafka over TLS and SASL (a broker of the test\'s own)', () => {
   let ca = '';
   let otherCa = '';
   let passwordFile = '';
+  let clientPem = '';
+  let strangerPem = '';
   const topic = uniqueName('secured');
   let data: Map<number, string[]>;
 
@@ -50,10 +77,17 @@ describeKafka('Kafka over TLS and SASL (a broker of the test\'s own)', () => {
     otherCa = makeCertificate(dir, 'stranger', 'keystore-pass').certificatePem;
     passwordFile = join(dir, 'password');
     await writeFile(passwordFile, `${PASSWORD}\n`);
+    // A client certificate the MTLS listener trusts, and one it does not.
+    const client = makeCertificate(dir, 'lab-client', 'client-pass');
+    clientPem = exportPem(dir, client.keystorePath, 'lab-client', 'client-pass');
+    strangerPem = exportPem(dir, makeCertificate(dir, 'stranger-client', 'client-pass').keystorePath, 'stranger-client', 'client-pass');
     broker = await startBroker({
       port: 0,
-      secureListeners: [{ protocol: 'SSL', port: 0 }, { protocol: 'SASL_PLAINTEXT', port: 0 }, { protocol: 'SASL_SSL', port: 0 }],
-      tls: { keystorePath: cert.keystorePath, password: 'keystore-pass' },
+      secureListeners: [
+        { protocol: 'SSL', port: 0 }, { protocol: 'SASL_PLAINTEXT', port: 0 }, { protocol: 'SASL_SSL', port: 0 },
+        { protocol: 'SSL', port: 0, name: 'MTLS', clientAuth: 'required' },
+      ],
+      tls: { keystorePath: cert.keystorePath, password: 'keystore-pass', clientCaPath: client.certificatePem },
       saslUsers: [{ username: USER, password: PASSWORD }],
     });
     // Written over the PLAINTEXT listener; read back independently with kafkajs for the oracle.
@@ -149,4 +183,65 @@ describeKafka('Kafka over TLS and SASL (a broker of the test\'s own)', () => {
     expect(caWithoutTls.stderr).toContain('--kafka-ssl-truststore-location applies to --kafka-security-protocol SSL or SASL_SSL; --kafka-security-protocol is PLAINTEXT');
     expect(caWithoutTls.code).toBe(2);
   }, 60_000);
+
+  /** `kindling produce` of the topic's events (same seed and stream) to a new topic through `brokers` with `flags`. */
+  async function produceTo(brokers: string, flags: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string; topic: string }> {
+    const target = uniqueName('secured-produce');
+    const r = await kindling(['produce', '--brokers', brokers, '--topic', target, '--rate', '0', '--events', String(EVENTS), '--seed', '31', ...STREAM, ...flags], 90_000, env);
+    expect(r.stderr).not.toContain(PASSWORD);
+    return { ...r, topic: target };
+  }
+
+  it('kindling produce writes over SSL, SASL_PLAINTEXT and SASL_SSL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512): the same records as over PLAINTEXT', async () => {
+    const b = broker!.secureBrokers;
+    const runs = [
+      await produceTo(b.SSL!, ['--kafka-security-protocol', 'SSL', '--kafka-ssl-truststore-location', ca]),
+      await produceTo(b.SASL_PLAINTEXT!, ['--kafka-security-protocol', 'SASL_PLAINTEXT', '--kafka-sasl-mechanism', 'PLAIN', '--kafka-sasl-username', USER], { KAFKA_SASL_PASSWORD: PASSWORD }),
+      await produceTo(b.SASL_SSL!, ['--kafka-security-protocol', 'SASL_SSL', '--kafka-sasl-mechanism', 'SCRAM-SHA-256', '--kafka-sasl-username', USER, '--kafka-sasl-password-file', passwordFile, '--kafka-ssl-truststore-location', ca]),
+      await produceTo(b.SASL_SSL!, ['--kafka-security-protocol', 'SASL_SSL', '--kafka-sasl-mechanism', 'SCRAM-SHA-512', '--kafka-sasl-username', USER, '--kafka-ssl-truststore-location', ca], { KAFKA_SASL_PASSWORD: PASSWORD }),
+    ];
+    for (const r of runs) {
+      expect(r.code, r.stderr).toBe(0);
+      // Read back over PLAINTEXT with kafkajs: what the PLAINTEXT producer wrote in beforeAll is the oracle.
+      expect(await readTopic(broker!.brokers, r.topic)).toEqual(data);
+    }
+  }, 240_000);
+
+  it('kindling produce with a wrong password or an untrusted certificate stops at once with exit 2, without retrying', async () => {
+    const b = broker!.secureBrokers;
+    const wrong = await produceTo(b.SASL_SSL!, ['--kafka-security-protocol', 'SASL_SSL', '--kafka-sasl-mechanism', 'SCRAM-SHA-512', '--kafka-sasl-username', USER, '--kafka-ssl-truststore-location', ca], {
+      KAFKA_SASL_PASSWORD: 'not-the-password',
+    });
+    expect(wrong.stderr).toMatch(new RegExp(`SASL authentication of ${USER} with SCRAM-SHA-512 failed: .*check --kafka-sasl-username and the password`));
+    expect(wrong.stderr).not.toContain('not-the-password');
+    const untrusted = await produceTo(b.SSL!, ['--kafka-security-protocol', 'SSL', '--kafka-ssl-truststore-location', otherCa]);
+    expect(untrusted.stderr).toContain('its TLS certificate is not trusted');
+    for (const r of [wrong, untrusted]) {
+      expect(r.stderr).not.toContain('waiting for broker');
+      expect(r.code).toBe(2);
+    }
+  }, 120_000);
+
+  it('a listener that requires a client certificate (ssl.client.auth=required): read and produce with --kafka-ssl-keystore-location', async () => {
+    const mtls = broker!.secureBrokers['MTLS']!;
+    const flags = ['--kafka-security-protocol', 'SSL', '--kafka-ssl-truststore-location', ca, '--kafka-ssl-keystore-location', clientPem];
+    const r = await read(mtls, flags);
+    expect(r.code, r.stderr).toBe(0);
+    const p = await produceTo(mtls, flags);
+    expect(p.code, p.stderr).toBe(0);
+    expect(await readTopic(broker!.brokers, p.topic)).toEqual(data);
+  }, 120_000);
+
+  it('without a client certificate, or with one the broker does not trust, the source and produce stop at once with exit 2 naming the flag', async () => {
+    const mtls = broker!.secureBrokers['MTLS']!;
+    for (const cert of [[], ['--kafka-ssl-keystore-location', strangerPem]]) {
+      const flags = ['--kafka-security-protocol', 'SSL', '--kafka-ssl-truststore-location', ca, ...cert];
+      for (const r of [await read(mtls, flags), await produceTo(mtls, flags)]) {
+        expect(r.stderr).toMatch(/the broker refused the TLS client certificate|requires a TLS client certificate/);
+        expect(r.stderr).toContain('--kafka-ssl-keystore-location');
+        expect(r.stderr).not.toContain('waiting for broker');
+        expect(r.code).toBe(2);
+      }
+    }
+  }, 120_000);
 });

@@ -2,7 +2,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { plainMessage, ScramClient } from '../../src/source/kafka-sasl.js';
-import { securityFrom, type SecurityFlags } from '../../src/source/kafka-security.js';
+import { securityFrom, tlsFailure, type SecurityFlags } from '../../src/source/kafka-security.js';
 
 describe('SCRAM client', () => {
   // RFC 7677 section 3: user "user", password "pencil", the client nonce fixed.
@@ -66,5 +66,22 @@ describe('security flags', () => {
     expect(() => securityFrom(flags({}), {})).toThrow('set KAFKA_SASL_PASSWORD or give --kafka-sasl-password-file FILE');
     expect(() => securityFrom(flags({ protocol: 'SSL', given: new Set(['kafka-sasl-username']) }), {})).toThrow('--kafka-sasl-username applies to --kafka-security-protocol SASL_PLAINTEXT or SASL_SSL; --kafka-security-protocol is SSL');
     expect(() => securityFrom(flags({ protocol: 'SSL', caFile: '/nonexistent/ca.pem' }), {})).toThrow('--kafka-ssl-truststore-location /nonexistent/ca.pem: cannot read it (ENOENT)');
+  });
+});
+
+describe('tlsFailure', () => {
+  const alert = (code: string): Error => Object.assign(new Error(`ssl3_read_bytes:${code.toLowerCase()}`), { code });
+
+  it('names --kafka-ssl-keystore-location when the broker refuses a missing or untrusted client certificate, as a user error that is not retried', () => {
+    const none = tlsFailure('127.0.0.1:9097', alert('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE'));
+    expect(none?.message).toBe('broker 127.0.0.1:9097: the broker requires a TLS client certificate (ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE): give it and its private key in one PEM file with --kafka-ssl-keystore-location');
+    expect(none?.retriable).toBe(false);
+    expect(none?.domain).toBe('user');
+    const refused = tlsFailure('127.0.0.1:9097', alert('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'), true);
+    expect(refused?.message).toContain('the broker refused the TLS client certificate of --kafka-ssl-keystore-location (ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED)');
+  });
+
+  it('leaves a network failure to the retry loop', () => {
+    expect(tlsFailure('127.0.0.1:9097', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBeNull();
   });
 });
