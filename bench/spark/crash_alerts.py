@@ -30,7 +30,7 @@ def main() -> int:
     ap.add_argument("--out", required=True, help="folder for rows/, checkpoint/ and progress.jsonl (emptied first by the runner)")
     ap.add_argument("--max-offsets-per-trigger", type=int, default=0, help="offsets per batch (0: no limit, one batch)")
     ap.add_argument("--driver-memory", default="1g")
-    ap.add_argument("--connector", default=None, help="Maven coordinate of the Kafka connector (default: the one matching pyspark)")
+    ap.add_argument("--connector", default=None, help="Maven coordinate of the Kafka connector (default: the one matching pyspark), or its jars (comma-separated .jar paths)")
     args = ap.parse_args()
 
     t_start = time.time()
@@ -49,7 +49,7 @@ def main() -> int:
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.jars.packages", connector)
+        .config("spark.jars" if ".jar" in connector else "spark.jars.packages", connector)
         # Window bounds print as UTC instants, like Kindling's rows.
         .config("spark.sql.session.timeZone", "UTC")
         # Keep every batch's progress, not only the last 100.

@@ -31,6 +31,10 @@ export interface SparkBenchOptions {
   cores: number;
   partitions: number;
   python: string;
+  /** The Python with pyspark-client for the lab's script through `kindling run` (null: those two runs are left out). */
+  clientPython: string | null;
+  /** The Kafka connector's jars (comma-separated paths) instead of fetching its Maven coordinate. */
+  connectorJars: string | null;
 }
 
 const DEFAULTS: SparkBenchOptions = {
@@ -44,7 +48,12 @@ const DEFAULTS: SparkBenchOptions = {
   cores: 2,
   partitions: 2,
   python: process.env['PYTHON'] ?? 'python3',
+  clientPython: process.env['KINDLING_PYSPARK_CLIENT'] ?? null,
+  connectorJars: null,
 };
+
+/** The lab's Activity 3 script as a student writes it (a cluster master, kafka:9092, the console sink, awaitTermination()). */
+const LAB_SCRIPT = join(projectRoot(), 'test', 'fixtures', 'pyspark', 'lab_crash_alerts.py');
 
 const USAGE = `Usage: npm run bench:spark -- [flags]
 
@@ -64,7 +73,12 @@ bench/results/spark.json and .md.
   --max-offsets-per-trigger N  batch size for both engines (default ${DEFAULTS.maxOffsetsPerTrigger})
   --driver-memory SIZE         Spark driver memory (default ${DEFAULTS.driverMemory})
   --cores N --partitions N     Kindling's (default 2 and 2)
-  --python CMD                 the Python with PySpark (default $PYTHON or python3)`;
+  --python CMD                 the Python with PySpark (default $PYTHON or python3)
+  --client-python CMD          the Python with pyspark-client (default $KINDLING_PYSPARK_CLIENT): then the lab's own
+                               script (test/fixtures/pyspark/lab_crash_alerts.py, unchanged) also runs twice, through
+                               \`kindling run\` and in PySpark, with the same overrides on both sides (broker, availableNow,
+                               a json sink, a fresh checkpoint; Spark: local[2], bench/spark/lab_overrides)
+  --connector-jars PATHS       the Kafka connector's jars, comma-separated, instead of its Maven coordinate`;
 
 function parseArgs(argv: readonly string[]): SparkBenchOptions | null {
   const o = { ...DEFAULTS };
@@ -88,6 +102,8 @@ function parseArgs(argv: readonly string[]): SparkBenchOptions | null {
       case '--cores': o.cores = int(); break;
       case '--partitions': o.partitions = int(); break;
       case '--python': o.python = v; break;
+      case '--client-python': o.clientPython = v; break;
+      case '--connector-jars': o.connectorJars = v; break;
       default: throw new Error(`unknown flag ${flag}; see --help`);
     }
   }
@@ -365,7 +381,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     version = pysparkVersion(o.python);
     const java = findJava();
-    connector = primeConnector(version);
+    connector = o.connectorJars ?? primeConnector(version);
     log(`spark bench: PySpark ${version}, ${java.description}, connector ${connector}`);
   } catch (err) {
     if (err instanceof MissingPrerequisite || (err as Error).name === 'KafkaToolchainError') {
@@ -428,6 +444,8 @@ async function main(argv: string[]): Promise<number> {
     const kindlingRows = rowKeys(join(out, 'kindling', 'rows'), /\.jsonl$/);
     const kindling = figures(`Kindling --cores ${o.cores} --partitions ${o.partitions}`, join(out, 'kindling', 'progress.jsonl'), 'total', kindlingRun, kindlingRows.length);
 
+    const script = o.clientPython ? await runLabScript(o, o.clientPython, brokers, topic, connector, out, oracle) : null;
+
     const agree = compare(sparkRows, kindlingRows);
     const sparkVsOracle = compare(sparkRows, oracle);
     const kindlingVsOracle = compare(kindlingRows, oracle);
@@ -454,15 +472,69 @@ async function main(argv: string[]): Promise<number> {
         onlySpark: agree.onlyA.slice(0, 10),
         onlyKindling: agree.onlyB.slice(0, 10),
       },
+      script,
     };
     const md = table(result);
     await writeResults(result, md);
     process.stdout.write('\n' + md + '\n');
-    return agree.equal ? 0 : 1;
+    return agree.equal && (script === null || script.rows.sparkEqualsKindling) ? 0 : 1;
   } finally {
     process.off('SIGINT', onSignal);
     if (broker) await broker.stop();
   }
+}
+
+/** The lab's script run in PySpark and through `kindling run`, one after the other, on the topic: figures, ratios, rows. */
+async function runLabScript(o: SparkBenchOptions, clientPython: string, brokers: string, topic: string, connector: string, out: string, oracle: string[]): Promise<ScriptComparison> {
+  const sparkOut = join(out, 'spark-script');
+  const kindlingOut = join(out, 'kindling-script');
+  await mkdir(sparkOut, { recursive: true });
+  await mkdir(kindlingOut, { recursive: true });
+  const args = [LAB_SCRIPT, topic, String(o.maxOffsetsPerTrigger)];
+  log(`  running the lab's script in PySpark (local[2], the overrides in bench/spark/lab_overrides)...`);
+  const sparkRun = await measure(o.python, args, join(sparkOut, 'stderr.log'), {
+    ...process.env,
+    PYTHONPATH: [join(projectRoot(), 'bench', 'spark', 'lab_overrides'), join(projectRoot(), 'src', 'connect', 'python'), process.env['PYTHONPATH']].filter(Boolean).join(':'),
+    KINDLING_BENCH_LAB_BROKERS: brokers,
+    KINDLING_BENCH_LAB_OUT: sparkOut,
+    KINDLING_BENCH_LAB_DRIVER_MEMORY: o.driverMemory,
+    KINDLING_BENCH_LAB_CONNECTOR: connector,
+  });
+  if (sparkRun.code !== 0) throw new Error(`the lab's script in PySpark exited with code ${sparkRun.code}; see ${join(sparkOut, 'stderr.log')}`);
+  const sparkRows = rowKeys(join(sparkOut, 'rows'), /^part-.*\.json$/);
+  const spark = figures("PySpark, the lab's script (local[2])", join(sparkOut, 'progress.jsonl'), 'triggerExecution', sparkRun, sparkRows.length);
+  log(`    ${spark.batches} batches, ${sparkRows.length} alert rows, ${Math.round(spark.eventsPerSecond).toLocaleString('en-US')} events/s`);
+
+  log(`  running the lab's script through kindling run (--cores ${o.cores} --partitions ${o.partitions})...`);
+  const kindlingRun = await measure(
+    process.execPath,
+    [join(projectRoot(), 'dist', 'src', 'main.js'), 'run', LAB_SCRIPT, '--python', clientPython, '--brokers', brokers, '--available-now',
+      '--checkpoint-dir', join(kindlingOut, 'checkpoint'), '--sink', `jsonl:${join(kindlingOut, 'rows')}`, '--no-ui',
+      '--progress-json', join(kindlingOut, 'progress.jsonl'), '--cores', String(o.cores), '--partitions', String(o.partitions), '--', ...args.slice(1)],
+    join(kindlingOut, 'stderr.log'),
+  );
+  if (kindlingRun.code !== 0) throw new Error(`kindling run exited with code ${kindlingRun.code}; see ${join(kindlingOut, 'stderr.log')}`);
+  const kindlingRows = rowKeys(join(kindlingOut, 'rows'), /\.jsonl$/);
+  const kindling = figures(`kindling run, the lab's script (--cores ${o.cores} --partitions ${o.partitions})`, join(kindlingOut, 'progress.jsonl'), 'total', kindlingRun, kindlingRows.length);
+  const agree = compare(sparkRows, kindlingRows);
+  return {
+    spark,
+    kindling,
+    ratios: {
+      throughput: kindling.eventsPerSecond / spark.eventsPerSecond,
+      throughputWithStartup: kindling.eventsPerSecondWithStartup / spark.eventsPerSecondWithStartup,
+      peakRss: spark.peakRssMb / kindling.peakRssMb,
+    },
+    rows: { sparkEqualsKindling: agree.equal, kindlingEqualsOracle: compare(kindlingRows, oracle).equal, sparkEqualsOracle: compare(sparkRows, oracle).equal },
+  };
+}
+
+/** The lab's script in both engines. */
+interface ScriptComparison {
+  spark: EngineFigures;
+  kindling: EngineFigures;
+  ratios: { throughput: number; throughputWithStartup: number; peakRss: number };
+  rows: { sparkEqualsKindling: boolean; kindlingEqualsOracle: boolean; sparkEqualsOracle: boolean };
 }
 
 function table(r: {
@@ -473,6 +545,7 @@ function table(r: {
   kindling: EngineFigures;
   ratios: { throughput: number; throughputWithStartup: number; batchP50: number; msPer100k: number; peakRss: number };
   rows: { spark: number; kindling: number; oracle: number; sparkEqualsKindling: boolean; sparkEqualsOracle: boolean; kindlingEqualsOracle: boolean };
+  script: ScriptComparison | null;
 }): string {
   const f = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const line = (e: EngineFigures): string =>
@@ -485,7 +558,15 @@ function table(r: {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     line(r.spark),
     line(r.kindling),
+    ...(r.script ? [line(r.script.spark), line(r.script.kindling)] : []),
     '',
+    ...(r.script
+      ? [
+          `The lab's script (test/fixtures/pyspark/lab_crash_alerts.py, unchanged; both runs with the broker, availableNow, a json sink and a fresh checkpoint put over it): ` +
+            `kindling run vs PySpark: throughput ${f(r.script.ratios.throughput, 1)}x (with start-up, Python's included, ${f(r.script.ratios.throughputWithStartup, 1)}x), peak RSS ${f(r.script.ratios.peakRss, 1)}x smaller; ` +
+            `alert rows equal: ${r.script.rows.sparkEqualsKindling ? 'yes' : 'NO'} (kindling run = oracle: ${r.script.rows.kindlingEqualsOracle ? 'yes' : 'no'}; PySpark = oracle: ${r.script.rows.sparkEqualsOracle ? 'yes' : 'no'}).`,
+        ]
+      : ["(The lab's script through kindling run was not run: give --client-python or set KINDLING_PYSPARK_CLIENT.)"]),
     `Kindling vs Spark: throughput ${f(r.ratios.throughput, 1)}x (with start-up ${f(r.ratios.throughputWithStartup, 1)}x), batch p50 ${f(r.ratios.batchP50, 1)}x shorter (${f(r.ratios.msPer100k, 1)}x per 100k events), peak RSS ${f(r.ratios.peakRss, 1)}x smaller.`,
     `Alert rows: Spark ${r.rows.spark}, Kindling ${r.rows.kindling}, oracle ${r.rows.oracle}; Spark = Kindling: ${r.rows.sparkEqualsKindling ? 'yes' : 'NO'}; Spark = oracle: ${r.rows.sparkEqualsOracle ? 'yes' : 'no'}; Kindling = oracle: ${r.rows.kindlingEqualsOracle ? 'yes' : 'no'}.`,
   ].join('\n');

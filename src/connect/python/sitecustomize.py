@@ -2,9 +2,10 @@
 # run unchanged against Kindling's Spark Connect server, noting once on stderr each call it turns into a no-op.
 # pyspark's modules are patched as the script imports them (importing them here, during Python's startup, would
 # make pyspark-client 4.2 take the process for a doctest run).
-import importlib.machinery
 import os
 import sys
+
+from patch_on_import import patch_on_import
 
 _noted = set()
 
@@ -48,26 +49,6 @@ def _patch_connect_session(connect):
 _PATCHES = {"pyspark.sql.session": _patch_builder, "pyspark.sql.connect.session": _patch_connect_session}
 
 
-class _PatchOnImport:
-    """A meta-path finder that finds the modules above as usual and patches each right after it runs."""
-
-    def find_spec(self, name, path, target=None):
-        patch = _PATCHES.get(name)
-        if patch is None:
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        run = spec.loader.exec_module
-
-        def exec_module(module):
-            run(module)
-            patch(module)
-
-        spec.loader.exec_module = exec_module
-        return spec
-
-
 if os.environ.get("SPARK_REMOTE"):
     os.environ.pop("MASTER", None)
-    sys.meta_path.insert(0, _PatchOnImport())
+    patch_on_import(_PATCHES)
