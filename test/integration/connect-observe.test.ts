@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ProgressRecord } from '../../src/metrics/progress.js';
 import { BROWSER_SKIP, chartPoints, needsBrowser, openBrowser } from '../helpers/browser.js';
 import { waitFor } from '../helpers/kafka.js';
+import { runProcess } from '../helpers/process.js';
 import { cleanTemps, Kindling, readProgress, tempDir } from './kafka-harness.js';
 
 const SCRIPT = resolve('test/fixtures/pyspark/two_queries.py');
@@ -132,6 +133,11 @@ describe.skipIf(!PYTHON)(`the queries of kindling run SCRIPT.py${PYTHON ? '' : `
     expect(Number(await page.textContent('[data-testid="stage1-tasks"]'))).toBe(t.kindling.tasks.filter((x) => x.stage === 1).length);
     expect(Number(await page.getAttribute('[data-testid="spark-tasks"]', 'data-spark-tasks'))).toBe(t.stateOperators[0]!.numShufflePartitions);
 
+    // Its Config tab: the query and the settings the script gave it.
+    await page.click('nav a[href="#config"]');
+    await expect.poll(() => page.textContent('[data-testid="config-query"]'), { timeout: 20_000 }).toContain('windowed');
+    expect(await page.textContent('[data-testid="config-settings"]')).toMatch(/source\.format\s*rate/);
+
     // The script ends; every batch of both queries is in --progress-json, under the ids the client has.
     await writeFile(stopFile, '');
     expect(await k.finish(60_000), k.stderr).toBe(0);
@@ -147,6 +153,35 @@ describe.skipIf(!PYTHON)(`the queries of kindling run SCRIPT.py${PYTHON ? '' : `
     }
     expect(errors).toEqual([]);
     expect(requests.filter((u) => !u.startsWith(base) && !u.startsWith('data:'))).toEqual([]);
+  });
+
+  it('under kindling connect: the web UI lists every query a script started, stopped ones too, and --progress-json has their batches', async () => {
+    const dir = await tempDir('kindling-observe-connect-');
+    const progressFile = join(dir, 'progress.jsonl');
+    const stopFile = join(dir, 'stop');
+    await writeFile(stopFile, '');
+    const server = new Kindling(['connect', '--port', '0', '--ui-port', '0', '--progress-json', progressFile]);
+    cleanups.push(async () => {
+      if (server.child.exitCode === null) await server.interrupt();
+    });
+    await server.waitForLog(/web UI: http:\/\/127\.0\.0\.1:\d+\//);
+    const remote = /serving Spark Connect on (sc:\/\/127\.0\.0\.1:\d+)/.exec(server.stderr)![1]!;
+    const base = /web UI: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(server.stderr)![1]!;
+    const script = await runProcess(PYTHON!, [SCRIPT, join(dir, 'ck'), stopFile], { timeoutMs: 90_000, env: { SPARK_REMOTE: remote } });
+    expect(script.code, script.stderr).toBe(0);
+    const started = scriptLines(script.stdout, 'started');
+    // The script ended and its queries stopped; the server and its UI go on, the queries still on view.
+    const listed = await getJson<Array<{ id: string; runId: string; name: string; active: boolean }>>(`${base}api/queries`);
+    expect(listed.map(({ id, runId, name, active }) => ({ id, runId, name, active }))).toEqual([
+      { ...started['windowed'], name: 'windowed', active: false },
+      { ...started['deduped'], name: 'deduped', active: false },
+    ]);
+    const shown = await getJson<ProgressRecord[]>(`${base}api/progress?query=${started['windowed']!.runId}`);
+    expect(shown.length).toBeGreaterThan(2);
+    expect(await server.interrupt()).toBe(0);
+    const runs = byRun(await readProgress(progressFile));
+    for (const name of ['windowed', 'deduped']) expect(runs.get(started[name]!.runId)!.every((r) => r.id === started[name]!.id)).toBe(true);
+    expect(runs.get(started['windowed']!.runId)!.map((r) => r.batchId)).toEqual(shown.map((r) => r.batchId));
   });
 
   it("keep Spark's query.id across runs on the same checkpointLocation (it is in the checkpoint); runId is new each run", async () => {

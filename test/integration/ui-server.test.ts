@@ -130,6 +130,43 @@ describe('UiServer', () => {
     ]);
   });
 
+  it("shows each query a script starts: the newest by default, any by ?query=RUNID, each with its own data and events", async () => {
+    const ui = new UiServer();
+    const base = await ui.listen({ host: '127.0.0.1', port: 0, explicitPort: true });
+    cleanups.push(() => ui.close());
+    // Before the first query: none listed, no data, and the event stream waits for one.
+    expect(JSON.parse((await get(`${base}api/queries`)).body)).toEqual([]);
+    expect((await get(`${base}api/progress`)).status).toBe(404);
+    const lobby = readEvents(`${base}api/events`, (events) => events.some((e) => e.event === 'query'));
+    const query = (id: string, runId: string, batches: number): { feed: ReturnType<UiServer['addQuery']>; history: ProgressHistory } => {
+      const history = new ProgressHistory();
+      for (let i = 0; i < batches; i++) history.add(record({ batchId: i }));
+      return { feed: ui.addQuery({ history, run: describeRun({}, crashAlertsPlan, 'x', { id, runId }), results: null }), history };
+    };
+    await new Promise((r) => setTimeout(r, 100));
+    const first = query('q1', 'r1', 2);
+    expect((await lobby).map((e) => e.event)).toEqual(['hello', 'query']);
+    const second = query('q2', 'r2', 5);
+    const listed = JSON.parse((await get(`${base}api/queries`)).body) as Array<{ id: string; runId: string; active: boolean }>;
+    expect(listed.map(({ id, runId, active }) => [id, runId, active])).toEqual([['q1', 'r1', true], ['q2', 'r2', true]]);
+    const batchesOf = async (path: string): Promise<number> => (JSON.parse((await get(`${base}api/${path}`)).body) as unknown[]).length;
+    expect(await batchesOf('progress')).toBe(5);
+    expect(await batchesOf('progress?query=r1')).toBe(2);
+    expect((JSON.parse((await get(`${base}api/config?query=r1`)).body) as { id: string }).id).toBe('q1');
+    expect((await get(`${base}api/config?query=nope`)).status).toBe(404);
+    // A record goes to the pages of its own query only.
+    const firstEvents = readEvents(`${base}api/events?query=r1`, (events) => events.some((e) => e.event === 'end'));
+    while (first.feed.liveClients === 0) await new Promise((r) => setTimeout(r, 10));
+    second.feed.publish('{"batchId":5}');
+    first.feed.publish('{"batchId":2}');
+    first.feed.end();
+    expect(await firstEvents).toEqual([{ event: 'hello', data: '{"batches":2}' }, { event: 'progress', data: '{"batchId":2}' }, { event: 'end', data: '{}' }]);
+    // A stopped query stays on view; a page opened on it hears at once that it ended.
+    expect((JSON.parse((await get(`${base}api/queries`)).body) as Array<{ active: boolean }>).map((q) => q.active)).toEqual([false, true]);
+    expect(await batchesOf('progress?query=r1')).toBe(2);
+    expect(await readEvents(`${base}api/events?query=r1`, () => false)).toEqual([{ event: 'end', data: '{}' }]);
+  });
+
   it('moves from a busy default port to the next one, as Spark does', async () => {
     const busy = await occupiedPort();
     const ui = new UiServer({ history: new ProgressHistory(), run: describeRun({}, crashAlertsPlan, 'x', { id: 'q', runId: 'r' }), results: null });

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSnapshot, SNAPSHOT_FORMAT_VERSION, type Snapshot } from '../../src/checkpoint/format.js';
 import type { OffsetsEntry } from '../../src/checkpoint/log.js';
-import { planRecovery, queryIdentity } from '../../src/checkpoint/recovery.js';
+import { checkpointQueryId, planRecovery, queryIdentity } from '../../src/checkpoint/recovery.js';
 import { Coordinator, type EngineOptions } from '../../src/engine/coordinator.js';
 import { WorkerPool } from '../../src/engine/pool.js';
 import { crashAlertsPlan } from '../../src/plan/queries.js';
@@ -197,10 +197,32 @@ describe('the batch loop with an in-memory checkpoint log (real worker threads)'
     const restarted = new Coordinator(options(log), new MemorySource(batches), [second], pool);
     const info = await restarted.recover();
     expect(info?.replay[info.replay.length - 1]).toBe(failAt);
+    // The same query (its id is the checkpoint's, as Spark's query.id), in a new run.
+    expect(restarted.id).toBe(crashed.id);
+    expect(restarted.runId).not.toBe(crashed.runId);
     await restarted.run(new AbortController().signal);
     // Batches committed before the crash are not emitted again; the uncommitted one is.
     expect(second.batches[0]!.batchId).toBe(failAt);
     const combined = [...first.batches, ...second.batches].map((b) => ({ batchId: b.batchId, rows: b.rows }));
     expect(combined).toEqual(oracle.batches.map((b) => ({ batchId: b.batchId, rows: b.rows })));
+  });
+});
+
+describe("the query's id in the checkpoint (Spark's query.id across restarts)", () => {
+  const metadata = { formatVersion: SNAPSHOT_FORMAT_VERSION, createdAt: '', query: identity, source: { name: 'memory', identity: null } };
+
+  it('is written into a checkpoint that has none and read back on every later start', async () => {
+    const log = new MemoryLog();
+    await log.writeMetadata(metadata);
+    expect(await checkpointQueryId(log, 'first')).toBe('first');
+    expect(log.metadata).toEqual({ ...metadata, queryId: 'first' });
+    expect(await checkpointQueryId(log, 'second')).toBe('first');
+    expect(log.metadata?.queryId).toBe('first');
+  });
+
+  it('is the fresh one when there is no checkpoint metadata yet, and nothing is written', async () => {
+    const log = new MemoryLog();
+    expect(await checkpointQueryId(log, 'fresh')).toBe('fresh');
+    expect(log.metadata).toBeNull();
   });
 });
