@@ -10,7 +10,7 @@ import { readFileRange } from '../src/source/file-range.js';
 import { byteKernel } from '../src/kernel/byte-kernel.js';
 import { labEventsNdjson } from '../src/source/lab-events.js';
 import { scanRecordBytes } from '../src/engine/scan-split.js';
-import { byPartition, ownAggregates, ownDedup } from '../src/engine/stages.js';
+import { byPartition, ownAggregates, ownDedup, packOwned } from '../src/engine/stages.js';
 import {
   type DrainTask,
   type OperatorEntries,
@@ -98,11 +98,8 @@ async function scanSplit(task: ScanTask, splitIndex: number, payload: SplitPaylo
         ? // Imported on the first compressed Kafka split: the codecs are a start-up cost other runs need not pay.
           await (await import('../src/source/kafka-split.js')).scanKafkaBatches((bytes, ends) => scanRecordBytes(query, bytes, ends), split)
         : query.scanText(labEventsNdjson(split.spec, split.firstIndex, split.count));
-  const owned = out.partial
-    ? ownAggregates(out.partial, task.partitions, task.workers)
-    : out.dedup
-      ? ownDedup(out.dedup, splitIndex, task.partitions, task.workers)
-      : [];
+  // Packed as JSON text where exact: the main thread only forwards each share to its owner.
+  const owned = (out.partial ? ownAggregates(out.partial, task.partitions, task.workers) : out.dedup ? ownDedup(out.dedup, splitIndex, task.partitions, task.workers) : []).map(packOwned);
   return {
     kind: 'split',
     splitIndex,

@@ -5,7 +5,7 @@ import type { Row } from '../plan/types.js';
 import type { BatchCounts } from '../metrics/batch-progress.js';
 import type { TaskProgress } from '../metrics/progress.js';
 import { ownerOf, partitionIdOf } from '../partition.js';
-import type { OwnedInput, PartitionStepResult, ScanTaskResult, StatefulTaskResult } from './protocol.js';
+import type { OwnedInput, PlainOwnedInput, PartitionStepResult, ScanTaskResult, StatefulTaskResult } from './protocol.js';
 
 /**
  * Cuts a batch's splits, weighed by `weights` (bytes or records), into at most `tasks` runs of
@@ -42,7 +42,7 @@ export const seqOf = (splitIndex: number, index: number): number => splitIndex *
  * Splits partial aggregates by the worker owning each group's partitionId (murmur2 of the group
  * id): element w is worker w's share, null when it has none.
  */
-export function ownAggregates(groups: PartialGroups, partitions: number, workers: number): Array<OwnedInput | null> {
+export function ownAggregates(groups: PartialGroups, partitions: number, workers: number): Array<PlainOwnedInput | null> {
   const out: Array<{ operator: 'aggregate'; partitionIds: number[]; groups: PartialGroups } | null> = new Array(workers).fill(null);
   for (let i = 0; i < groups.ids.length; i++) {
     const id = groups.ids[i]!;
@@ -60,7 +60,7 @@ export function ownAggregates(groups: PartialGroups, partitions: number, workers
 }
 
 /** Splits dropDuplicates rows by the worker owning each key's partitionId; `splitIndex` orders them in the batch. */
-export function ownDedup(input: DedupInput, splitIndex: number, partitions: number, workers: number): Array<OwnedInput | null> {
+export function ownDedup(input: DedupInput, splitIndex: number, partitions: number, workers: number): Array<PlainOwnedInput | null> {
   const out: Array<{ operator: 'dedup'; partitionIds: number[]; seqs: number[]; input: DedupInput } | null> = new Array(workers).fill(null);
   for (let i = 0; i < input.keys.length; i++) {
     const key = input.keys[i]!;
@@ -76,9 +76,47 @@ export function ownDedup(input: DedupInput, splitIndex: number, partitions: numb
   return out;
 }
 
+/** True when JSON gives `value` back exactly: null, booleans, strings, finite numbers but -0, and arrays and plain objects of those. */
+export function jsonExact(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object': {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!jsonExact(value[i])) return false;
+        return true;
+      }
+      if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+      const keys = Object.keys(value);
+      for (let i = 0; i < keys.length; i++) if (!jsonExact((value as Record<string, unknown>)[keys[i]!])) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** A share as JSON text when that is exact (the main thread forwards it without looking inside), else as it is. */
+export function packOwned(share: PlainOwnedInput | null): OwnedInput | null {
+  if (share === null || share.partitionIds.length === 0 || !jsonExact(share)) return share;
+  return { operator: 'packed', rows: share.partitionIds.length, json: JSON.stringify(share) };
+}
+
+/** A share as plain objects again (on the worker that owns it). */
+export function unpackOwned(share: OwnedInput): PlainOwnedInput {
+  return share.operator === 'packed' ? (JSON.parse(share.json) as PlainOwnedInput) : share;
+}
+
+/** Entries in a share. */
+const ownedRows = (share: OwnedInput): number => (share.operator === 'packed' ? share.rows : share.partitionIds.length);
+
 /** The shuffle: worker w gets element w of every task's shares, in task order (the empty ones left out). */
 export function shuffle(shares: ReadonlyArray<ReadonlyArray<OwnedInput | null>>, workers: number): OwnedInput[][] {
-  return Array.from({ length: workers }, (_, workerId) => shares.map((s) => s[workerId] ?? null).filter((p): p is OwnedInput => p !== null && p.partitionIds.length > 0));
+  return Array.from({ length: workers }, (_, workerId) => shares.map((s) => s[workerId] ?? null).filter((p): p is OwnedInput => p !== null && ownedRows(p) > 0));
 }
 
 /** One partition's input to an operator, regrouped on the worker that owns it. */
@@ -87,7 +125,8 @@ export type PartitionInput = { readonly groups: PartialGroups } | { readonly inp
 /** Regroups a worker's owned inputs by partitionId, keeping task order within each partition. */
 export function byPartition(inputs: readonly OwnedInput[]): Map<number, PartitionInput> {
   const out = new Map<number, { groups: PartialGroups } | { input: DedupInput; seqs: number[] }>();
-  for (const chunk of inputs) {
+  for (const share of inputs) {
+    const chunk = unpackOwned(share);
     for (let i = 0; i < chunk.partitionIds.length; i++) {
       const partitionId = chunk.partitionIds[i]!;
       let p = out.get(partitionId);
