@@ -1,7 +1,7 @@
 // Output schemas of a translated plan (df.schema, df.printSchema(), df.columns): columns resolved by name, function result types as Spark's.
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Expr } from '../plan/expr.js';
-import { parseSelectItem, parseSqlExpression } from '../plan/sql.js';
+import { parseNamedExpression, parseSelectItem } from '../plan/sql.js';
 import { PlanError } from '../plan/types.js';
 import { scalarFunctionNames } from '../plan/functions.js';
 import { AGGREGATE_NAMES } from '../plan/resolve.js';
@@ -140,7 +140,8 @@ function functionType(e: ConnectExpr & { kind: 'function' }, fields: readonly St
   if (BOOLEAN_FUNCTIONS.has(name)) return { type: atomic('boolean'), nullable };
   if (STRING_FUNCTIONS.has(name)) return { type: atomic('string'), nullable };
   switch (name) {
-    case '/': case 'avg': case 'mean': return { type: atomic('double'), nullable: name === '/' ? true : nullable };
+    // Spark's Divide and Average are nullable whatever their input (a division by zero, an empty group).
+    case '/': case 'avg': case 'mean': return { type: atomic('double'), nullable: true };
     case '+': case '-': case '*': case '%': case 'negative': case '-u': case 'abs': return { type: widerNumeric(args.map((a) => a.type)), nullable };
     case 'div': return { type: atomic('bigint'), nullable: true };
     case 'length': case 'char_length': case 'character_length': return { type: atomic('int'), nullable };
@@ -199,7 +200,7 @@ function fromPlanExpr(e: Expr, origin: string | undefined): ConnectExpr {
 /** A SQL string (expr(), selectExpr(), filter("...")) parsed by Kindling's SQL parser; a parse error names the position. */
 function parseSql(e: ConnectExpr & { kind: 'sql' }, item: boolean): ConnectExpr {
   try {
-    const parsed = item ? parseSelectItem(e.text) : parseSqlExpression(e.text);
+    const parsed = item ? parseSelectItem(e.text) : parseNamedExpression(e.text);
     return parsed === '*' ? { kind: 'star', target: null, origin: e.origin } : fromPlanExpr(parsed, e.origin);
   } catch (err) {
     if (err instanceof PlanError) throw new ConnectError(GrpcStatus.INVALID_ARGUMENT, 'org.apache.spark.sql.catalyst.parser.ParseException', 'PARSE_SYNTAX_ERROR', `${err.message} in "${e.text}"${where(e.origin)}.`);

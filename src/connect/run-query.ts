@@ -38,10 +38,9 @@ export interface RunOverrides {
   readonly availableNow?: boolean;
 }
 
-/** Spark's rate source; it has no rows at the start (0 seconds have passed), so availableNow and once end at once, as in Spark. */
+/** Spark's rate source; it has no rows at the start (0 seconds have passed), so availableNow and once run its empty batch 0 and end, as in Spark. */
 function rateSource(options: Readonly<Record<string, string>>, availableNow: boolean): Source<unknown> {
-  const rate = new RateSource({ rowsPerSecond: rateOptions(options).rowsPerSecond, splitRows: 10_000 });
-  return (availableNow ? { name: rate.name, describe: () => rate.describe(), poll: async () => ({ kind: 'end' as const }), close: () => rate.close() } : rate) as Source<unknown>;
+  return new RateSource({ rowsPerSecond: rateOptions(options).rowsPerSecond, splitRows: 10_000, availableNow }) as Source<unknown>;
 }
 
 async function openSource(q: QueryToStart, overrides: RunOverrides, log: (line: string) => void): Promise<Source<unknown>> {

@@ -2,7 +2,7 @@
 import { analyzePlan, checkStreaming, type OutputMode, type PlanNode, type QueryPlan } from '../plan/plan.js';
 import { literal, type Expr } from '../plan/expr.js';
 import { schemaOf, type Schema } from '../plan/schema.js';
-import { parseSelectItem, parseSqlExpression } from '../plan/sql.js';
+import { parseNamedExpression, parseSelectItem } from '../plan/sql.js';
 import { PlanError, type FieldType } from '../plan/types.js';
 import { analysisError, unsupported } from './errors.js';
 import { resolveSchema } from './resolve.js';
@@ -85,7 +85,7 @@ function expr(e: ConnectExpr, scope: Scope): Expr {
       if (e.mode === 'try') throw unsupported(`try_cast${where(e.origin)}`, 'use cast(...): without ANSI mode (spark.sql.ansi.enabled=false) a failed cast is null.');
       return { kind: 'cast', expr: expr(e.expr, scope), to: fieldType(e.to, `cast${where(e.origin)}`) };
     case 'alias': return { kind: 'alias', expr: expr(e.expr, scope), name: e.name };
-    case 'sql': return parseSqlExpression(e.text);
+    case 'sql': return parseNamedExpression(e.text);
     case 'field': {
       if (e.expr.kind === 'column') return { kind: 'column', name: columnName(`${e.expr.name}.${e.field}`, scope, e.origin) };
       throw unsupported(`Extracting a field from an expression${where(e.origin)}`, 'select the struct\'s fields with col("struct.field").');

@@ -165,6 +165,11 @@ class SqlParser {
       this.i++;
       return '*';
     }
+    return this.namedExpression();
+  }
+
+  /** An expression with an optional alias (`AS name`, or just `name`): Spark's namedExpression. */
+  namedExpression(): Expr {
     const e = this.expression();
     if (this.keyword('as')) return { kind: 'alias', expr: e, name: this.identifier('a column alias') };
     const t = this.peek();
@@ -406,6 +411,14 @@ function numberLiteral(text: string, tooBig: () => never): Expr {
 export function parseSqlExpression(text: string): Expr {
   const p = new SqlParser(text);
   const e = p.expression();
+  p.end();
+  return e;
+}
+
+/** Parses what expr("...") takes, as Spark's parseExpression does: an expression with an optional alias (`count(*) AS n`). */
+export function parseNamedExpression(text: string): Expr {
+  const p = new SqlParser(text);
+  const e = p.namedExpression();
   p.end();
   return e;
 }

@@ -10,6 +10,8 @@ export interface RateSourceOptions {
   readonly splitRows: number;
   /** Wall clock, injectable for tests. */
   readonly nowMs?: () => number;
+  /** trigger availableNow or once: batch 0 (what the source has at the start: nothing), then the end. */
+  readonly availableNow?: boolean;
 }
 
 /** Where the rate source stands: whole seconds since it started (Spark's LongOffset), and when it started (Spark keeps that in its own log). */
@@ -23,11 +25,15 @@ export interface RateOffsets {
  * so a batch holds the values of the whole seconds elapsed: [rowsPerSecond * from, rowsPerSecond * to).
  * A value's timestamp is start + from * 1000 + round((value - first) * msPerValue) ms, as Spark's reader
  * computes it. Records are JSON lines the plan parses with the fixed schema (timestamp, value).
+ * Batch 0 comes at once and is empty, as in Spark: its range is [initial offset 0, latest offset 0), run
+ * because nothing is committed yet.
  */
 export class RateSource implements ResumableSource<RateOffsets> {
   readonly name = 'rate';
   private seconds = 0;
   private startedAtMs: number | null = null;
+  /** False until batch 0 was cut (or a checkpoint said where to go on). */
+  private started = false;
   private readonly now: () => number;
 
   constructor(private readonly options: RateSourceOptions) {
@@ -55,6 +61,7 @@ export class RateSource implements ResumableSource<RateOffsets> {
   async seek(offsets: RateOffsets): Promise<void> {
     this.seconds = offsets.seconds;
     this.startedAtMs = offsets.startMs;
+    this.started = true;
   }
 
   async pollUntil(endOffsets: RateOffsets): Promise<PollResult<RateOffsets>> {
@@ -67,6 +74,8 @@ export class RateSource implements ResumableSource<RateOffsets> {
     const now = this.now();
     this.startedAtMs ??= now;
     const seconds = Math.floor((now - this.startedAtMs) / 1000);
+    if (!this.started) return { kind: 'batch', batch: this.cut(this.seconds, seconds) };
+    if (this.options.availableNow === true) return { kind: 'end' };
     if (seconds <= this.seconds) return { kind: 'idle', retryInMs: Math.max(1, this.startedAtMs + (this.seconds + 1) * 1000 - now) };
     return { kind: 'batch', batch: this.cut(this.seconds, seconds) };
   }
@@ -89,6 +98,7 @@ export class RateSource implements ResumableSource<RateOffsets> {
       splits.push({ payload: { kind: 'bytes', bytes: encoder.encode(text) }, origin: { label: 'rate', firstIndex: at } });
     }
     this.seconds = to;
+    this.started = true;
     const startMs = this.startedAtMs!;
     // A batch reads every second elapsed when it was cut: it stands at the latest offset (processAllAvailable waits for that).
     const endOffsets = { seconds: to, startMs };

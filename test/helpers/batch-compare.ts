@@ -27,15 +27,27 @@ function sortKey(row: unknown): string {
   });
 }
 
-/** What differs between our rows and theirs (empty when they match): row counts, then each differing row pair. */
-export function rowDifferences(ours: readonly Row[], theirs: readonly Row[], ordered: boolean): string[] {
-  const order = (rows: readonly Row[]): Row[] => (ordered ? [...rows] : [...rows].sort((x, y) => (sortKey(x) < sortKey(y) ? -1 : sortKey(x) > sortKey(y) ? 1 : 0)));
-  const a = order(ours);
-  const b = order(theirs);
+/**
+ * What differs between our rows and theirs (empty when they match): row counts, each differing row pair of the rows
+ * as multisets, and, for a sorted query, where the values of its sort columns (`orderedBy`) come in another order
+ * (rows equal in those columns may come in any order, as in Spark).
+ */
+export function rowDifferences(ours: readonly Row[], theirs: readonly Row[], orderedBy: readonly string[]): string[] {
+  const sorted = (rows: readonly Row[]): Row[] => [...rows].sort((x, y) => (sortKey(x) < sortKey(y) ? -1 : sortKey(x) > sortKey(y) ? 1 : 0));
+  const a = sorted(ours);
+  const b = sorted(theirs);
   const out: string[] = [];
   if (a.length !== b.length) out.push(`${a.length} rows, Spark ${b.length}`);
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     if (!sameValue(a[i], b[i])) out.push(`row ${i}: ${JSON.stringify(a[i])} | Spark ${JSON.stringify(b[i])}`);
+  }
+  if (orderedBy.length > 0) {
+    const keys = (rows: readonly Row[]): Row[] => rows.map((r) => Object.fromEntries(orderedBy.map((c) => [c, r[c] ?? null])));
+    const ka = keys(ours);
+    const kb = keys(theirs);
+    for (let i = 0; i < Math.min(ka.length, kb.length); i++) {
+      if (!sameValue(ka[i], kb[i])) out.push(`order at row ${i}: ${JSON.stringify(ka[i])} | Spark ${JSON.stringify(kb[i])}`);
+    }
   }
   return out;
 }

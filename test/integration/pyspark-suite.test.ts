@@ -26,13 +26,16 @@ interface Progress {
 interface SparkCase {
   case: string;
   error?: string;
-  ordered: boolean;
+  schema: unknown;
+  orderedBy: string[];
+  empty: boolean;
   batches: Array<{ batchId: number; rows: Row[] }>;
   progress: Progress[];
 }
 interface KindlingCase {
   case: string;
   error?: string;
+  schema: unknown;
   progress: Progress[];
 }
 
@@ -108,10 +111,12 @@ describe.skipIf(!READY)(`PySpark scripts on Kindling and in real Spark, batch by
       // The same batches, each reading as many input rows.
       ...progressDifferences(ours!.progress, theirs!.progress),
       ...[...rows.keys()].filter((id) => !theirs!.batches.some((b) => b.batchId === id)).map((id) => `batch ${id}: only Kindling wrote it`),
-      ...theirs!.batches.flatMap((b) => rowDifferences(rows.get(b.batchId) ?? [], b.rows, theirs!.ordered).map((d) => `batch ${b.batchId}: ${d}`)),
+      ...theirs!.batches.flatMap((b) => rowDifferences(rows.get(b.batchId) ?? [], b.rows, theirs!.orderedBy).map((d) => `batch ${b.batchId}: ${d}`)),
     ];
     expect(differences).toEqual([]);
-    // A case must exercise something: some batch emits rows.
-    expect(theirs!.batches.some((b) => b.rows.length > 0)).toBe(true);
+    // The same columns, types and nullability.
+    expect(ours!.schema).toEqual(theirs!.schema);
+    // A case must exercise something: some batch emits rows (or, for a case that says so, none does).
+    expect(theirs!.batches.some((b) => b.rows.length > 0)).toBe(!theirs!.empty);
   });
 });

@@ -52,6 +52,11 @@ describe('PySpark plans on Kindling\'s plan', () => {
     });
   });
 
+  it("maps expr('count(*) AS n') in an aggregation onto an aliased aggregate, as Spark's parseExpression reads it", () => {
+    const perUser: RelationInit = { relType: { case: 'aggregate', value: { input: parsed, groupType: 1, groupingExpressions: [column('user_id')], aggregateExpressions: [{ exprType: { case: 'expressionString', value: { expression: 'count(*) AS n' } } }] } } };
+    expect(toPlan(translated(perUser)).root).toMatchObject({ kind: 'aggregate', aggregates: [{ kind: 'alias', name: 'n', expr: { kind: 'call', name: 'count' } }] });
+  });
+
   it('maps a json file source with a schema straight onto the plan\'s source, which skips blank lines as Spark\'s json source does', () => {
     const mapped = toPlan(translated(filter(readStream('json', {}, { schema: 'a INT, b STRING', paths: ['/in'] }), fn('>', column('a'), int(1)))));
     expect(mapped.root).toEqual({ kind: 'filter', input: { kind: 'source', schema: { fields: [{ name: 'a', type: 'int' }, { name: 'b', type: 'string' }] }, skipBlankLines: true }, condition: { kind: 'call', name: '>', args: [{ kind: 'column', name: 'a' }, { kind: 'literal', value: 1, type: 'int' }] } });

@@ -88,6 +88,18 @@ describe('output schemas', () => {
     ]);
   });
 
+  it("names expr('... AS n') columns by their alias, and makes avg nullable over a column that is not (as the PySpark suite's Spark did)", () => {
+    const sql = (expression: string) => ({ exprType: { case: 'expressionString' as const, value: { expression } } });
+    const weighted: RelationInit = { relType: { case: 'withColumns', value: { input: parsed, aliases: [{ expr: fn('coalesce', column('data.user'), str('-')), name: ['who'] }] } } };
+    const agg = rel({ relType: { case: 'aggregate', value: { input: weighted, groupType: 1, groupingExpressions: [column('who')], aggregateExpressions: [sql('count(*) AS n'), fn('avg', fn('length', column('who'))), sql('max(length(who)) longest')] } } });
+    expect(resolveSchema(agg).map((f) => [f.name, f.nullable])).toEqual([
+      ['who', false],
+      ['n', false],
+      ['avg(length(who))', true],
+      ['longest', true],
+    ]);
+  });
+
   it('refuses a watermark delay that is not an interval, as an AnalysisException', () => {
     const timed: RelationInit = { relType: { case: 'withColumns', value: { input: textStream, aliases: [{ expr: fn('to_timestamp', column('value')), name: ['t'] }] } } };
     const plan = rel({ relType: { case: 'withWatermark', value: { input: timed, eventTime: 't', delayThreshold: '30 secs' } } });

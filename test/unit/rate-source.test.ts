@@ -15,9 +15,11 @@ function rowsOf(polled: PollResult<RateOffsets>): Array<{ timestamp: string; val
 describe('RateSource', () => {
   const START = Date.parse('2026-12-04T10:00:00.000Z');
 
-  it('has nothing until a whole second has passed, then that second: values from 0, timestamps start + value * 1000 / rowsPerSecond', async () => {
+  it('runs an empty batch 0 at once (as Spark 4.0.5 did in the PySpark suite), has nothing more until a whole second has passed, then that second: values from 0, timestamps start + value * 1000 / rowsPerSecond', async () => {
     let now = START;
     const rate = new RateSource({ rowsPerSecond: 3, splitRows: 2, nowMs: () => now });
+    const first = await rate.poll();
+    expect(first.kind === 'batch' && { records: first.batch.records, splits: first.batch.splits.length, endOffsets: first.batch.endOffsets }).toEqual({ records: 0, splits: 0, endOffsets: { seconds: 0, startMs: START } });
     expect((await rate.poll()).kind).toBe('idle');
     now = START + 999;
     expect((await rate.poll()).kind).toBe('idle');
@@ -27,10 +29,17 @@ describe('RateSource', () => {
     expect((await rate.poll()).kind).toBe('idle');
   });
 
+  it('with availableNow, runs the empty batch 0 and ends, as Spark does', async () => {
+    const rate = new RateSource({ rowsPerSecond: 3, splitRows: 2, nowMs: () => START, availableNow: true });
+    const first = await rate.poll();
+    expect(first.kind === 'batch' && first.batch.records).toBe(0);
+    expect((await rate.poll()).kind).toBe('end');
+  });
+
   it('reports its end offsets as latest (it read all it had) and resumes from them with the same start time', async () => {
     let now = START + 1000;
     const rate = new RateSource({ rowsPerSecond: 2, splitRows: 10, nowMs: () => now });
-    await rate.poll(); // starts the clock at START + 1000
+    await rate.poll(); // starts the clock at START + 1000: batch 0, empty
     now = START + 2000;
     const first = await rate.poll();
     if (first.kind !== 'batch') throw new Error('expected a batch');
