@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
@@ -24,6 +24,7 @@ import { crashAlertsPlan } from '../src/plan/queries.js';
 import { runPlanReference } from '../src/plan/reference.js';
 import { DEFAULT_GENERATOR, labEventJson, type GeneratorSpec } from '../src/source/lab-events.js';
 import { KafkaSource } from '../src/source/kafka.js';
+import { LIBRDKAFKA_SCRIPT, librdkafkaPython } from './librdkafka.js';
 import { saveResults } from './results.js';
 
 const MAIN = join(projectRoot(), 'dist', 'src', 'main.js');
@@ -54,9 +55,14 @@ interface ChildRun {
 
 /** Runs a node script to completion, sampling its peak RSS; `onStart` gets the child (to signal it). */
 function runNode(args: readonly string[], onStart?: (pid: number, stop: () => void) => void): Promise<ChildRun> {
+  return runProcess(process.execPath, args, onStart);
+}
+
+/** Runs a program to completion, sampling its peak RSS; `onStart` gets the child (to signal it). */
+function runProcess(command: string, args: readonly string[], onStart?: (pid: number, stop: () => void) => void): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let stdout = '';
     let peak = 0;
@@ -137,6 +143,16 @@ async function rawKindling(brokers: string, topic: string, expected: number): Pr
   await source.close();
   if (records !== expected) throw new Error(`Kindling's source read ${records} records, expected ${expected}`);
   return { records, ms: last - first, eventsPerSecond: (records * 1000) / (last - first) };
+}
+
+/** What librdkafka (confluent-kafka's Consumer in Python, tuned) reads the topic at, fetching and discarding, with its peak RSS. */
+async function rawLibrdkafka(python: string, brokers: string, topic: string, expected: number): Promise<RawResult & { client: string; peakRssMb: number }> {
+  const run = await runProcess(python, [LIBRDKAFKA_SCRIPT, brokers, topic, String(expected)]);
+  const line = run.stderr.trim().split('\n').at(-1) ?? '';
+  if (run.code !== 0 || !line.startsWith('{')) throw new Error(`the librdkafka reader failed (exit ${run.code}):\n${run.stderr}`);
+  const r = JSON.parse(line) as RawResult & { client: string };
+  if (r.records !== expected) throw new Error(`the librdkafka reader read ${r.records} records, the topic holds ${expected}`);
+  return { ...r, peakRssMb: run.peakRssMb };
 }
 
 async function rawChild(kind: 'kafkajs' | 'kindling', brokers: string, topic: string, expected: number): Promise<RawResult> {
@@ -366,6 +382,8 @@ export interface KafkaBenchResult {
   producer: { oneEventsPerSecond: number; twoAtOnceEventsPerSecond: number };
   rawKafkajs: RawResult;
   rawKindlingSource: RawResult;
+  /** librdkafka's reads of the uncompressed topic and of each codec's (`codec` absent: uncompressed); `skipped` says why there are none. */
+  librdkafka: { client: string; reads: Array<RawResult & { codec?: string; peakRssMb: number }> } | { skipped: string };
   drains: DrainResult[];
   live: LiveResult[];
 }
@@ -410,6 +428,19 @@ export async function kafkaBench(options: { events: number; liveSeconds: number;
     options.log(`  kafkajs: ${f(rawKafkajs.eventsPerSecond)} events/s`);
     const rawKindlingSource = await rawChild('kindling', brokers, topic, events);
     options.log(`  Kindling's source alone: ${f(rawKindlingSource.eventsPerSecond)} events/s`);
+    const python = librdkafkaPython(options.log);
+    const librdkafkaReads: Array<RawResult & { codec?: string; peakRssMb: number }> = [];
+    let librdkafkaClient = '';
+    const librdkafkaRead = async (codecTopic: string, codec?: string): Promise<void> => {
+      if (!('python' in python)) return;
+      const r = await rawLibrdkafka(python.python, brokers, codecTopic, events);
+      librdkafkaClient = r.client;
+      librdkafkaReads.push({ records: r.records, ms: r.ms, eventsPerSecond: r.eventsPerSecond, peakRssMb: r.peakRssMb, ...(codec ? { codec } : {}) });
+      options.log(`  librdkafka (${r.client})${codec ? `, ${codec}` : ''}: ${f(r.eventsPerSecond)} events/s`);
+    };
+    if ('skipped' in python) options.log(`  librdkafka row skipped: ${python.skipped}`);
+    else options.log('kafka bench: librdkafka raw consume (confluent-kafka in Python, tuned; fetch and discard)...');
+    await librdkafkaRead(topic);
 
     const drains: DrainResult[] = [];
     for (const cores of [1, 2]) {
@@ -427,7 +458,9 @@ export async function kafkaBench(options: { events: number; liveSeconds: number;
       const d = await engineDrain(brokers, codecTopic, events, benchSpec(1), 2, work, codec);
       options.log(`  ${f(d.eventsPerSecond)} events/s in ${d.batches} batches, output equal to the oracle, peak RSS ${f(d.peakRssMb)} MB`);
       drains.push(d);
+      await librdkafkaRead(codecTopic, codec);
     }
+    const librdkafka = 'skipped' in python ? { skipped: python.skipped } : { client: librdkafkaClient, reads: librdkafkaReads };
 
     const live: LiveResult[] = [];
     for (const rate of [10_000, 100_000]) {
@@ -436,7 +469,7 @@ export async function kafkaBench(options: { events: number; liveSeconds: number;
       options.log(`  produced ${f(l.producedRate)} events/s; record latency p50 ${f(l.latencyP50Ms)} ms, p99 ${f(l.latencyP99Ms)} ms (after the first 2 s: ${f(l.steadyLatencyP50Ms)}, ${f(l.steadyLatencyP99Ms)} ms); lag p50 ${f(l.lagP50)}, max ${f(l.lagMax)} offsets; caught up ${f(l.catchUpMs)} ms after the producer stopped; oracle ${l.outputMatchesOracle ? 'equal' : 'DIFFERENT'}`);
       live.push(l);
     }
-    return { brokers, brokerStartMs, events, producer: { oneEventsPerSecond: one.eventsPerSecond, twoAtOnceEventsPerSecond: twoAtOnce }, rawKafkajs, rawKindlingSource, drains, live };
+    return { brokers, brokerStartMs, events, producer: { oneEventsPerSecond: one.eventsPerSecond, twoAtOnceEventsPerSecond: twoAtOnce }, rawKafkajs, rawKindlingSource, librdkafka, drains, live };
   } catch (err) {
     keep = true;
     throw err;
@@ -456,6 +489,9 @@ export function kafkaTable(r: KafkaBenchResult): string {
     '|---|---:|---:|---:|---:|',
     `| kafkajs consumer, fetch and discard (baseline) | ${f(base)} | 1.00 | | |`,
     `| Kindling's Kafka source alone, fetch and discard | ${f(r.rawKindlingSource.eventsPerSecond)} | ${f(r.rawKindlingSource.eventsPerSecond / base, 2)} | | |`,
+    ...('skipped' in r.librdkafka
+      ? [`| librdkafka consumer: skipped (${r.librdkafka.skipped}) | | | | |`]
+      : r.librdkafka.reads.map((l) => `| librdkafka consumer (${(r.librdkafka as { client: string }).client} in Python, tuned), fetch and discard${l.codec ? `, ${l.codec} record batches` : ''} | ${f(l.eventsPerSecond)} | ${f(l.eventsPerSecond / base, 2)} | | ${f(l.peakRssMb)} |`)),
     ...r.drains.map(
       (d) =>
         `| engine --cores ${d.cores}, crash-alerts, jsonl sink (output = oracle)${d.codec ? `, ${d.codec} record batches` : ''} | ${f(d.eventsPerSecond)} | ${f(d.eventsPerSecond / base, 2)} | ${d.batches} | ${f(d.peakRssMb)} |`,
@@ -471,6 +507,14 @@ export function kafkaTable(r: KafkaBenchResult): string {
   if (c2) lines.push('', `Target: engine --cores 2 drain >= 0.7x kafkajs raw: ${f(c2.eventsPerSecond / base, 2)}x.`);
   const compressed = r.drains.filter((d) => d.codec !== undefined);
   if (compressed.length > 0) lines.push('', `Compressed topics, engine --cores 2 (issue target >= 1.5x kafkajs raw): ${compressed.map((d) => `${d.codec} ${f(d.eventsPerSecond / base, 2)}x`).join(', ')}.`);
+  if (!('skipped' in r.librdkafka)) {
+    const reads = r.librdkafka.reads;
+    const vsEngine = reads.flatMap((l) => {
+      const d = r.drains.find((x) => x.cores === 2 && x.codec === l.codec);
+      return d ? [`${l.codec ?? 'uncompressed'} ${f(d.eventsPerSecond / l.eventsPerSecond, 2)}x`] : [];
+    });
+    lines.push('', `librdkafka (${r.librdkafka.client}) vs kafkajs raw: ${reads.map((l) => `${l.codec ?? 'uncompressed'} ${f(l.eventsPerSecond / base, 2)}x`).join(', ')}. Engine --cores 2 vs librdkafka on the same topic: ${vsEngine.join(', ')}.`);
+  }
   for (const l of r.live) {
     lines.push('', `Lag over time at ${f(l.targetRate)} events/s (offsets behind the topic's end, every 250 ms): ${l.lagSamples.map((s) => `${s.atS.toFixed(1)}s:${s.lag}`).join(' ')}`);
   }
@@ -493,9 +537,11 @@ async function main(): Promise<void> {
   const events = Number(process.env['KINDLING_BENCH_KAFKA_EVENTS'] ?? 3_000_000);
   if (!Number.isSafeInteger(events) || events <= 0 || events % TOPIC_PARTITIONS !== 0) throw new Error(`KINDLING_BENCH_KAFKA_EVENTS must be a positive multiple of ${TOPIC_PARTITIONS}`);
   const liveSeconds = Number(process.env['KINDLING_BENCH_KAFKA_LIVE_S'] ?? 15);
+  // The machine may be shared: the load beside the figures says how much they may be depressed.
+  const loadAtStart = loadavg()[0]!;
   const result = await kafkaBench({ events, liveSeconds, log });
   const markdown = kafkaTable(result);
-  const header = `# kafka benchmark\n\n${new Date().toISOString()} on ${machine()}\n\n`;
+  const header = `# kafka benchmark\n\n${new Date().toISOString()} on ${machine()}; load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end\n\n`;
   process.stdout.write(`\n${header}${markdown}\n`);
   await saveResults('kafka', { machine: machine(), at: new Date().toISOString(), data: result }, header + markdown, log);
 }
