@@ -100,6 +100,8 @@ const MAX_ENCODED_AHEAD = 2;
 /** A rate-limited producer sends at most this often, so sends stay batched (like a producer's linger.ms). */
 const LINGER_MS = 5;
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Kafka's error code for a topic the broker does not know. */
+const UNKNOWN_TOPIC_OR_PARTITION = 3;
 
 /**
  * Writes record batches to a topic's partition leaders with Produce requests. kafkajs's producer
@@ -143,16 +145,15 @@ class TopicWriter {
   }
 
   /**
-   * Connects to the first bootstrap broker that answers. A TLS or SASL failure (untrusted
-   * certificate, no client certificate, wrong password) is a clear error that is not retried; it
-   * surfaces here, before kafkajs's admin client, which would report it less clearly.
+   * Asks the first bootstrap broker that answers. A TLS or SASL failure (untrusted certificate, no
+   * client certificate, wrong password) or another non-retriable error is thrown at once, not
+   * retried on the next broker.
    */
-  async reachBootstrap(): Promise<void> {
+  private async askBootstrap<T>(ask: (conn: BrokerConnection) => Promise<T>): Promise<T> {
     let lastError: unknown = null;
     for (const address of this.brokers) {
       try {
-        await this.connection(address);
-        return;
+        return await ask(await this.connection(address));
       } catch (err) {
         if (err instanceof KindlingError && !err.retriable) throw err;
         lastError = err;
@@ -161,30 +162,40 @@ class TopicWriter {
     throw lastError;
   }
 
+  /** Connects to a bootstrap broker: a refused login or certificate surfaces here, before kafkajs's admin (which would report it less clearly). */
+  async reachBootstrap(): Promise<void> {
+    await this.askBootstrap(async () => undefined);
+  }
+
+  /**
+   * Whether the topic exists, from a Metadata request for it alone (auto-creation off). Not kafkajs's
+   * listTopics: that asks for every topic, and kafkajs fails the whole answer while any partition of
+   * any other topic has no leader (a broker of the cluster down), so produce would wait forever.
+   */
+  async topicExists(): Promise<boolean> {
+    return this.askBootstrap(async (conn) => {
+      const md = decodeMetadata(await conn.send('Metadata', encodeMetadata([this.topic]), REQUEST_TIMEOUT_MS));
+      const t = md.topics.find((x) => x.name === this.topic);
+      return t !== undefined && t.errorCode !== UNKNOWN_TOPIC_OR_PARTITION;
+    });
+  }
+
   /** Finds each topic partition's leader (the first reachable bootstrap broker answers). */
   async refresh(): Promise<void> {
-    let lastError: unknown = null;
-    for (const address of this.brokers) {
-      try {
-        const conn = await this.connection(address);
-        const md = decodeMetadata(await conn.send('Metadata', encodeMetadata([this.topic]), REQUEST_TIMEOUT_MS));
-        const byId = new Map(md.brokers.map((b) => [b.nodeId, brokerAddressText(b.host, b.port)]));
-        const t = md.topics.find((x) => x.name === this.topic);
-        if (!t || t.errorCode !== 0 || t.partitions.length === 0) throw kafkaError(t?.errorCode ?? 3, `metadata of topic ${this.topic}`);
-        const leaders = new Map<number, string>();
-        for (const p of t.partitions) {
-          const leader = byId.get(p.leader);
-          if (leader === undefined) throw new KindlingError('KAFKA_NO_LEADER', `${this.topic}-${p.partition} has no leader yet`, { domain: 'external', retriable: true });
-          leaders.set(p.partition, leader);
-        }
-        this.leaders = leaders;
-        this.stale = false;
-        return;
-      } catch (err) {
-        lastError = err;
+    await this.askBootstrap(async (conn) => {
+      const md = decodeMetadata(await conn.send('Metadata', encodeMetadata([this.topic]), REQUEST_TIMEOUT_MS));
+      const byId = new Map(md.brokers.map((b) => [b.nodeId, brokerAddressText(b.host, b.port)]));
+      const t = md.topics.find((x) => x.name === this.topic);
+      if (!t || t.errorCode !== 0 || t.partitions.length === 0) throw kafkaError(t?.errorCode ?? UNKNOWN_TOPIC_OR_PARTITION, `metadata of topic ${this.topic}`);
+      const leaders = new Map<number, string>();
+      for (const p of t.partitions) {
+        const leader = byId.get(p.leader);
+        if (leader === undefined) throw new KindlingError('KAFKA_NO_LEADER', `${this.topic}-${p.partition} has no leader yet`, { domain: 'external', retriable: true });
+        leaders.set(p.partition, leader);
       }
-    }
-    throw lastError;
+      this.leaders = leaders;
+      this.stale = false;
+    });
   }
 
   /** Encodes events [first, first + count) of the stream, event i to topic partition i mod partitions: one record batch per topic partition. */
@@ -295,10 +306,13 @@ export async function produce(config: ProduceConfig, signal: AbortSignal, log: (
   try {
     const ready = await retrying('connecting', async () => {
       await writer.reachBootstrap();
-      await admin.connect();
-      const topic = await ensureTopic(admin, config);
+      let created = false;
+      if (!(await writer.topicExists())) {
+        await admin.connect();
+        created = await createTopic(admin, config);
+      }
       await writer.refresh();
-      return topic;
+      return { partitions: writer.partitions, created };
     });
     await admin.disconnect().catch(() => undefined);
     if (ready === null) return { events: 0, elapsedMs: Date.now() - started, topicPartitions: 0, stoppedBy: 'signal' };
@@ -364,20 +378,13 @@ export async function produce(config: ProduceConfig, signal: AbortSignal, log: (
 }
 
 /** Creates the topic when missing (several producers may race: one creates, the others find it). */
-async function ensureTopic(admin: Admin, config: ProduceConfig): Promise<{ partitions: number; created: boolean }> {
-  const existing = await admin.listTopics();
-  let created = false;
-  if (!existing.includes(config.topic)) {
-    const cluster = await admin.describeCluster();
-    created = await admin.createTopics({
-      topics: [{ topic: config.topic, numPartitions: config.partitions, replicationFactor: Math.min(3, cluster.brokers.length) }],
-      waitForLeaders: true,
-    });
-  }
-  const meta = await admin.fetchTopicMetadata({ topics: [config.topic] });
-  const partitions = meta.topics[0]?.partitions.length ?? 0;
-  if (partitions === 0) throw new Error(`topic ${config.topic} has no partitions yet`);
-  return { partitions, created };
+/** Creates the missing topic with --partitions partitions; false if another producer created it first. */
+async function createTopic(admin: Admin, config: ProduceConfig): Promise<boolean> {
+  const cluster = await admin.describeCluster();
+  return admin.createTopics({
+    topics: [{ topic: config.topic, numPartitions: config.partitions, replicationFactor: Math.min(3, cluster.brokers.length) }],
+    waitForLeaders: true,
+  });
 }
 
 /** The `kindling produce` command: parses flags, runs until done or Ctrl-C, prints the summary. */

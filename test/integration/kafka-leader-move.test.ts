@@ -67,8 +67,6 @@ describeKafka('Kafka leader moves (a 3-node cluster of the test\'s own)', () => 
     await admin.connect();
     try {
       // Partition 0 moves from nodes 1 and 2 to 3 and 2: node 1, its leader, stops holding it at all.
-      // Two replicas, so the later test's stopped node leaves no partition of this topic offline (kafkajs's
-      // admin, which kindling produce uses to find the topic, fails while any topic has one).
       await admin.createTopics({
         topics: [{ topic, replicaAssignment: [{ partition: 0, replicas: [1, 2] }, { partition: 1, replicas: [2, 1] }] }],
         waitForLeaders: true,
@@ -102,6 +100,9 @@ describeKafka('Kafka leader moves (a 3-node cluster of the test\'s own)', () => 
       });
       const stderr = await readAcrossMove(c.brokers, topic, async () => {
         oldLeader = await leaderOf(admin, topic, 0);
+        // A topic with its only replica on that node goes offline with it. kindling produce must still
+        // find its own topic (kafkajs's listTopics fails while any topic has a leaderless partition).
+        await admin.createTopics({ topics: [{ topic: uniqueName('bystander'), replicaAssignment: [{ partition: 0, replicas: [oldLeader] }] }], waitForLeaders: true });
         await c.nodes[oldLeader - 1]!.stop();
         await waitFor(async () => (await leaderOf(admin, topic, 0).catch(() => oldLeader)) !== oldLeader, { timeoutMs: 60_000, intervalMs: 200, what: `a new leader for ${topic}-0` });
       }, () => c.nodes.filter((_, i) => i !== oldLeader - 1).map((n) => n.brokers).join(','));
