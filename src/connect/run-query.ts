@@ -90,10 +90,14 @@ async function openSink(q: QueryToStart, overrides: RunOverrides, consoleOut: Wr
   return new SparkConsoleSink(consoleOut, numRows, truncate);
 }
 
-/** The checkpoint directory, locked for this query; one that cannot be used is refused at start(), as Spark refuses a checkpoint it cannot read. */
-async function openCheckpoint(dir: string): Promise<CheckpointStore> {
+/**
+ * The checkpoint directory, locked for this query, and the query id it keeps; one that cannot be used (or whose
+ * metadata is unreadable) is refused at start(), as Spark refuses a checkpoint whose metadata it cannot read.
+ */
+async function openCheckpoint(dir: string): Promise<{ store: CheckpointStore; queryId: string | undefined }> {
   try {
-    return await CheckpointStore.open(dir);
+    const store = await CheckpointStore.open(dir);
+    return { store, queryId: (await store.readMetadata())?.queryId };
   } catch (err) {
     if (err instanceof KindlingError) throw new ConnectError(GrpcStatus.INVALID_ARGUMENT, 'java.lang.IllegalArgumentException', `KINDLING_${err.code}`, err.message);
     throw err;
@@ -103,7 +107,7 @@ async function openCheckpoint(dir: string): Promise<CheckpointStore> {
 /** The settings the web UI's Config tab shows for a query a script started; option values that may be secrets are masked. */
 function settingsOf(q: QueryToStart, overrides: RunOverrides, checkpointDir: string | undefined): object {
   const mask = (options: Readonly<Record<string, string>>): Record<string, string> =>
-    Object.fromEntries(Object.entries(options).map(([k, v]) => [k, /password|secret|jaas|token|key\.password/i.test(k) ? '***' : v]));
+    Object.fromEntries(Object.entries(options).map(([k, v]) => [k, /password|secret|jaas|token/i.test(k) ? '***' : v]));
   return {
     source: { format: q.source.format, options: mask(q.source.options) },
     sink: { format: q.write.format, options: mask(q.write.options) },
@@ -127,8 +131,9 @@ export interface RunnerObservers {
 export function engineRunner(overrides: RunOverrides, log: (line: string) => void, watch: RunnerObservers = { observers: null, consoleOut: process.stdout }): QueryRunner {
   return async (q): Promise<PreparedQuery> => {
     const checkpointDir = overrides.checkpointDir ?? q.checkpoint;
-    const store = checkpointDir ? await openCheckpoint(checkpointDir) : null;
-    const queryId = (await store?.readMetadata())?.queryId ?? randomUUID();
+    const checkpoint = checkpointDir ? await openCheckpoint(checkpointDir) : null;
+    const store = checkpoint?.store ?? null;
+    const queryId = checkpoint?.queryId ?? randomUUID();
     const start: PreparedQuery['start'] = async (runId, onProgress) => {
       const cores = overrides.cores ?? Math.max(1, Math.min(availableParallelism(), 4));
       const opened = await openSource(q, overrides, log);

@@ -214,4 +214,26 @@ describe.skipIf(!PYTHON)(`the queries of kindling run SCRIPT.py${PYTHON ? '' : `
     }
     expect(existsSync(join(dir, 'ck', 'windowed', 'commits'))).toBe(true);
   });
+
+  it('refuse at start() a checkpointLocation whose metadata cannot be read, with its message', async () => {
+    const dir = await tempDir('kindling-identity-');
+    const ck = join(dir, 'ck');
+    await mkdir(ck);
+    await writeFile(join(ck, 'metadata.json'), '{ not json');
+    const script = join(dir, 'corrupt.py');
+    await writeFile(
+      script,
+      [
+        'from pyspark.sql import SparkSession',
+        'spark = SparkSession.builder.getOrCreate()',
+        'try:',
+        `    spark.readStream.format("rate").load().writeStream.format("console").option("checkpointLocation", ${JSON.stringify(ck)}).start()`,
+        'except Exception as e:',
+        '    print(f"refused: {type(e).__name__}: {e}", flush=True)',
+      ].join('\n') + '\n',
+    );
+    const k = new Kindling(['run', script, '--python', PYTHON!, '--no-ui']);
+    expect(await k.finish(60_000), k.stderr).toBe(0);
+    expect(k.stdout).toContain(`refused: IllegalArgumentException: [KINDLING_CHECKPOINT_CORRUPT] ${join(ck, 'metadata.json')} is not valid JSON`);
+  });
 });
