@@ -50,7 +50,7 @@ export function renderKpis(s: AppState): string {
     ${kpi('input-rate', 'Input rate', `${compact(p.inputRowsPerSecond)}<small>/s</small>`, p.inputRowsPerSecond, 'rows arriving')}
     ${kpi('process-rate', 'Process rate', `${compact(p.processedRowsPerSecond)}<small>/s</small>`, p.processedRowsPerSecond, keepsUp ? '<span class="good">keeps up with input</span>' : '<span class="warn">slower than input</span>')}
     ${kpi('duration', 'Batch duration', ms(p.durationMs.total), p.durationMs.total, `${int(p.kindling.tasks.length)} tasks`)}
-    ${kpi('watermark', 'Watermark', wm === null ? '–' : eventClock(wm).slice(0, 8), wm, wm !== null && max !== null ? `UTC · ${seconds(max - wm)} behind max` : 'query has no watermark')}
+    ${kpi('watermark', 'Watermark', wm === null ? '–' : wm === 0 ? 'none yet' : eventClock(wm).slice(0, 8), wm, wm === null ? 'query has no watermark' : wm === 0 ? 'no matching event has moved it' : max !== null ? `UTC · ${seconds(max - wm)} behind max` : 'UTC')}
     ${kpi('state-rows', 'State rows', int(last.stateOperators[0]?.numRowsTotal ?? 0), last.stateOperators[0]?.numRowsTotal ?? 0, 'open groups')}
     ${kpi('late-rows', 'Late rows', int(late), late, `in the last ${int(rs.length)} batches`)}
     ${p.kindling.recordLatencyMs ? kpi('record-latency', 'Record latency p99', ms(p.kindling.recordLatencyMs.p99), p.kindling.recordLatencyMs.p99, `p50 ${ms(p.kindling.recordLatencyMs.p50)} · Kafka timestamp → batch end`) : ''}
@@ -98,7 +98,8 @@ export function renderStreaming(s: AppState): string {
   const phases: Series[] = PHASES.map((ph) => ({ name: ph.label, color: PHASE_COLORS[ph.name]!, values: rs.map((r) => r.durationMs[ph.name]) }));
   const maxes = runningMaxEventTime(rs);
   const gap: Series[] = [
-    { name: 'watermark gap', color: PALETTE[4]!, values: rs.map((r, i) => (r.kindling.watermarkMs === null || maxes[i] === null ? null : (maxes[i]! - r.kindling.watermarkMs) / 1000)) },
+    // A watermark of 0 is the initial one (Spark's 1970-01-01, before any event moved it): no gap to plot, not 56 years of one.
+    { name: 'watermark gap', color: PALETTE[4]!, values: rs.map((r, i) => (r.kindling.watermarkMs === null || r.kindling.watermarkMs === 0 || maxes[i] === null ? null : (maxes[i]! - r.kindling.watermarkMs) / 1000)) },
   ];
   const state: Series[] = [
     { name: 'state rows', color: PALETTE[2]!, values: rs.map((r) => r.stateOperators[0]?.numRowsTotal ?? 0) },
