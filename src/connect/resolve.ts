@@ -135,6 +135,8 @@ function functionType(e: ConnectExpr & { kind: 'function' }, fields: readonly St
   const name = e.name.toLowerCase();
   // The outermost unknown function is the one to name (explode(split(...)) names explode).
   if (!SUPPORTED_FUNCTIONS.includes(name)) throw unsupportedFunction(e);
+  // Options come as a map(...) argument: name them, not the map function.
+  if (name === 'from_json' && e.args.length > 2) throw unsupported(`from_json options${where(e.origin)}`, 'Kindling parses as Spark does by default (PERMISSIVE).');
   const args = e.args.map((a) => (a.kind === 'star' ? { name: '*', type: atomic('int'), nullable: false } : typed(a, fields)));
   const nullable = NEVER_NULL.has(name) ? false : args.some((a) => a.nullable);
   if (BOOLEAN_FUNCTIONS.has(name)) return { type: atomic('boolean'), nullable };

@@ -79,7 +79,10 @@ function expr(e: ConnectExpr, scope: Scope): Expr {
     case 'function': {
       const name = e.name.toLowerCase();
       if (name === 'from_json') throw unsupported(`from_json(...) after the parse step${where(e.origin)}`, 'parse the record once, first: select(from_json(col("value").cast("string"), schema).alias("data")).select("data.*").');
-      return { kind: 'call', name, args: e.args.map((a) => (a.kind === 'star' ? { kind: 'star' } : expr(a, scope))) };
+      // count_distinct / countDistinct arrive as count with isDistinct: the plan's count_distinct, which the checker
+      // refuses as Spark does; DISTINCT on another function is never dropped either.
+      if (e.distinct && name !== 'count') throw analysisError('KINDLING_PLAN', `${name}(DISTINCT ...): distinct aggregations are not supported on streaming DataFrames, as in Spark; use approx_count_distinct${where(e.origin)}`);
+      return { kind: 'call', name: e.distinct ? 'count_distinct' : name, args: e.args.map((a) => (a.kind === 'star' ? { kind: 'star' } : expr(a, scope))) };
     }
     case 'cast':
       if (e.mode === 'try') throw unsupported(`try_cast${where(e.origin)}`, 'use cast(...): without ANSI mode (spark.sql.ansi.enabled=false) a failed cast is null.');

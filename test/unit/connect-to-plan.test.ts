@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { toPlan, toQuery } from '../../src/connect/to-plan.js';
 import { LAB_SCHEMA, crashAlertsPlan, vulnerabilityByIpPlan } from '../../src/plan/queries.js';
 import { schemaOf } from '../../src/plan/schema.js';
-import { alias, cast, column, filter, fn, int, project, readStream, star, str, translated, type RelationInit } from '../helpers/connect-proto.js';
+import { alias, cast, column, filter, fn, int, project, readStream, star, str, translated, type ExpressionInit, type RelationInit } from '../helpers/connect-proto.js';
 
 /** spark.readStream.format("kafka")...load().select(from_json(col("value").cast("string"), LAB_SCHEMA).alias("data")).select("data.*") */
 const parsed: RelationInit = project(project(readStream('kafka', { subscribe: 'logs' }), alias(fn('from_json', cast(column('value'), 'string'), str(LAB_SCHEMA)), 'data')), star('data.*'));
@@ -55,6 +55,14 @@ describe('PySpark plans on Kindling\'s plan', () => {
   it("maps expr('count(*) AS n') in an aggregation onto an aliased aggregate, as Spark's parseExpression reads it", () => {
     const perUser: RelationInit = { relType: { case: 'aggregate', value: { input: parsed, groupType: 1, groupingExpressions: [column('user_id')], aggregateExpressions: [{ exprType: { case: 'expressionString', value: { expression: 'count(*) AS n' } } }] } } };
     expect(toPlan(translated(perUser)).root).toMatchObject({ kind: 'aggregate', aggregates: [{ kind: 'alias', name: 'n', expr: { kind: 'call', name: 'count' } }] });
+  });
+
+  it('never drops DISTINCT: count_distinct (count with isDistinct) is refused at start as Spark refuses it, and so is sum(DISTINCT)', () => {
+    const distinct = (name: string): ExpressionInit => ({ exprType: { case: 'unresolvedFunction', value: { functionName: name, arguments: [column('user_id')], isDistinct: true } } });
+    const perIp = (e: ExpressionInit): RelationInit => ({ relType: { case: 'aggregate', value: { input: parsed, groupType: 1, groupingExpressions: [column('source_ip')], aggregateExpressions: [alias(e, 'users')] } } });
+    const start = (e: ExpressionInit) => () => toQuery({ input: translated(perIp(e)), format: 'console', outputMode: 'update', options: {}, queryName: '', trigger: { kind: 'default' }, path: undefined }, true);
+    expect(start(distinct('count'))).toThrow(/\[KINDLING_PLAN\] .*count_distinct \(an exact distinct count\) is not supported on streaming DataFrames, as in Spark; use approx_count_distinct/);
+    expect(start(distinct('sum'))).toThrow('[KINDLING_PLAN] sum(DISTINCT ...): distinct aggregations are not supported on streaming DataFrames, as in Spark; use approx_count_distinct');
   });
 
   it('maps a json file source with a schema straight onto the plan\'s source, which skips blank lines as Spark\'s json source does', () => {
