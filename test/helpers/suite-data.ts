@@ -34,8 +34,8 @@ const START_S = 1_764_000_000;
  * Sensor readings `sensor_id, site, temperature, humidity, ok, at`, six files of 20 s of event time each. Besides
  * well-formed readings (at as an ISO string or as epoch seconds), each file holds lines Spark's from_json makes
  * partly or wholly null: corrupt JSON, a missing or null field, a value of the wrong type; repeated readings (of the
- * same file and of the previous one); and from the third file on, readings 30-45 s behind the newest ones (late for a
- * short watermark).
+ * same file and of the previous one); from the third file on, readings 30-45 s behind the newest ones (late for a
+ * short watermark); and in the fourth, a NaN temperature.
  */
 export async function writeSensorData(dir: string): Promise<void> {
   const next = random(20251124);
@@ -72,6 +72,8 @@ export async function writeSensorData(dir: string): Promise<void> {
         lines.push(JSON.stringify({ sensor_id: 's0' + (1 + i), site: SITES[(1 + i) % 3], temperature: 10 + i, humidity: 40 + i, ok: true, at: iso(atMs / 1000) }));
       }
     }
+    // Spark's from_json reads the string "NaN" as a DOUBLE NaN: it sorts above every number and makes sums NaN.
+    if (f === 3) lines.push(JSON.stringify({ sensor_id: 's05', site: 'east', temperature: 'NaN', humidity: 50, ok: false, at: iso(START_S + f * 20 + 10) }));
     // Repeats (for dropDuplicates): two readings of this file, and three of the previous one, some behind a watermark.
     lines.push(lines[3]!, lines[10]!, ...(f > 0 ? [0, 20, 40].map((i) => files[f - 1]![1][i]!) : []));
     lines.splice(7, 0, 'not json at all', '{"sensor_id": "s01", "site": ', '[1, 2, 3]', '42', '{"sensor_id":"s02","site":"north"} trailing');
