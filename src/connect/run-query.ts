@@ -79,12 +79,16 @@ async function openSource(q: QueryToStart, overrides: RunOverrides, log: (line: 
   return (await FileSource.open({ path, maxFilesPerBatch: limit('maxfilespertrigger', `The ${format} source`), maxEventsPerBatch: null, maxBytesPerBatch: once ? Number.POSITIVE_INFINITY : 16 * 1_048_576, splitBytes: SPLIT_BYTES, allowEmpty: true, log })) as Source<unknown>;
 }
 
-async function openSink(q: QueryToStart, overrides: RunOverrides, consoleOut: Writable): Promise<Sink> {
+/** Where the query writes: --sink, else the script's sink; a json sink without a path is refused at start(), as in Spark. */
+function sinkTarget(q: QueryToStart, overrides: RunOverrides): NonNullable<RunOverrides['sink']> {
   const sink = overrides.sink ?? (q.write.format === 'json' ? { kind: 'jsonl' as const, dir: q.write.path ?? option(q.write.options, 'path') ?? '' } : { kind: 'console' as const });
-  if (sink.kind === 'jsonl') {
-    if (sink.dir === '') throw unsupported('writeStream.format("json") without a path', 'give one: .option("path", DIR) or .start(DIR).');
-    return JsonlSink.open(sink.dir);
-  }
+  if (sink.kind === 'jsonl' && sink.dir === '') throw unsupported('writeStream.format("json") without a path', 'give one: .option("path", DIR) or .start(DIR).');
+  return sink;
+}
+
+async function openSink(q: QueryToStart, overrides: RunOverrides, consoleOut: Writable): Promise<Sink> {
+  const sink = sinkTarget(q, overrides);
+  if (sink.kind === 'jsonl') return JsonlSink.open(sink.dir);
   const numRows = intOption(q.write.options, 'numrows', 'The console sink') ?? 20;
   const truncate = (option(q.write.options, 'truncate') ?? 'true').toLowerCase() !== 'false';
   return new SparkConsoleSink(consoleOut, numRows, truncate);
@@ -130,6 +134,7 @@ export interface RunnerObservers {
  */
 export function engineRunner(overrides: RunOverrides, log: (line: string) => void, watch: RunnerObservers = { observers: null, consoleOut: process.stdout }): QueryRunner {
   return async (q): Promise<PreparedQuery> => {
+    sinkTarget(q, overrides);
     const checkpointDir = overrides.checkpointDir ?? q.checkpoint;
     const checkpoint = checkpointDir ? await openCheckpoint(checkpointDir) : null;
     const store = checkpoint?.store ?? null;

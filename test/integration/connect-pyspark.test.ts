@@ -196,6 +196,7 @@ describe.skipIf(!PYTHON)(`pyspark-client against kindling connect${PYTHON ? '' :
       'continuous trigger': 'UnsupportedOperationException: [KINDLING_UNSUPPORTED] Not supported by Kindling: trigger(continuous=...). Use trigger(processingTime=...) or trigger(availableNow=True).',
       toTable: 'UnsupportedOperationException: [KINDLING_UNSUPPORTED] Not supported by Kindling: writeStream.toTable(...). Kindling has no catalog: use format("json").option("path", DIR).',
       foreach: 'UnsupportedOperationException: [KINDLING_UNSUPPORTED] Not supported by Kindling: writeStream.foreach(...). Use a sink: writeStream.format("console") or format("json").option("path", DIR).',
+      'json sink without a path': 'UnsupportedOperationException: [KINDLING_UNSUPPORTED] Not supported by Kindling: writeStream.format("json") without a path. Give one: .option("path", DIR) or .start(DIR).',
     });
     // docs/pyspark.md's table holds each text as the client raised it (a pipe escaped for the table; the function
     // list of an unknown function shortened).
