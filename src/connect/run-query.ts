@@ -7,6 +7,7 @@ import { CheckpointStore } from '../checkpoint/store.js';
 import { SPLIT_BYTES } from '../engine/build.js';
 import { runQueryPlan } from '../engine/run.js';
 import { parseDurationUs } from '../plan/duration.js';
+import { explainQuery } from '../plan/explain.js';
 import { JsonlSink } from '../sink/jsonl.js';
 import type { Sink } from '../sink/sink.js';
 import { FileSource } from '../source/file.js';
@@ -36,6 +37,8 @@ export interface RunOverrides {
   readonly checkpointDir?: string;
   /** --available-now: reads what the source holds at start, then the query ends (awaitTermination returns). */
   readonly availableNow?: boolean;
+  /** --explain: each start() prints the plan the query became and how Kindling would run it; no batch runs. */
+  readonly explainOnly?: boolean;
 }
 
 /** Spark's rate source; it has no rows at the start (0 seconds have passed), so availableNow and once run its empty batch 0 and end, as in Spark. */
@@ -135,6 +138,16 @@ export interface RunnerObservers {
 export function engineRunner(overrides: RunOverrides, log: (line: string) => void, watch: RunnerObservers = { observers: null, consoleOut: process.stdout }): QueryRunner {
   return async (q): Promise<PreparedQuery> => {
     sinkTarget(q, overrides);
+    // --explain: the query is checked and described, then ends at once without a batch (nothing read, written or checkpointed).
+    if (overrides.explainOnly) {
+      return {
+        queryId: randomUUID(),
+        start: async () => {
+          watch.consoleOut.write(`${explainQuery(q.query)}\n`);
+          return { stop: () => undefined, done: Promise.resolve() };
+        },
+      };
+    }
     const checkpointDir = overrides.checkpointDir ?? q.checkpoint;
     const checkpoint = checkpointDir ? await openCheckpoint(checkpointDir) : null;
     const store = checkpoint?.store ?? null;

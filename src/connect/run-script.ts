@@ -24,6 +24,7 @@ export const OVERRIDE_FLAGS = [
   restyle(flagNamed(RUN_FLAGS, 'partitions'), { group: OVER }),
   restyle(flagNamed(RUN_FLAGS, 'checkpoint-dir'), { group: OVER, help: "replaces the query's checkpointLocation" }),
   restyle(flagNamed(RUN_FLAGS, 'available-now'), { group: OVER, help: 'runs every query with trigger(availableNow=True): it reads what the source holds at start, then ends (awaitTermination returns)' }),
+  restyle(flagNamed(RUN_FLAGS, 'explain'), { group: OVER, help: "at each writeStream.start(), prints the plan the query became and how Kindling runs it (pre-check, stage 1, stage 2), then ends that query without running a batch (awaitTermination returns at once); the script goes on" }),
 ] as const satisfies readonly FlagSpec[];
 
 /** What the override flags say, for the query runner; a bad --sink is a usage error. */
@@ -39,6 +40,7 @@ export async function overridesOf(values: FlagValues<typeof OVERRIDE_FLAGS>): Pr
     cores,
     partitions: values.partitions ?? cores,
     availableNow: values['available-now'],
+    explainOnly: values.explain,
     ...(values.brokers !== undefined ? { brokers: values.brokers } : {}),
     ...(parsed ? { sink: parsed } : {}),
     ...(values['checkpoint-dir'] !== undefined ? { checkpointDir: values['checkpoint-dir'] } : {}),

@@ -96,6 +96,26 @@ describe.skipIf(!PYTHON)(`kindling run SCRIPT.py${PYTHON ? '' : ` [skipped: ${SK
     expect(await files(viaScript)).toEqual(expected);
   });
 
+  it('--explain prints the plan a script became, as kindling --explain prints the same query, and runs no batch', async () => {
+    const script = join(dir, 'explain_crash_alerts.py');
+    const fixture = resolve('test/fixtures/lab-small');
+    const exported = await kindling(['export', '--pyspark', '--query', 'crash-alerts', '--source', 'file', '--path', fixture, '--max-files-per-batch', '1', '--out', script]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const out = join(dir, 'explain-out');
+    const r = await kindling(['run', script, '--python', PYTHON!, '--explain', '--sink', `jsonl:${out}`, '--no-ui']);
+    expect(r.code, r.stderr).toBe(0);
+    const engine = await kindling(['--query', 'crash-alerts', '--source', 'file', '--path', fixture, '--explain']);
+    expect(engine.code, engine.stderr).toBe(0);
+    // The logical plan and the pre-check/stage lines are the engine's for the same query (only the header names differ).
+    const body = (text: string): string[] => text.split('\n').filter((line) => line !== '' && !line.startsWith('== Execution'));
+    const planStart = r.stdout.indexOf('== Logical Plan ==');
+    expect(planStart).toBeGreaterThanOrEqual(0);
+    expect(body(r.stdout.slice(planStart))).toEqual(body(engine.stdout.slice(engine.stdout.indexOf('== Logical Plan =='))));
+    // No batch ran: the sink's directory holds no batch file.
+    const written = await readdir(out).catch(() => [] as string[]);
+    expect(written.filter((f) => f.startsWith('batch-'))).toEqual([]);
+  });
+
   it('refuses a second positional argument, pointing at --', async () => {
     const r = await kindling(['run', SCRIPT, 'extra', '--python', PYTHON!]);
     expect(r.code).toBe(2);
