@@ -79,11 +79,17 @@ describe.skipIf(!PYTHON)(`kindling run SCRIPT.py${PYTHON ? '' : ` [skipped: ${SK
     expect(await exited).toBe(143);
   });
 
-  it('runs a script kindling export wrote and gives the rows Kindling writes for the same query and files', async () => {
-    const script = join(dir, 'crash_alerts.py');
-    const fixture = resolve('test/fixtures/lab-small');
+  const fixture = resolve('test/fixtures/lab-small');
+  /** `kindling export --pyspark` of crash-alerts over the fixture files, one file per batch, written to DIR/NAME. */
+  async function exportCrashAlerts(name: string): Promise<string> {
+    const script = join(dir, name);
     const exported = await kindling(['export', '--pyspark', '--query', 'crash-alerts', '--source', 'file', '--path', fixture, '--max-files-per-batch', '1', '--out', script]);
     expect(exported.code, exported.stderr).toBe(0);
+    return script;
+  }
+
+  it('runs a script kindling export wrote and gives the rows Kindling writes for the same query and files', async () => {
+    const script = await exportCrashAlerts('crash_alerts.py');
     const viaScript = join(dir, 'via-script');
     const r = await kindling(['run', script, '--python', PYTHON!, '--sink', `jsonl:${viaScript}`]);
     expect(r.code, r.stderr).toBe(0);
@@ -97,10 +103,7 @@ describe.skipIf(!PYTHON)(`kindling run SCRIPT.py${PYTHON ? '' : ` [skipped: ${SK
   });
 
   it('--explain prints the plan a script became, as kindling --explain prints the same query, and runs no batch', async () => {
-    const script = join(dir, 'explain_crash_alerts.py');
-    const fixture = resolve('test/fixtures/lab-small');
-    const exported = await kindling(['export', '--pyspark', '--query', 'crash-alerts', '--source', 'file', '--path', fixture, '--max-files-per-batch', '1', '--out', script]);
-    expect(exported.code, exported.stderr).toBe(0);
+    const script = await exportCrashAlerts('explain_crash_alerts.py');
     const out = join(dir, 'explain-out');
     const r = await kindling(['run', script, '--python', PYTHON!, '--explain', '--sink', `jsonl:${out}`, '--no-ui']);
     expect(r.code, r.stderr).toBe(0);
