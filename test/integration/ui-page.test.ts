@@ -167,11 +167,24 @@ describe.skipIf(needsBrowser)(`the web UI in headless Chromium${needsBrowser ? `
     ]);
     // One read of the page, so the batch id and the operators' figures come from the same render (the
     // live page redraws for every new batch).
-    const shown = (): Promise<{ batch: number; ops: Array<{ name: string; rowsIn: number; rowsOut: number }> }> =>
-      page.evaluate(() => ({
-        batch: Number(document.querySelector('[data-testid="plan-graph"]')!.getAttribute('data-batch')),
-        ops: [...document.querySelectorAll('[data-testid="plan-op"]')].map((e) => ({ name: e.getAttribute('data-name')!, rowsIn: Number(e.getAttribute('data-rows-in')), rowsOut: Number(e.getAttribute('data-rows-out')) })),
-      }));
+    // Polled until a render holds the graph: on a loaded machine a read can fall between two renders.
+    type Shown = { batch: number; ops: Array<{ name: string; rowsIn: number; rowsOut: number }> };
+    const shown = async (): Promise<Shown> =>
+      (await (
+        await page.waitForFunction(
+          () => {
+            const graph = document.querySelector('[data-testid="plan-graph"]');
+            const ops = [...document.querySelectorAll('[data-testid="plan-op"]')];
+            if (!graph || graph.getAttribute('data-batch') === '' || ops.length === 0) return null;
+            return {
+              batch: Number(graph.getAttribute('data-batch')),
+              ops: ops.map((e) => ({ name: e.getAttribute('data-name')!, rowsIn: Number(e.getAttribute('data-rows-in')), rowsOut: Number(e.getAttribute('data-rows-out')) })),
+            };
+          },
+          undefined,
+          { timeout: 20_000 },
+        )
+      ).jsonValue()) as Shown;
     const check = async (): Promise<number> => {
       const { batch, ops } = await shown();
       const p = (await progress(base)).find((r) => r.batchId === batch)!;
