@@ -31,8 +31,12 @@ export interface ExportOrigin {
   readonly kindlingVersion: string;
 }
 
-/** Spark's Kafka connector for Spark 4.0 (Scala 2.13), which spark-submit needs for a kafka source. */
-const KAFKA_PACKAGE = 'org.apache.spark:spark-sql-kafka-0-10_2.13:4.0.5';
+/**
+ * Spark's Kafka connector for Spark 4.0 (Scala 2.13), which spark-submit needs for a kafka source. Its version must
+ * be the cluster's Spark version; 4.0.4 is the newest 4.0 connector published (none was for 4.0.5, checked with
+ * `mvn dependency:get`), so the script names it and says to match the cluster.
+ */
+const KAFKA_PACKAGE = 'org.apache.spark:spark-sql-kafka-0-10_2.13:4.0.4';
 
 /** A Python string literal (JSON's escapes are all valid Python escapes). */
 const py = (s: string): string => JSON.stringify(s);
@@ -210,6 +214,7 @@ export function exportPySpark(query: QueryPlan, source: ExportSource, sink: Expo
     ...comment(`Kindling's query ${query.name} as a PySpark Structured Streaming script${query.description ? `: ${query.description}` : '.'}`),
     ...comment(`Exported by \`${origin.command}\` (Kindling ${origin.kindlingVersion}). Run it on Spark 4.0 with:`),
     `#   ${submit}`,
+    ...(source.kind === 'kafka' ? ['#   (the connector\'s version is your Spark\'s: 4.0.4 here; no connector was published for 4.0.5)'] : []),
     '# or on Kindling (no JVM) with: kindling run SCRIPT.py',
     'from pyspark.sql import SparkSession',
     'from pyspark.sql import functions as F',
