@@ -149,7 +149,7 @@ export function renderTerminalView(p: ProgressRecord, h: ViewHistory, o: ViewOpt
   lines.push(`${label('rows')}late ${late} (total ${n(h.lateRows)}) · rejected ${n(k.rejected)} · filtered ${n(k.filtered)} · out ${n(p.sink.numOutputRows)}`);
 
   for (const w of k.workers) {
-    lines.push(`${label(`worker ${w.workerId}`)}${green(bar(w.utilisation, 20))} ${String(Math.round(w.utilisation * 100)).padStart(3)}% busy · ${n(w.tasks)} task${w.tasks === 1 ? '' : 's'}`);
+    lines.push(`${label(`worker ${w.workerId}`)}${green(bar(w.utilisation, 20))} ${String(Math.round(w.utilisation * 100)).padStart(3)}% busy (of the batch) · ${n(w.tasks)} task${w.tasks === 1 ? '' : 's'}`);
   }
   const sys = p.system;
   const cores = sys?.cpu?.coresLoadPercent ?? [];

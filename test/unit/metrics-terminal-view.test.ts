@@ -28,7 +28,7 @@ describe('renderTerminalView', () => {
     expect(text).toContain('10:39:30.000, 30.0 s behind max event time 10:40:00.000');
     expect(text).toContain('712 rows (240 updated, 3 removed, 64 KB)');
     expect(text).toMatch(/late 4 \(total 4\)/);
-    expect(text).toMatch(/worker 0 +█+░+ +83% busy · 1 task/);
+    expect(text).toMatch(/worker 0 +█+░+ +83% busy \(of the batch\) · 1 task/);
     expect(text).toMatch(/cpu +0 █+░* +80% +1 █+░* +44%/);
     expect(text).toContain('heap 40 MB of 64 MB · rss 150 MB · machine 4.0 GB of 24.0 GB used');
     expect(text).toMatch(/→ stage 1 \(scan\) takes 94%/);
