@@ -217,7 +217,10 @@ describe('Ctrl-C', () => {
   /** Runs `command` in a pseudo-terminal, types Ctrl-C once Kindling is running, and resolves with script's exit code and the output. */
   async function ctrlCInTerminal(command: string): Promise<{ code: number | null; out: string }> {
     // `script` gives the command a pseudo-terminal; writing ^C to it makes the terminal send SIGINT to its foreground processes.
-    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // script starts the command with `$SHELL -c`; `exec` makes the command itself the terminal's job, as when typed at a
+    // prompt. Without it, dash (the shell script uses where SHELL is /bin/sh or unset, as on CI) stays as the command's
+    // parent and re-raises the terminal's SIGINT once the command has exited: 130 whatever the command returned.
+    const child = spawn('script', ['-qec', `exec ${command}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     const started = new Promise<void>((ok) =>
       child.stdout.on('data', (d: Buffer) => {
