@@ -1,6 +1,6 @@
 // Stage 1 over a split's bytes: newline-delimited records go to the compiled plan's byte scanner, records with explicit ends (Kafka values) one by one.
 import { Buffer } from 'node:buffer';
-import { byteKernel, isKernelTerm, SPECIAL } from '../kernel/byte-kernel.js';
+import { byteKernel, hitFinder, isKernelTerm } from '../kernel/byte-kernel.js';
 import type { CompiledQuery, ScanResult } from '../plan/compile-plan.js';
 
 /**
@@ -36,22 +36,9 @@ function recordsWithHits(query: CompiledQuery, bytes: Uint8Array, recordEnds: Ui
   kernel.load(bytes);
   const n = recordEnds.length > 0 ? recordEnds[recordEnds.length - 1]! : 0;
   const hits = new Uint8Array(recordEnds.length);
-  const nextTerm = terms.map(() => -1);
-  let nextSpecial = -1;
+  const hitAt = hitFinder(kernel, terms, 0, n);
   for (let pos = 0, i = 0; pos < n && i < recordEnds.length; ) {
-    let hit = Infinity;
-    for (let t = 0; t < terms.length; t++) {
-      if (nextTerm[t]! < pos) {
-        const at = kernel.indexOfTerm(terms[t]!, pos, n);
-        nextTerm[t] = at === -1 ? Infinity : at;
-      }
-      hit = Math.min(hit, nextTerm[t]!);
-    }
-    if (nextSpecial < pos) {
-      const at = kernel.indexOfSpecial(SPECIAL.BACKSLASH | SPECIAL.NON_ASCII, pos, n);
-      nextSpecial = at === -1 ? Infinity : at;
-    }
-    hit = Math.min(hit, nextSpecial);
+    const hit = hitAt(pos);
     if (hit === Infinity) break;
     while (recordEnds[i]! <= hit) i++;
     hits[i] = 1;

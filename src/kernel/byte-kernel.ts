@@ -122,6 +122,33 @@ export function byteKernel(): ByteKernel {
   return (shared ??= new ByteKernel());
 }
 
+/**
+ * The pre-check's search over [base, base + n) of the kernel's reserved bytes: `nextHit(from)` is the
+ * first offset (relative to base) at or after `from` where one of `terms` starts (any ASCII case),
+ * or a backslash or non-ASCII byte is (an escape can spell a term, a non-ASCII character can
+ * case-fold into one); Infinity when there is none. Each search's last answer is kept until `from`
+ * passes it, so asking in increasing order scans every byte once per term and once for the rest.
+ */
+export function hitFinder(kernel: ByteKernel, terms: readonly string[], base: number, n: number): (from: number) => number {
+  const nextTerm = terms.map(() => -1);
+  let nextSpecial = -1;
+  return (from) => {
+    let best = Infinity;
+    for (let i = 0; i < terms.length; i++) {
+      if (nextTerm[i]! < from) {
+        const at = kernel.indexOfTerm(terms[i]!, base + from, base + n);
+        nextTerm[i] = at === -1 ? Infinity : at - base;
+      }
+      if (nextTerm[i]! < best) best = nextTerm[i]!;
+    }
+    if (nextSpecial < from) {
+      const at = kernel.indexOfSpecial(SPECIAL.BACKSLASH | SPECIAL.NON_ASCII, base + from, base + n);
+      nextSpecial = at === -1 ? Infinity : at - base;
+    }
+    return Math.min(best, nextSpecial);
+  };
+}
+
 /** Newlines in `bytes` (copied into this thread's kernel). */
 export function countNewlines(bytes: Uint8Array): number {
   const k = byteKernel();

@@ -1,6 +1,6 @@
 // Compiles a plan once into closures: stage 1 (parse → row steps → group key and partial aggregates) and the stateful stage-2 parts.
 import { Buffer, isAscii } from 'node:buffer';
-import { byteKernel, isKernelTerm, SPECIAL } from '../kernel/byte-kernel.js';
+import { byteKernel, hitFinder, isKernelTerm } from '../kernel/byte-kernel.js';
 import type { AggregateFunction } from './aggregate.js';
 import { compileExpr, type RowFn } from './compile-expr.js';
 import { isBlankRecord, newParseCounters, recordParser, type ParseCounters } from './from-json.js';
@@ -317,24 +317,7 @@ export function compileQuery(query: QueryPlan, options: { maxRecordChars?: numbe
     const n = buf.length;
     const result = newResult();
     const index = new Map<string, number>();
-    const nextTerm = terms.map(() => -1);
-    let nextSpecial = -1;
-    const hitAt = (from: number): number => {
-      let best = Infinity;
-      for (let i = 0; i < terms.length; i++) {
-        if (nextTerm[i]! < from) {
-          const at = kernel.indexOfTerm(terms[i]!, base + from, base + n);
-          nextTerm[i] = at === -1 ? Infinity : at - base;
-        }
-        if (nextTerm[i]! < best) best = nextTerm[i]!;
-      }
-      if (nextSpecial < from) {
-        // An escape can spell a term; a non-ASCII character can case-fold into one (see precheck.ts).
-        const at = kernel.indexOfSpecial(SPECIAL.BACKSLASH | SPECIAL.NON_ASCII, base + from, base + n);
-        nextSpecial = at === -1 ? Infinity : at - base;
-      }
-      return Math.min(best, nextSpecial);
-    };
+    const hitAt = hitFinder(kernel, terms, base, n);
     for (let pos = 0; pos < n; ) {
       const hit = hitAt(pos);
       if (hit === Infinity) {
